@@ -1,0 +1,1 @@
+"""The profreg language server (pygls)."""

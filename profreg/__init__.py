@@ -1,0 +1,4 @@
+"""profreg: profile registries — schema, validation, stores, resolution, CLI, language server."""
+from __future__ import annotations
+
+__version__ = "0.1.0"

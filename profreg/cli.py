@@ -1,0 +1,74 @@
+"""The `profreg` command: a Click group whose subcommands are imported only when used.
+
+Start-up stays close to a bare `import yaml`: `profreg --help` and `profreg --version`
+import no validator, store or server code (each command lives in profreg/commands/).
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from . import __version__
+
+# command name -> "module:attribute" under profreg.commands
+COMMANDS = {
+    "validate": "validate:validate_command",
+    "resolve": "resolve:resolve_command",
+    "migrate": "migrate:migrate_command",
+    "list": "read:list_command",
+    "show": "read:show_command",
+    "registry": "write:registry_group",
+    "profile": "write:profile_group",
+    "set-default": "write:set_default_command",
+    "schema": "schema:schema_command",
+    "lsp": "lsp:lsp_command",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(f"profreg.commands.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"profreg.commands.{module_name}":
+                return None  # not built yet
+            raise
+        return getattr(module, attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="profreg")
+def cli() -> None:
+    """Profile registries: validate, resolve, migrate, edit, and serve the language server."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: expected errors are one line on stderr, never a traceback."""
+    from .errors import ProfregError
+
+    try:
+        cli.main(args=argv, prog_name="profreg", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("profreg: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except ProfregError as exc:
+        click.echo(f"profreg: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,61 @@
+"""Typed errors the library raises; each maps to one CLI exit code (SPEC section 6)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
+
+
+class ProfregError(Exception):
+    """Base class; `exit_code` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class UsageError(ProfregError):
+    exit_code = 2
+
+
+class ValidationError(ProfregError):
+    """The input or the result of a write is invalid; carries every diagnostic."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, diagnostics: Sequence["Diagnostic"] = (), field: str = ""):
+        self.diagnostics = list(diagnostics)
+        first = next((d for d in self.diagnostics if d.severity == "error"), None)
+        self.field = field or (first.field if first else "")
+        super().__init__(message)
+
+
+class NotFoundError(ProfregError):
+    exit_code = 3
+
+    def __init__(self, resource: str, slug: str):
+        self.resource = resource
+        self.slug = slug
+        super().__init__(f"{resource} {slug!r} not found")
+
+
+class PolicyViolationError(ProfregError):
+    exit_code = 4
+
+
+class VersionConflictError(ProfregError):
+    exit_code = 5
+
+    def __init__(self, resource: str, slug: str, expected: int | None, actual: int | None, message: str = ""):
+        self.resource = resource
+        self.slug = slug
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            message or f"{resource} {slug!r}: expected version {expected}, found {actual}"
+        )
+
+
+class StoreError(ProfregError):
+    """Unreadable, corrupt, closed, locked, or a legacy file written to."""
+
+    exit_code = 6

@@ -1,0 +1,1 @@
+"""Stores: one contract, interchangeable backends (memory, YAML file, SQLite)."""

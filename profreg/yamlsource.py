@@ -1,0 +1,499 @@
+"""Reading registry YAML: YAML 1.2 core-schema data plus a source map, never a traceback.
+
+libyaml (PyYAML's C parser) composes the node tree with character offsets; this module
+builds plain JSON-like data from it with YAML 1.2 core-schema scalars, and turns every
+problem (bad bytes, syntax, duplicate keys, second documents, alias bombs, oversize or
+overly deep input) into a diagnostic. The node tree is kept as the source map, so a
+diagnostic's JSON pointer can be turned into an exact range only when one is reported.
+"""
+from __future__ import annotations
+
+import bisect
+import gc
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .diagnostics import Diagnostic, Span, pointer_split
+
+try:  # the C parser is an order of magnitude faster; the pure-Python one is the fallback
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - libyaml missing
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource bounds for hostile input; defaults fit documents of 100,000 profiles."""
+
+    max_bytes: int = 256 * 1024 * 1024
+    max_depth: int = 256
+    # Nodes that alias expansion may add on top of the document's own nodes.
+    max_alias_expansion: int = 1_000_000
+
+
+DEFAULT_LIMITS = Limits()
+
+_PLAIN = "tag:profreg:plain"  # marks plain scalars whose type the core schema decides
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Composes nodes only; scalar typing is done here with YAML 1.2 core-schema rules."""
+
+    def resolve(self, kind, value, implicit):  # noqa: D401 - libyaml calls this per node
+        if kind is ScalarNode:
+            if implicit[0]:
+                return _MERGE if value == "<<" else _PLAIN
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+
+_INT_RE = re.compile(r"[-+]?[0-9]+\Z")
+_OCT_RE = re.compile(r"0o[0-7]+\Z")
+_HEX_RE = re.compile(r"0x[0-9a-fA-F]+\Z")
+_FLOAT_RE = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_INF_RE = re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z")
+_NAN_RE = re.compile(r"\.(?:nan|NaN|NAN)\Z")
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_TRUES = frozenset(("true", "True", "TRUE"))
+_FALSES = frozenset(("false", "False", "FALSE"))
+# A plain scalar starting with any other character is a string in the core schema.
+_SPECIAL_FIRST = frozenset("~nNtTfF0123456789+-.")
+
+
+def core_scalar(text: str) -> Any:
+    """The YAML 1.2 core-schema value of a plain scalar."""
+    if not text:
+        return None
+    if text[0] not in _SPECIAL_FIRST:
+        return text
+    if text in _NULLS:
+        return None
+    if text in _TRUES:
+        return True
+    if text in _FALSES:
+        return False
+    if _INT_RE.match(text):
+        return int(text)
+    if _OCT_RE.match(text):
+        return int(text[2:], 8)
+    if _HEX_RE.match(text):
+        return int(text[2:], 16)
+    if _FLOAT_RE.match(text):
+        return float(text)
+    if _INF_RE.match(text):
+        return -math.inf if text[0] == "-" else math.inf
+    if _NAN_RE.match(text):
+        return math.nan
+    return text
+
+
+class LineIndex:
+    """Character offset <-> (line, column); lines end at \\n, \\r\\n or \\r only."""
+
+    _BREAK = re.compile(r"\r\n|\r|\n")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = [0] + [m.end() for m in self._BREAK.finditer(text)]
+
+    def position(self, index: int) -> tuple[int, int]:
+        index = max(0, min(index, len(self.text)))
+        line = bisect.bisect_right(self.starts, index) - 1
+        return line, index - self.starts[line]
+
+    def span(self, start: int, end: int) -> Span:
+        sl, sc = self.position(start)
+        el, ec = self.position(max(start, end))
+        return Span(sl, sc, el, ec)
+
+    def line_text(self, line: int) -> str:
+        if line >= len(self.starts):
+            return ""
+        end = self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
+        return self.text[self.starts[line] : end].rstrip("\r\n")
+
+
+class _Abort(Exception):
+    """Stops construction after a fatal diagnostic (limit exceeded)."""
+
+
+@dataclass
+class ParsedYaml:
+    """The outcome of reading a document: data (None if fatal), node tree, diagnostics."""
+
+    text: str
+    data: Any = None
+    root: Node | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    fatal: bool = False  # syntax/limit/multi-document: nothing more may be reported
+    empty: bool = False
+    _lines: LineIndex | None = None
+    _key_index: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict)
+
+    @property
+    def lines(self) -> LineIndex:
+        if self._lines is None:
+            self._lines = LineIndex(self.text)
+        return self._lines
+
+    def node_span(self, node: Node) -> Span:
+        return self.lines.span(node.start_mark.index, node.end_mark.index)
+
+    # -- source map -----------------------------------------------------------------
+    def _pairs(self, node: MappingNode) -> dict[str, tuple[Node, Node]]:
+        """Key text -> (key node, value node), later duplicates win, merges underneath."""
+        cached = self._key_index.get(id(node))
+        if cached is not None:
+            return cached
+        pairs: dict[str, tuple[Node, Node]] = {}
+        merged: dict[str, tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for src in sources:
+                    if isinstance(src, MappingNode):
+                        for k, kv in self._pairs(src).items():
+                            merged.setdefault(k, kv)
+                continue
+            if isinstance(key_node, ScalarNode):
+                pairs[key_node.value] = (key_node, value_node)
+        for k, kv in merged.items():
+            pairs.setdefault(k, kv)
+        self._key_index[id(node)] = pairs
+        return pairs
+
+    def locate(self, pointer: str) -> tuple[Node | None, Node | None]:
+        """(key node, value node) for a JSON pointer; the deepest existing ancestor if missing."""
+        node = self.root
+        key_node: Node | None = None
+        for token in pointer_split(pointer):
+            if isinstance(node, MappingNode):
+                hit = self._pairs(node).get(token)
+                if hit is None:
+                    break
+                key_node, node = hit
+            elif isinstance(node, SequenceNode):
+                try:
+                    node = node.value[int(token)]
+                except (ValueError, IndexError):
+                    break
+                key_node = None
+            else:
+                break
+        return key_node, node
+
+    def span_of(self, pointer: str, target: str = "value") -> Span:
+        """Range for a pointer: `value`, `key` (falls back to value), or `object`."""
+        if self.root is None:
+            return Span(0, 0, 0, len(self.lines.line_text(0)))
+        key_node, value_node = self.locate(pointer)
+        if target == "object":
+            # the key of the object (line 1 at the root)
+            if key_node is None:
+                return Span(0, 0, 0, len(self.lines.line_text(0)))
+            return self.node_span(key_node)
+        if target == "value" and value_node is not None:
+            if not _is_empty_value(value_node) or key_node is None:
+                return self.node_span(value_node)
+        if key_node is not None:
+            return self.node_span(key_node)
+        if value_node is not None:
+            return self.node_span(value_node)
+        return Span(0, 0, 0, 0)
+
+    def plain_text(self, pointer: str) -> str | None:
+        """The source text of a plain scalar at pointer (for 'quote it' hints)."""
+        _, node = self.locate(pointer)
+        if isinstance(node, ScalarNode) and node.tag == _PLAIN:
+            return node.value
+        return None
+
+
+def _is_empty_value(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == _PLAIN and node.value in _NULLS
+
+
+def decode(raw: bytes) -> tuple[str | None, Diagnostic | None]:
+    """UTF-8 (BOM dropped) or a yaml-syntax diagnostic at the first bad byte."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        good = raw[: exc.start].decode("utf-8", errors="replace")
+        idx = LineIndex(good)
+        line, col = idx.position(len(good))
+        return None, Diagnostic(
+            "error",
+            "yaml-syntax",
+            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            span=Span(line, col, line, col + 1),
+        )
+    return text, None
+
+
+def parse(source: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedYaml:
+    """Read one YAML document; every problem becomes a diagnostic in the result."""
+    if isinstance(source, (bytes, bytearray)):
+        if len(source) > limits.max_bytes:
+            return _limit_result("", f"the file is {len(source)} bytes, over the limit of {limits.max_bytes}")
+        text, err = decode(bytes(source))
+        if err is not None:
+            return ParsedYaml(text="", diagnostics=[err], fatal=True)
+        assert text is not None
+    else:
+        text = source
+        if len(text) > limits.max_bytes:  # characters: close enough, and cheap
+            return _limit_result(text, f"the document is over the size limit of {limits.max_bytes} bytes")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    result = ParsedYaml(text=text)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the collector would rescan millions of fresh, acyclic objects
+    try:
+        root = _compose(text, result)
+        if result.fatal:
+            return result
+        if root is None:
+            result.empty = True
+            return result
+        result.root = root
+        try:
+            result.data = _Constructor(result, limits).build(root)
+        except _Abort:
+            result.data = None
+            result.fatal = True
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return result
+
+
+def _limit_result(text: str, message: str) -> ParsedYaml:
+    return ParsedYaml(text=text, diagnostics=[Diagnostic("error", "yaml-limit", message)], fatal=True)
+
+
+def _compose(text: str, result: ParsedYaml) -> Node | None:
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    except yaml.composer.ComposerError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if exc.context and "single document" in exc.context:
+            span = _mark_span(result, exc.problem_mark)
+            result.diagnostics.append(
+                Diagnostic(
+                    "error",
+                    "yaml-multiple-documents",
+                    "the file holds more than one YAML document; a registry file holds exactly one",
+                    span=span,
+                )
+            )
+        else:
+            result.diagnostics.append(
+                Diagnostic("error", "yaml-syntax", _yaml_message(exc), span=_mark_span(result, mark))
+            )
+        result.fatal = True
+    except yaml.MarkedYAMLError as exc:
+        message = _yaml_message(exc)
+        code = "yaml-limit" if "maximum nesting depth" in message else "yaml-syntax"
+        result.diagnostics.append(
+            Diagnostic("error", code, message, span=_mark_span(result, exc.problem_mark or exc.context_mark))
+        )
+        result.fatal = True
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:  # reader errors, odd input
+        result.diagnostics.append(Diagnostic("error", "yaml-syntax", f"not valid YAML: {exc}"))
+        result.fatal = True
+    finally:
+        try:
+            loader.dispose()
+        except Exception:  # pragma: no cover - defensive
+            pass
+    return None
+
+
+def _mark_span(result: ParsedYaml, mark: Any) -> Span:
+    if mark is None:
+        return Span(0, 0, 0, 0)
+    line, col = result.lines.position(mark.index)
+    return Span(line, col, line, col + 1 if col < len(result.lines.line_text(line)) else col)
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (exc.context, exc.problem) if p]
+    text = "; ".join(parts) if parts else str(exc).splitlines()[0]
+    return f"YAML syntax error: {text}"
+
+
+class _Constructor:
+    """Node tree -> JSON-like data, with duplicate-key, merge, depth and alias checks."""
+
+    def __init__(self, result: ParsedYaml, limits: Limits):
+        self.result = result
+        self.limits = limits
+        self.done: dict[int, tuple[Any, int]] = {}  # id(node) -> (value, expanded size)
+        self.expansion = 0
+
+    def build(self, root: Node) -> Any:
+        return self._node(root, 0)[0]
+
+    def _limit(self, node: Node, message: str) -> None:
+        self.result.diagnostics.append(
+            Diagnostic("error", "yaml-limit", message, span=self.result.node_span(node))
+        )
+        raise _Abort
+
+    def _node(self, node: Node, depth: int) -> tuple[Any, int]:
+        seen = self.done.get(id(node))
+        if seen is not None:  # an alias: shared value, but its size counts again
+            self.expansion += seen[1]
+            if self.expansion > self.limits.max_alias_expansion:
+                self._limit(node, f"alias expansion exceeds the limit of {self.limits.max_alias_expansion} nodes")
+            return seen
+        if depth > self.limits.max_depth:
+            self._limit(node, f"nesting is deeper than the limit of {self.limits.max_depth} levels")
+        if isinstance(node, ScalarNode):
+            out = (self._scalar(node), 1)
+        elif isinstance(node, MappingNode):
+            out = self._mapping(node, depth)
+        else:
+            items = []
+            size = 1
+            for child in node.value:
+                value, n = self._node(child, depth + 1)
+                items.append(value)
+                size += n
+            out = (items, size)
+        self.done[id(node)] = out
+        return out
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        if tag == _PLAIN:
+            return core_scalar(node.value)
+        if tag == _STR or tag == "!" or tag == _MERGE:
+            return node.value
+        if tag in _EXPLICIT:
+            return _EXPLICIT[tag](node.value)
+        self._unsupported(node)
+        return node.value
+
+    def _unsupported(self, node: Node) -> None:
+        self.result.diagnostics.append(
+            Diagnostic(
+                "error",
+                "yaml-unsupported-tag",
+                f"the tag {node.tag!r} is not supported in registry files",
+                span=self.result.node_span(node),
+            )
+        )
+
+    def _mapping(self, node: MappingNode, depth: int) -> tuple[dict, int]:
+        out: dict[str, Any] = {}
+        size = 1
+        merges: list[Node] = []
+        seen_keys: set[str] = set()
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merges.append(value_node)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.result.diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "yaml-syntax",
+                        "a mapping key must be a plain string, not a list or mapping",
+                        span=self.result.node_span(key_node),
+                    )
+                )
+                continue
+            key = key_node.value  # keys are the strings written (YAML 1.2 keeps `no` as "no")
+            if key in seen_keys:
+                self.result.diagnostics.append(
+                    Diagnostic(
+                        "error",
+                        "yaml-duplicate-key",
+                        f"duplicate key {key!r}: the mapping already has it; the later value is used",
+                        span=self.result.node_span(key_node),
+                    )
+                )
+            seen_keys.add(key)
+            value, n = self._node(value_node, depth + 1)
+            out[key] = value
+            size += n
+        if merges:
+            merged: dict[str, Any] = {}
+            for merge_node in merges:
+                sources = merge_node.value if isinstance(merge_node, SequenceNode) else [merge_node]
+                for src in sources:
+                    value, n = self._node(src, depth + 1)
+                    if not isinstance(value, dict):
+                        self.result.diagnostics.append(
+                            Diagnostic(
+                                "error",
+                                "yaml-syntax",
+                                "a merge key (<<) takes a mapping or a list of mappings",
+                                span=self.result.node_span(src),
+                            )
+                        )
+                        continue
+                    size += n
+                    for k, v in value.items():
+                        merged.setdefault(k, v)
+            for k, v in out.items():
+                merged[k] = v
+            out = merged
+        return out, size
+
+
+def _bool(text: str) -> bool:
+    if text in _TRUES:
+        return True
+    if text in _FALSES:
+        return False
+    raise ValueError(text)
+
+
+def _int(text: str) -> int:
+    value = core_scalar(text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(text)
+    return value
+
+
+def _float(text: str) -> float:
+    value = core_scalar(text)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(text)
+    return float(value)
+
+
+def _safe(convert):
+    def run(text: str) -> Any:
+        try:
+            return convert(text)
+        except ValueError:
+            return text
+
+    return run
+
+
+_EXPLICIT = {
+    "tag:yaml.org,2002:bool": _safe(_bool),
+    "tag:yaml.org,2002:int": _safe(_int),
+    "tag:yaml.org,2002:float": _safe(_float),
+    "tag:yaml.org,2002:null": lambda text: None,
+}
+
+
+def iter_top_level_keys(text: str) -> Iterator[str]:
+    """Keys at column 1 (`key:`), found by a line scan: for documents that do not parse."""
+    for m in re.finditer(r"^([A-Za-z0-9_][^:#\s]*)\s*:(?:\s|$)", text, re.M):
+        yield m.group(1)
