@@ -1,1 +1,59 @@
-"""Stores: one contract, interchangeable backends (memory, YAML file, SQLite)."""
+"""Stores: one contract, interchangeable backends (memory, YAML file, SQLite).
+
+`open_store(spec)` picks the backend from a store spec (SPEC section 4):
+`PATH.yaml`/`PATH.yml` -> YAML file, `PATH.db`/`.sqlite`/`.sqlite3` -> SQLite,
+or explicitly `yaml:PATH`, `sqlite:PATH`, `memory:`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UsageError
+from .base import BaseStore, Store, WriteOptions
+
+__all__ = ["Store", "BaseStore", "WriteOptions", "open_store", "store_kind"]
+
+YAML_SUFFIXES = (".yaml", ".yml")
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+def store_kind(spec: str) -> tuple[str, str]:
+    """(kind, path) for a store spec; kind is "yaml", "sqlite" or "memory". UsageError if unknown."""
+    spec = (spec or "").strip()
+    prefix, sep, rest = spec.partition(":")
+    if sep and prefix in ("yaml", "sqlite", "memory"):
+        if prefix != "memory" and not rest:
+            raise UsageError(f"store spec {spec!r} names no file")
+        return prefix, rest
+    suffix = Path(spec).suffix.lower()
+    if suffix in YAML_SUFFIXES:
+        return "yaml", spec
+    if suffix in SQLITE_SUFFIXES:
+        return "sqlite", spec
+    raise UsageError(
+        f"unknown store {spec!r}: use PATH.yaml, PATH.yml, PATH.db, PATH.sqlite, PATH.sqlite3, "
+        "yaml:PATH or sqlite:PATH"
+    )
+
+
+def open_store(spec: str, *, create: bool = True, legacy_registry: str = "default") -> Store:
+    """Open the store a spec names.
+
+    create=False: a missing file is a UsageError (exit 2) instead of an empty store, and
+    nothing is created on disk. `legacy_registry`: the slug a legacy-form YAML file is read
+    as (SPEC section 2).
+    """
+    kind, path = store_kind(spec)
+    if kind == "memory":
+        from .memory import MemoryStore
+
+        return MemoryStore()
+    if not create and not Path(path).exists():
+        raise UsageError(f"store file {path} does not exist")
+    if kind == "yaml":
+        from .yamlfile import YamlFileStore
+
+        return YamlFileStore(path, legacy_registry=legacy_registry)
+    from .sqlite import SqliteStore
+
+    return SqliteStore(path)

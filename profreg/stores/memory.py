@@ -1,0 +1,38 @@
+"""The in-memory store: the reference backend (tests, `memory:` spec)."""
+from __future__ import annotations
+
+import threading
+
+from .base import BaseStore, Change, Registry
+
+
+class MemoryStore(BaseStore):
+    kind = "memory"
+
+    def __init__(self, registries: list[Registry] | None = None) -> None:
+        super().__init__("memory:")
+        self._registries: dict[str, Registry] = {}
+        self._lock = threading.RLock()
+        for registry in registries or ():
+            self.import_registry(registry)
+
+    def _registry_slugs(self) -> list[str]:
+        return list(self._registries)
+
+    def _load_registry(self, slug: str) -> Registry | None:
+        return self._registries.get(slug)
+
+    def _load_all(self) -> tuple[list[Registry], list[tuple[str, str]]]:
+        return list(self._registries.values()), []
+
+    def _commit(self, slug: str, change: Change) -> Registry | None:
+        with self._lock:
+            result = change(self._registries.get(slug))
+            if result is None:
+                self._registries.pop(slug, None)
+            else:
+                self._registries[slug] = result
+            return result
+
+    def _close(self) -> None:
+        self._registries = {}
