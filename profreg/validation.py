@@ -18,12 +18,13 @@ from __future__ import annotations
 import ast
 import difflib
 import gc
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterable, MutableMapping
 
 from .diagnostics import Diagnostic, Span, NO_SPAN, pointer_join, pointer_split
-from .yamlsource import DEFAULT_LIMITS, Limits, ParsedYaml, parse
+from .yamlsource import DEFAULT_LIMITS, Limits, ParsedYaml, iter_top_level_keys, parse
 
 REGISTRY_FIELDS = frozenset(
     ("slug", "display_name", "description", "default_profile_slug", "profiles", "metadata")
@@ -98,6 +99,35 @@ def detect_form(data: Any) -> str | None:
     if data and not (REGISTRY_FIELDS & data.keys()) and _is_valid("legacy", data):
         return LEGACY
     return SINGLE
+
+
+# Root keys that only a registry document has at the top (SPEC section 7).
+REGISTRY_MARKER_KEYS = frozenset(("registries", "slug", "profiles", "default_profile_slug"))
+_MODELINE_RE = re.compile(r"#\s*profreg\b|#.*\$schema=\S*profile-registry")
+
+
+def has_registry_modeline(text: str) -> bool:
+    """The first line is a `# profreg` or `$schema=...profile-registry...` modeline."""
+    first = text[1:] if text.startswith("\ufeff") else text
+    first = first.split("\n", 1)[0].strip()
+    return bool(_MODELINE_RE.match(first))
+
+
+def looks_like_registry(parsed: ParsedYaml) -> bool:
+    """Whether a YAML document is a registry file rather than some other YAML (SPEC section 7).
+
+    Yes if its root mapping has a `registries`, `slug`, `profiles` or `default_profile_slug`
+    key, or it has the legacy shape, or its first line is a profreg modeline. A document
+    that does not parse is judged by the top-level keys a line scan finds.
+    """
+    if has_registry_modeline(parsed.text):
+        return True
+    if parsed.fatal:
+        return any(key in REGISTRY_MARKER_KEYS for key in iter_top_level_keys(parsed.text))
+    data = parsed.data
+    if not isinstance(data, dict):
+        return False
+    return bool(REGISTRY_MARKER_KEYS & data.keys()) or detect_form(data) == LEGACY
 
 
 # --------------------------------------------------------------------------------------
@@ -278,8 +308,6 @@ def _extras(error) -> list[str]:
     schema = error.schema
     props = schema.get("properties") or {}
     patterns = schema.get("patternProperties") or {}
-    import re
-
     return [
         k
         for k in error.instance

@@ -1,0 +1,134 @@
+"""`profreg validate`: both validation layers on files, directories or a store.
+
+What a directory argument checks
+--------------------------------
+Every `*.yaml` / `*.yml` file below it, recursively, that *looks like a registry*
+(`profreg.validation.looks_like_registry`, the same test the language server uses):
+its root mapping has a `registries`, `slug`, `profiles` or `default_profile_slug` key,
+or it has the legacy shape, or its first line is a `# profreg` / `$schema=...profile-registry`
+modeline; a file that does not parse is judged by the top-level keys a line scan finds.
+Other YAML (CI workflows, compose files, empty files) is skipped silently. Hidden
+directories (`.git`, `.github`, ...) and `node_modules` are not entered; symlinked
+directories are not followed (no cycles). Files are visited in sorted order and reported
+with their path joined to the directory as given.
+
+A file named on the command line is always validated, whatever its name or content.
+`-` reads one document from standard input (reported as `<stdin>`).
+
+Exit codes: 0 every document valid (warnings allowed), 1 one is invalid, 2 usage error
+or a path that is missing or unreadable (the other paths are still checked and reported).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from ..reporters import FORMATS
+
+YAML_SUFFIXES = (".yaml", ".yml")
+SKIPPED_DIRS = frozenset(("node_modules",))
+STDIN_PATH = "-"
+
+
+def _walk_yaml_files(directory: str) -> Iterator[str]:
+    """YAML files below `directory`, sorted, skipping hidden dirs and node_modules."""
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
+        for name in sorted(files):
+            if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
+                yield os.path.join(root, name)
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, allow_dash=True))
+@click.option("--store", "store_spec", metavar="SPEC", help="Validate every registry in a store (else PROFREG_STORE when no PATH is given).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+def validate_command(paths: tuple[str, ...], store_spec: str | None, fmt: str) -> None:
+    """Check registry YAML files, directories of them, or a store: schema and invariants.
+
+    Prints `path:line:col: severity[code] field: message` per problem and a summary line
+    (text), one JSON object (json), or GitHub Actions annotations (github).
+    """
+    from ..errors import UsageError
+    from ..reporters import CheckedFile, render
+
+    if not paths and not store_spec:
+        store_spec = os.environ.get("PROFREG_STORE") or None
+        if not store_spec:
+            raise UsageError("validate: give one or more files or directories, or --store SPEC")
+    for path in paths:
+        if path != STDIN_PATH and not os.path.exists(path):
+            raise UsageError(f"validate: no such file or directory: {path}")
+
+    checked: list[CheckedFile] = []
+    unreadable: list[str] = []
+    for path in paths:
+        if path == STDIN_PATH:
+            checked.append(CheckedFile("<stdin>", _validate_bytes(sys.stdin.buffer.read())))
+        elif os.path.isdir(path):
+            for file_path in _walk_yaml_files(path):
+                result = _check_found_file(file_path, unreadable)
+                if result is not None:
+                    checked.append(result)
+        else:
+            raw = _read(path, unreadable)
+            if raw is not None:
+                checked.append(CheckedFile(path, _validate_bytes(raw)))
+    if store_spec:
+        checked.extend(_check_store(store_spec))
+
+    out = render(checked, fmt)
+    if out:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    if unreadable:
+        raise UsageError(f"validate: cannot read {', '.join(unreadable)}")
+    if any(not f.valid for f in checked):
+        sys.exit(1)
+
+
+def _read(path: str, unreadable: list[str]) -> bytes | None:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        unreadable.append(f"{path} ({exc.strerror or exc})")
+        return None
+
+
+def _validate_bytes(raw: bytes):
+    from ..validation import validate_text
+
+    return validate_text(raw).diagnostics
+
+
+def _check_found_file(path: str, unreadable: list[str]):
+    """Validate a file found in a directory, or None when it is not a registry file."""
+    from ..reporters import CheckedFile
+    from ..validation import looks_like_registry, validate_parsed
+    from ..yamlsource import parse
+
+    raw = _read(path, unreadable)
+    if raw is None:
+        return None
+    parsed = parse(raw)
+    if not parsed.text and parsed.fatal:
+        # not UTF-8 or over the size limit: judge by a lenient decode of its start
+        from ..yamlsource import ParsedYaml
+
+        probe = ParsedYaml(text=raw[: 1 << 20].decode("utf-8", errors="replace"), fatal=True)
+        if not looks_like_registry(probe):
+            return None
+    elif not looks_like_registry(parsed):
+        return None
+    return CheckedFile(path, validate_parsed(parsed).diagnostics)
+
+
+def _check_store(spec: str):
+    """Every registry in a store, each validated as the stores do (`validate_registry`)."""
+    from ..errors import UsageError
+
+    raise UsageError("validate --store: stores are not available in this build yet")
