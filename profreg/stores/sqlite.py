@@ -1,0 +1,193 @@
+"""The SQLite store (sqlite-utils 4), in the original Go implementation's layout.
+
+One row per registry: `profile_registries(slug, payload_json, updated_at_ms)`, the payload
+being the registry as JSON with the schema's field names, so databases written by the Go
+implementation open here and the other way round.
+
+- Schema changes go through `sqlite_utils.Migrations` (set "profreg"); a database that has
+  migrations this profreg does not know comes from a newer profreg and is refused for writes.
+- WAL journal and a busy timeout; every mutation is one `BEGIN IMMEDIATE` transaction that
+  reads the row, checks versions and writes, so concurrent processes lose no update.
+- Reads touch only the rows they need (one row by primary key for a registry).
+- A corrupt row (bad JSON, row slug != payload slug, invalid payload) fails only the
+  operations on that registry, with a StoreError naming it.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from ..errors import ProfregError, StoreError
+from .base import BaseStore, Change, Registry
+from .mutations import normalise_registry
+
+TABLE = "profile_registries"
+BUSY_TIMEOUT_S = 30.0
+
+MIGRATIONS = Migrations("profreg")
+
+
+@MIGRATIONS(name="0001_profile_registries")
+def _create_registries_table(db: Database) -> None:
+    # IF NOT EXISTS: a database created by the Go implementation already has the table.
+    db.execute(
+        f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+        "slug TEXT PRIMARY KEY, "
+        "payload_json TEXT NOT NULL, "
+        "updated_at_ms INTEGER NOT NULL DEFAULT 0)"
+    )
+
+
+KNOWN_MIGRATIONS = frozenset(m.name for m in MIGRATIONS._migrations)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create an empty database file readable by its owner only (SQLite accepts an empty file)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+class SqliteStore(BaseStore):
+    kind = "SQLite"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(str(path))
+        self.path = Path(path)
+        self._cache: dict[str, tuple[str, Registry]] = {}  # slug -> (payload_json, registry)
+        self._read_only_reason = ""
+        try:
+            if self.path.is_dir():
+                raise StoreError(f"SQLite store {self.path} is a directory")
+            _create_private_file(self.path)
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S)
+            self.db = Database(conn, execute_plugins=False)
+            self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            self.db.enable_wal()
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from None
+
+    def _migrate(self) -> None:
+        applied = {m.name for m in MIGRATIONS.applied(self.db)}
+        newer = sorted(applied - KNOWN_MIGRATIONS)
+        if newer:
+            self._read_only_reason = (
+                f"SQLite store {self.path} was written by a newer profreg "
+                f"(unknown migrations: {', '.join(newer)}); upgrade profreg to write to it"
+            )
+            return
+        if KNOWN_MIGRATIONS <= applied:
+            return
+        with self._immediate():  # serialises processes that open a fresh database at once
+            MIGRATIONS.apply(self.db)
+
+    @contextlib.contextmanager
+    def _immediate(self) -> Iterator[None]:
+        """One IMMEDIATE transaction: the write lock is taken before anything is read."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # ---- decoding rows ------------------------------------------------------------------
+    def _corrupt(self, slug: str, reason: str) -> StoreError:
+        return StoreError(f"registry {slug!r} in SQLite store {self.path} is corrupt: {reason}")
+
+    def _decode(self, slug: str, payload_json: str) -> Registry:
+        cached = self._cache.get(slug)
+        if cached is not None and cached[0] == payload_json:
+            return cached[1]
+        from .mutations import check_valid
+
+        try:
+            payload = json.loads(payload_json)
+        except (TypeError, ValueError) as exc:
+            raise self._corrupt(slug, f"payload is not JSON ({exc})") from None
+        if not isinstance(payload, dict):
+            raise self._corrupt(slug, "payload is not a JSON object")
+        if payload.get("slug") not in (None, slug):
+            raise self._corrupt(slug, f"payload slug {payload['slug']!r} differs from the row's")
+        registry = normalise_registry(payload, slug)
+        try:
+            check_valid(registry)
+        except ProfregError as exc:
+            raise self._corrupt(slug, f"payload is invalid ({exc})") from None
+        self._cache[slug] = (payload_json, registry)
+        return registry
+
+    def _row(self, slug: str) -> str | None:
+        row = self.db.execute(f"SELECT payload_json FROM {TABLE} WHERE slug = ?", [slug]).fetchone()
+        return None if row is None else row[0]
+
+    # ---- primitives ---------------------------------------------------------------------
+    def _registry_slugs(self) -> list[str]:
+        return [row[0] for row in self.db.execute(f"SELECT slug FROM {TABLE}")]
+
+    def _load_registry(self, slug: str) -> Registry | None:
+        payload_json = self._guard(self._row, slug)
+        return None if payload_json is None else self._decode(slug, payload_json)
+
+    def _load_all(self) -> tuple[list[Registry], list[tuple[str, str]]]:
+        rows = self._guard(lambda: self.db.execute(f"SELECT slug, payload_json FROM {TABLE} ORDER BY slug").fetchall())
+        healthy: list[Registry] = []
+        corrupt: list[tuple[str, str]] = []
+        for slug, payload_json in rows:
+            try:
+                healthy.append(self._decode(slug, payload_json))
+            except StoreError as exc:
+                corrupt.append((slug, str(exc)))
+        return healthy, corrupt
+
+    def _commit(self, slug: str, change: Change) -> Registry | None:
+        if self._read_only_reason:
+            raise StoreError(self._read_only_reason)
+
+        def transaction() -> Registry | None:
+            with self._immediate():
+                payload_json = self._row(slug)
+                current = None if payload_json is None else self._decode(slug, payload_json)
+                result = change(current)
+                if result is None:
+                    self.db.execute(f"DELETE FROM {TABLE} WHERE slug = ?", [slug])
+                    self._cache.pop(slug, None)
+                    return None
+                new_json = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+                updated = (result.get("metadata") or {}).get("updated_at_ms", 0)
+                self.db.execute(
+                    f"INSERT INTO {TABLE} (slug, payload_json, updated_at_ms) VALUES (?, ?, ?) "
+                    "ON CONFLICT(slug) DO UPDATE SET payload_json = excluded.payload_json, "
+                    "updated_at_ms = excluded.updated_at_ms",
+                    [slug, new_json, updated if isinstance(updated, int) else 0],
+                )
+                self._cache[slug] = (new_json, result)
+                return result
+
+        return self._guard(transaction)
+
+    def _guard(self, operation, *args):
+        """Run a database operation; SQLite failures (locked, read-only, I/O) become StoreError."""
+        try:
+            return operation(*args)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"SQLite store {self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"SQLite store {self.path} is unreadable: {exc}") from None
+
+    def _close(self) -> None:
+        self._cache.clear()
+        self.db.close()
