@@ -1,0 +1,34 @@
+"""The legacy flat form (older tools): profile slug -> settings section -> settings.
+
+SPEC section 2: it converts to one registry (slug `default`, or the one asked for), each
+profile carrying its map as `runtime.step_settings_patch`; the default profile is `default`
+if present, else the first slug in sorted order. Used by the YAML store (to read legacy
+files) and by `profreg migrate`.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+DEFAULT_REGISTRY_SLUG = "default"
+
+
+def is_legacy(data: Any) -> bool:
+    """True when loaded document data has the legacy shape (the engine's form detection)."""
+    from .validation import LEGACY, detect_form
+
+    return detect_form(data) == LEGACY
+
+
+def legacy_to_registry(data: dict[str, Any], slug: str = DEFAULT_REGISTRY_SLUG) -> dict[str, Any]:
+    """The registry a legacy document stands for (data is not modified)."""
+    profiles = {
+        name: {"slug": name, "runtime": {"step_settings_patch": copy.deepcopy(sections)}}
+        for name, sections in data.items()
+    }
+    registry: dict[str, Any] = {"slug": slug, "profiles": profiles}
+    if profiles:
+        registry["default_profile_slug"] = (
+            DEFAULT_REGISTRY_SLUG if DEFAULT_REGISTRY_SLUG in profiles else min(profiles)
+        )
+    return registry
