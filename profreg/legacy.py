@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 DEFAULT_REGISTRY_SLUG = "default"
+DEFAULT_PROFILE_SLUG = "default"
 
 
 def is_legacy(data: Any) -> bool:
@@ -29,6 +30,6 @@ def legacy_to_registry(data: dict[str, Any], slug: str = DEFAULT_REGISTRY_SLUG) 
     registry: dict[str, Any] = {"slug": slug, "profiles": profiles}
     if profiles:
         registry["default_profile_slug"] = (
-            DEFAULT_REGISTRY_SLUG if DEFAULT_REGISTRY_SLUG in profiles else min(profiles)
+            DEFAULT_PROFILE_SLUG if DEFAULT_PROFILE_SLUG in profiles else min(profiles)
         )
     return registry

@@ -182,7 +182,15 @@ def _written_metadata(previous: Any, given: Any, options: WriteOptions, now: int
     if source:
         meta["source"] = source
     meta.update(user)  # tags (and any unknown key, which validation then reports)
-    return meta
+    return _ordered_metadata(meta)
+
+
+def _ordered_metadata(meta: dict[str, Any]) -> dict[str, Any]:
+    """Managed fields first, in the schema's order (how new metadata reads in a YAML file)."""
+    order = MANAGED_METADATA + ("source", "tags")
+    out = {key: meta[key] for key in order if key in meta}
+    out.update((key, value) for key, value in meta.items() if key not in out)
+    return out
 
 
 def _bump_registry(registry: Registry, options: WriteOptions, now: int) -> None:

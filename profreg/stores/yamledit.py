@@ -1,0 +1,325 @@
+"""Round-trip editing of registry YAML text (ruamel.yaml) for the YAML file store.
+
+`replace_registry(text, slug, registry)` returns the document text with one registry
+replaced (or added, or removed). The file is loaded in ruamel's round-trip mode and the
+change is applied as a minimal diff to its CommentedMap: keys whose values did not change
+are not touched, so comments, key order, quoting, flow/block style and layout of the
+untouched parts come out as they were written. Indentation is detected from the file.
+
+Reading and validating is the engine's job (`profreg.yamlsource` / `profreg.validation`);
+ruamel is used for writing only, and the store checks the written text with the engine.
+"""
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarbool import ScalarBoolean
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+# Where a key goes when it is added to an existing object (fields of registries and profiles).
+FIELD_ORDER = (
+    "slug", "display_name", "description", "default_profile_slug",
+    "runtime", "policy", "metadata", "profiles",
+)
+NEW_FILE_INDENT = (2, 4, 2)  # mapping, sequence, dash offset: "key:\n  - item"
+_KEY_LINE = re.compile(r"^( *)(?:(- +))?(?:[^#'\"\s][^#]*?|'[^']*'|\"[^\"]*\"):\s*(?:#.*)?$")
+_ITEM_LINE = re.compile(r"^( *)-( +)\S")
+
+
+def guess_indentation(text: str) -> tuple[int, int, int]:
+    """(mapping indent, sequence indent, dash offset) as ruamel's `YAML.indent` takes them.
+
+    Found from the first nested mapping and the first block sequence under a key line."""
+    mapping = sequence = offset = None
+    parent: int | None = None  # column of the key whose block value starts on the next line
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if parent is not None:
+            item = _ITEM_LINE.match(line)
+            if item and offset is None:
+                offset = indent - parent
+                sequence = offset + 1 + len(item.group(2))
+            elif not item and indent > parent and mapping is None:
+                mapping = indent - parent
+        key = _KEY_LINE.match(line)
+        parent = None
+        if key:
+            parent = len(key.group(1)) + len(key.group(2) or "")
+        if mapping is not None and offset is not None:
+            break
+    mapping = mapping or NEW_FILE_INDENT[0]
+    if offset is None:
+        offset, sequence = NEW_FILE_INDENT[2], NEW_FILE_INDENT[2] + mapping
+    return mapping, max(sequence or 0, offset + 2), offset
+
+
+def _round_trip(text: str) -> YAML:
+    yaml = YAML(typ="rt", pure=True)
+    yaml.preserve_quotes = True
+    yaml.width = 1_000_000_000  # never re-wrap long lines
+    mapping, sequence, offset = guess_indentation(text) if text else NEW_FILE_INDENT
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    yaml.explicit_start = text.lstrip().startswith("---")
+    return yaml
+
+
+# --------------------------------------------------------------------------------------
+# Plain values and fresh nodes
+# --------------------------------------------------------------------------------------
+def plain(value: Any) -> Any:
+    """ruamel's loaded value as plain Python data (for comparisons)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, ScalarBoolean):
+        return bool(value)
+    return value
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Equal values of the same kind (True is not 1 here)."""
+    old = plain(old)
+    return _kind(old) == _kind(new) and old == new
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):  # ruamel's quoted/folded/literal strings are str subclasses
+        return "str"
+    if isinstance(value, dict):
+        return "map"
+    if isinstance(value, list):
+        return "seq"
+    return type(value).__name__
+
+
+def fresh(value: Any) -> Any:
+    """A new ruamel node for plain data (block style; multi-line strings as literal blocks)."""
+    if isinstance(value, dict):
+        node = CommentedMap()
+        for key in _ordered(value):
+            node[key] = fresh(value[key])
+        return node
+    if isinstance(value, list):
+        return CommentedSeq(fresh(v) for v in value)
+    if isinstance(value, str) and "\n" in value and not value.startswith(" ") and _literal_safe(value):
+        return LiteralScalarString(value)
+    return value
+
+
+def _literal_safe(text: str) -> bool:
+    # A literal block cannot carry trailing spaces on lines or special characters faithfully.
+    return all(not line.endswith((" ", "\t")) for line in text.split("\n")) and "\r" not in text
+
+
+def _ordered(mapping: dict) -> list:
+    known = [k for k in FIELD_ORDER if k in mapping]
+    return known + [k for k in mapping if k not in FIELD_ORDER]
+
+
+# --------------------------------------------------------------------------------------
+# Minimal-diff application
+# --------------------------------------------------------------------------------------
+def _shared_node_ids(root: Any) -> set[int]:
+    """Nodes reachable more than once (YAML aliases): never edit those in place."""
+    seen: set[int] = set()
+    shared: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        if id(node) in seen:
+            shared.add(id(node))
+            continue
+        seen.add(id(node))
+        stack.extend(node.values() if isinstance(node, dict) else node)
+    return shared
+
+
+def _has_merge(node: Any) -> bool:
+    return isinstance(node, CommentedMap) and bool(getattr(node, "merge", None))
+
+
+def _editable(old: Any, new: Any, shared: set[int]) -> bool:
+    return id(old) not in shared and not _has_merge(old) and type(old) in (CommentedMap, CommentedSeq) and (
+        isinstance(new, dict) if isinstance(old, dict) else isinstance(new, list)
+    )
+
+
+def sync_mapping(target: CommentedMap, new: dict, shared: set[int]) -> None:
+    """Make `target` equal `new`, touching only the keys whose values differ."""
+    for key in [k for k in target if str(k) not in new]:
+        del target[key]
+    by_name = {str(k): k for k in target}
+    for name, value in new.items():
+        key = by_name.get(name)
+        if key is None:
+            _insert(target, name, fresh(value))
+            continue
+        old = target[key]
+        if _same(old, value):
+            continue
+        if _editable(old, value, shared):
+            if isinstance(old, dict):
+                sync_mapping(old, value, shared)
+            else:
+                sync_sequence(old, value, shared)
+        else:
+            target[key] = fresh(value)
+
+
+def sync_sequence(target: CommentedSeq, new: list, shared: set[int]) -> None:
+    for index, value in enumerate(new[: len(target)]):
+        old = target[index]
+        if _same(old, value):
+            continue
+        if _editable(old, value, shared):
+            if isinstance(old, dict):
+                sync_mapping(old, value, shared)
+            else:
+                sync_sequence(old, value, shared)
+        else:
+            target[index] = fresh(value)
+    del target[len(new):]
+    target.extend(fresh(v) for v in new[len(target):])
+
+
+def _insert(target: CommentedMap, key: str, value: Any) -> None:
+    """Add a key where the schema's field order puts it (else at the end)."""
+    if not target and target.fa.flow_style():
+        target.fa.set_block_style()  # `profiles: {}` gaining its first profile
+    if key in FIELD_ORDER:
+        rank = FIELD_ORDER.index(key)
+        keys = list(target)
+        for position, existing in enumerate(keys):
+            if str(existing) in FIELD_ORDER and FIELD_ORDER.index(str(existing)) > rank:
+                target.insert(position, key, value)
+                return
+    target[key] = value
+
+
+# --------------------------------------------------------------------------------------
+# Presentation: what the store normalised away stays as the file wrote it
+# --------------------------------------------------------------------------------------
+def _keep_empty_mappings(out: dict, old: dict | None) -> None:
+    """`runtime: {}` and the like in the file stay (the store reads them as absent)."""
+    for key, value in (old or {}).items():
+        if key not in out and value == {}:
+            out[key] = {}
+
+
+def shape_profile(profile: dict, old: dict | None) -> dict:
+    out = dict(profile)
+    if old is None or "slug" not in old:
+        out.pop("slug", None)  # the key under `profiles` names it
+    old_runtime = (old or {}).get("runtime")
+    if isinstance(out.get("runtime"), dict) or isinstance(old_runtime, dict):
+        runtime = dict(out.get("runtime") or {})
+        _keep_empty_mappings(runtime, old_runtime if isinstance(old_runtime, dict) else None)
+        if runtime or "runtime" in out:
+            out["runtime"] = runtime
+    _keep_empty_mappings(out, old)
+    return out
+
+
+def shape_registry(registry: dict, old: dict | None, *, in_bundle: bool) -> dict:
+    out = dict(registry)
+    if in_bundle and (old is None or "slug" not in old):
+        out.pop("slug", None)  # the key under `registries` names it
+    old_profiles = (old or {}).get("profiles")
+    old_profiles = old_profiles if isinstance(old_profiles, dict) else {}
+    if not out.get("profiles") and (old is None or "profiles" not in old):
+        out.pop("profiles", None)
+    elif isinstance(out.get("profiles"), dict):
+        out["profiles"] = {
+            key: shape_profile(value, old_profiles.get(key)) for key, value in out["profiles"].items()
+        }
+    _keep_empty_mappings(out, old)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# The edit
+# --------------------------------------------------------------------------------------
+def replace_registry(text: str, form: str | None, slug: str, registry: dict | None) -> str:
+    """`text` (a valid bundle or single document, or "" / comments only) with registry `slug`
+    set to `registry` (None: removed). A single document that gains a second registry, or
+    loses its only one, becomes a bundle."""
+    yaml = _round_trip(text)
+    root = yaml.load(text) if text.strip() else None
+    prefix = ""
+    if root is None:
+        prefix = text if text.strip() else ""  # a comments-only file keeps its comments
+        root, form = CommentedMap([("registries", CommentedMap())]), "bundle"
+    shared = _shared_node_ids(root)
+
+    if form == "single" and root.get("slug") == slug:
+        if registry is None:
+            root = CommentedMap([("registries", CommentedMap())])
+        else:
+            sync_mapping(root, shape_registry(registry, plain(root), in_bundle=False), shared)
+        return prefix + _dump(yaml, root)
+
+    if form == "single":  # gaining a second registry: rewrite as a bundle
+        text = single_as_bundle(text, str(root["slug"]), yaml.map_indent or NEW_FILE_INDENT[0])
+        root = yaml.load(text)
+        shared = _shared_node_ids(root)
+    if root.get("registries") is None:
+        root["registries"] = CommentedMap()
+    registries = root["registries"]
+    by_name = {str(k): k for k in registries}
+    key = by_name.get(slug, slug)
+    if registry is None:
+        registries.pop(key, None)
+        return prefix + _dump(yaml, root)
+    old = registries.get(key)
+    shaped = shape_registry(registry, plain(old) if isinstance(old, dict) else None, in_bundle=True)
+    if isinstance(old, CommentedMap) and _editable(old, shaped, shared):
+        sync_mapping(old, shaped, shared)
+    else:
+        registries[key] = fresh(shaped)
+    return prefix + _dump(yaml, root)
+
+
+def single_as_bundle(text: str, slug: str, indent: int) -> str:
+    """The single-form text nested under `registries: {slug: ...}`, comments and layout kept.
+
+    Leading comment lines stay at the top; every other line is indented by two levels
+    (indenting a whole block node keeps its meaning, block scalars included)."""
+    lines = text.splitlines(keepends=True)
+    head = 0
+    while head < len(lines) and (not lines[head].strip() or lines[head].lstrip().startswith("#")):
+        head += 1
+    if head < len(lines) and lines[head].startswith("---"):
+        head += 1  # keep an explicit document start above the new root
+    pad = " " * (2 * indent)
+    body = [pad + line if line.strip() else line for line in lines[head:]]
+    if body and not body[-1].endswith(("\n", "\r")):
+        body[-1] += "\n"
+    key = slug if _plain_key(slug) else repr(slug)
+    return "".join(lines[:head]) + f"registries:\n{' ' * indent}{key}:\n" + "".join(body)
+
+
+def _plain_key(slug: str) -> bool:
+    # A slug that YAML would read as something else than that string needs quotes.
+    from ..yamlsource import core_scalar
+
+    return core_scalar(slug) == slug
+
+
+def _dump(yaml: YAML, root: Any) -> str:
+    out = io.StringIO()
+    yaml.dump(root, out)
+    return out.getvalue()

@@ -1,0 +1,231 @@
+"""The YAML file store: registries in a hand-editable YAML file (bundle or single form).
+
+- A missing file is an empty store; it is created (0o600) on the first write.
+- A file that does not parse or validate makes opening fail with `file:line:col`; it is
+  never overwritten. A legacy-form file is read (converted by `profreg.legacy`) but not
+  written: the error points to `profreg migrate`.
+- Writers in different processes serialise on `flock` of a sidecar `PATH.lock` file and
+  re-read the file when it changed since it was loaded (device, inode, size, mtime_ns), so
+  neither another process's write nor a person's edit is lost. Reads re-read it too.
+- Writes are durable and atomic: a temporary file in the same directory, flushed and
+  fsynced, renamed over the target, then the directory fsynced. An existing file's mode is
+  kept. The text is produced by `yamledit` (ruamel round trip, minimal diff) and checked
+  with the validation engine before it replaces the file.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import stat
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import StoreError
+from ..legacy import legacy_to_registry
+from .base import BaseStore, Change, Registry
+from .mutations import normalise_registry
+
+LOCK_TIMEOUT_S = 30.0
+Signature = tuple[int, int, int, int]
+
+
+@dataclass
+class _Snapshot:
+    """The file as last read: its identity, text and registries (normalised)."""
+
+    signature: Signature | None  # None: no file
+    text: str = ""
+    form: str | None = None  # bundle | single | legacy | None (no registry yet)
+    registries: dict[str, Registry] = field(default_factory=dict)
+    newline: str = "\n"
+    bom: bool = False
+
+
+def _signature(path: Path) -> Signature | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot read YAML store {path}: {exc.strerror}") from None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _registries_of(data: dict, form: str, legacy_slug: str) -> dict[str, Registry]:
+    if form == "bundle":
+        return {slug: normalise_registry(reg, slug) for slug, reg in (data["registries"] or {}).items()}
+    if form == "legacy":
+        return {legacy_slug: normalise_registry(legacy_to_registry(data, legacy_slug), legacy_slug)}
+    return {data["slug"]: normalise_registry(data, data["slug"])}
+
+
+def parse_store_text(raw: bytes, path: Path, legacy_slug: str) -> _Snapshot:
+    """Read a store file's bytes with the engine; StoreError `file:line:col` if invalid."""
+    from ..validation import validate_text
+
+    report = validate_text(raw)
+    text = report.parsed.text if report.parsed is not None else ""
+    newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
+    snapshot = _Snapshot(None, text=text, newline=newline, bom=raw.startswith(b"\xef\xbb\xbf"))
+    if report.parsed is not None and report.parsed.empty and not report.parsed.fatal:
+        return snapshot  # empty or comments only: an empty store
+    errors = report.errors
+    if errors:
+        first = errors[0]
+        where = f"{first.field}: " if first.field else ""
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise StoreError(
+            f"{path}:{first.span.start_line + 1}:{first.span.start_col + 1}: "
+            f"invalid registry file: {first.code}: {where}{first.message}{more}"
+        )
+    snapshot.form = report.form
+    snapshot.registries = _registries_of(report.data, report.form, legacy_slug)
+    return snapshot
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` durably: temp file in the same dir, fsync, rename, fsync the dir."""
+    directory = path.parent
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = 0o600  # new files are private
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class YamlFileStore(BaseStore):
+    kind = "YAML"
+
+    def __init__(self, path: str | os.PathLike[str], *, legacy_registry: str = "default") -> None:
+        super().__init__(str(path))
+        # Write through symlinks to the real file (a rename would replace the link).
+        self.path = Path(os.path.realpath(path))
+        self.legacy_registry = legacy_registry
+        if self.path.is_dir():
+            raise StoreError(f"YAML store {path} is a directory")
+        self._snapshot = self._read()
+
+    # ---- reading ------------------------------------------------------------------------
+    def _read(self) -> _Snapshot:
+        for _attempt in range(5):
+            before = _signature(self.path)
+            if before is None:
+                return _Snapshot(None)
+            try:
+                raw = self.path.read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise StoreError(f"cannot read YAML store {self.name}: {exc.strerror}") from None
+            if _signature(self.path) == before:  # not replaced while we read it
+                snapshot = parse_store_text(raw, Path(self.name), self.legacy_registry)
+                snapshot.signature = before
+                return snapshot
+        raise StoreError(f"YAML store {self.name} keeps changing while being read")
+
+    def _current(self) -> _Snapshot:
+        """The loaded snapshot, re-read first if the file changed since."""
+        if _signature(self.path) != self._snapshot.signature:
+            self._snapshot = self._read()
+        return self._snapshot
+
+    # ---- primitives ---------------------------------------------------------------------
+    def _registry_slugs(self) -> list[str]:
+        return list(self._current().registries)
+
+    def _load_registry(self, slug: str) -> Registry | None:
+        return self._current().registries.get(slug)
+
+    def _load_all(self) -> tuple[list[Registry], list[tuple[str, str]]]:
+        return list(self._current().registries.values()), []
+
+    def _commit(self, slug: str, change: Change) -> Registry | None:
+        from .yamledit import replace_registry
+
+        with self._locked():
+            snapshot = self._current()
+            if snapshot.form == "legacy":
+                raise StoreError(
+                    f"{self.name} is in the legacy form, which is read but not written; "
+                    f"convert it first: profreg migrate {self.name} NEW.yaml"
+                )
+            result = change(snapshot.registries.get(slug))
+            expected = dict(snapshot.registries)
+            if result is None:
+                expected.pop(slug, None)
+            else:
+                expected[slug] = result
+            text = replace_registry(snapshot.text, snapshot.form, slug, result)
+            written = self._checked(text, expected, snapshot)
+            data = text.replace("\n", snapshot.newline) if snapshot.newline != "\n" else text
+            try:
+                write_atomic(self.path, ("\ufeff" if snapshot.bom else "").encode() + data.encode("utf-8"))
+            except OSError as exc:
+                raise StoreError(f"cannot write YAML store {self.name}: {exc.strerror or exc}") from None
+            written.signature = _signature(self.path)
+            self._snapshot = written
+            return result
+
+    def _checked(self, text: str, expected: dict[str, Registry], before: _Snapshot) -> _Snapshot:
+        """The engine's reading of the text about to be written; it must hold `expected`."""
+        try:
+            written = parse_store_text(text.encode("utf-8"), Path(self.name), self.legacy_registry)
+        except StoreError as exc:
+            raise StoreError(f"refusing to write {self.name}: the edited text would not validate ({exc})") from None
+        if written.registries != expected:
+            raise StoreError(
+                f"refusing to write {self.name}: the round-trip edit did not reproduce the intended "
+                "content (file left unchanged)"
+            )
+        written.newline, written.bom = before.newline, before.bom
+        return written
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Exclusive lock across processes on the sidecar `PATH.lock` file."""
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StoreError(f"cannot lock YAML store {self.name}: {exc.strerror}") from None
+        try:
+            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise StoreError(f"cannot lock YAML store {self.name}: {exc.strerror}") from None
+                    if time.monotonic() > deadline:
+                        raise StoreError(
+                            f"YAML store {self.name} is locked by another writer ({lock_path})"
+                        ) from None
+                    time.sleep(0.005)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _close(self) -> None:
+        self._snapshot = _Snapshot(None)
