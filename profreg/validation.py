@@ -16,6 +16,7 @@ can be cached by callers that re-validate (the language server passes `profile_c
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import gc
 import re
@@ -644,7 +645,15 @@ def validate_parsed(parsed: ParsedYaml, **cache_options: Any) -> Report:
             parsed=parsed,
         )
     form, diags = check_data(parsed.data, parsed, **cache_options)
-    return Report(_sort(list(parsed.diagnostics) + diags), data=parsed.data, form=form, parsed=parsed)
+    reader_diags = [_with_field(d, _root_kind(form)) for d in parsed.diagnostics]
+    return Report(_sort(reader_diags + diags), data=parsed.data, form=form, parsed=parsed)
+
+
+def _with_field(diag: Diagnostic, root_kind: str) -> Diagnostic:
+    """A reader diagnostic with a pointer (a duplicate key) gets its field path too."""
+    if diag.pointer and not diag.field:
+        return dataclasses.replace(diag, field=field_for(diag.pointer, root_kind))
+    return diag
 
 
 def validate_text(source: str | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Report:

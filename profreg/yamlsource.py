@@ -9,6 +9,7 @@ diagnostic's JSON pointer can be turned into an exact range only when one is rep
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import gc
 import math
 import re
@@ -18,7 +19,7 @@ from typing import Any, Iterator
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .diagnostics import Diagnostic, Span, pointer_split
+from .diagnostics import Diagnostic, Span, pointer_join, pointer_split
 
 try:  # the C parser is an order of magnitude faster; the pure-Python one is the fallback
     from yaml import CSafeLoader as _BaseLoader
@@ -258,12 +259,15 @@ def parse(source: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedYaml:
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the collector would rescan millions of fresh, acyclic objects
     try:
-        root = _compose(text, result)
+        shielded, restore = _shield_yaml11_breaks(text)
+        root = _compose(shielded, result)
         if result.fatal:
             return result
         if root is None:
             result.empty = True
             return result
+        if restore is not None:
+            _restore_scalars(root, restore)
         result.root = root
         try:
             result.data = _Constructor(result, limits).build(root)
@@ -274,6 +278,43 @@ def parse(source: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedYaml:
         if gc_was_enabled:
             gc.enable()
     return result
+
+
+# libyaml reads YAML 1.1, where U+0085, U+2028 and U+2029 end lines; in YAML 1.2 (and in
+# editors and LSP) they are ordinary characters. Before parsing they are swapped for
+# noncharacters the text does not contain (one code point each, so every offset stays
+# exact), and swapped back in scalar values afterwards. Rare, so the common case pays
+# only three `in` scans.
+_YAML11_BREAKS = "\u0085\u2028\u2029"
+_STAND_INS = tuple(chr(c) for c in range(0xFDD0, 0xFDF0))  # Unicode noncharacters
+
+
+def _shield_yaml11_breaks(text: str) -> tuple[str, dict[int, int] | None]:
+    if not any(ch in text for ch in _YAML11_BREAKS):
+        return text, None
+    free = [c for c in _STAND_INS if c not in text][: len(_YAML11_BREAKS)]
+    if len(free) < len(_YAML11_BREAKS):  # pragma: no cover - a text holding 30 noncharacters
+        return text, None
+    there = str.maketrans(dict(zip(_YAML11_BREAKS, free)))
+    back = str.maketrans(dict(zip(free, _YAML11_BREAKS)))
+    return text.translate(there), back
+
+
+def _restore_scalars(root: Node, table: dict[int, int]) -> None:
+    visited: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if isinstance(node, ScalarNode):
+            node.value = node.value.translate(table)
+        elif isinstance(node, MappingNode):
+            for pair in node.value:
+                stack.extend(pair)
+        else:
+            stack.extend(node.value)
 
 
 def _limit_result(text: str, message: str) -> ParsedYaml:
@@ -308,6 +349,20 @@ def _compose(text: str, result: ParsedYaml) -> Node | None:
             Diagnostic("error", code, message, span=_mark_span(result, exc.problem_mark or exc.context_mark))
         )
         result.fatal = True
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        # libyaml reports a byte offset into the UTF-8 encoding of the text
+        offset = len(text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore"))
+        char = exc.character
+        shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+        result.diagnostics.append(
+            Diagnostic(
+                "error",
+                "yaml-syntax",
+                f"YAML does not allow the character {shown} ({exc.reason})",
+                span=result.lines.span(offset, offset + 1),
+            )
+        )
+        result.fatal = True
     except (yaml.YAMLError, ValueError, RecursionError) as exc:  # reader errors, odd input
         result.diagnostics.append(Diagnostic("error", "yaml-syntax", f"not valid YAML: {exc}"))
         result.fatal = True
@@ -340,9 +395,29 @@ class _Constructor:
         self.limits = limits
         self.done: dict[int, tuple[Any, int]] = {}  # id(node) -> (value, expanded size)
         self.expansion = 0
+        # (index in result.diagnostics, mapping node, key) of each repeated key
+        self.duplicates: list[tuple[int, MappingNode, str]] = []
 
     def build(self, root: Node) -> Any:
-        return self._node(root, 0)[0]
+        value = self._node(root, 0)[0]
+        if self.duplicates:
+            self._point_duplicates(root)
+        return value
+
+    def _point_duplicates(self, root: Node) -> None:
+        """Give each duplicate-key diagnostic the pointer of its key (rare: done after the fact).
+
+        Paths are not tracked while constructing, to keep the common case fast; instead
+        the tree is searched once for the mappings that repeat a key.
+        """
+        wanted = {id(node) for _, node, _ in self.duplicates}
+        found = _pointers_of(root, wanted)
+        for index, node, key in self.duplicates:
+            base = found.get(id(node))
+            if base is None:
+                continue
+            diag = self.result.diagnostics[index]
+            self.result.diagnostics[index] = dataclasses.replace(diag, pointer=pointer_join(base, key))
 
     def _limit(self, node: Node, message: str) -> None:
         self.result.diagnostics.append(
@@ -351,6 +426,8 @@ class _Constructor:
         raise _Abort
 
     def _node(self, node: Node, depth: int) -> tuple[Any, int]:
+        if node.__class__ is ScalarNode:  # no memo: an aliased scalar costs what its alias does
+            return self._scalar(node), 1
         seen = self.done.get(id(node))
         if seen is not None:  # an alias: shared value, but its size counts again
             self.expansion += seen[1]
@@ -359,17 +436,19 @@ class _Constructor:
             return seen
         if depth > self.limits.max_depth:
             self._limit(node, f"nesting is deeper than the limit of {self.limits.max_depth} levels")
-        if isinstance(node, ScalarNode):
-            out = (self._scalar(node), 1)
-        elif isinstance(node, MappingNode):
+        if isinstance(node, MappingNode):
             out = self._mapping(node, depth)
         else:
             items = []
             size = 1
             for child in node.value:
-                value, n = self._node(child, depth + 1)
-                items.append(value)
-                size += n
+                if child.__class__ is ScalarNode:  # inlined: most items are scalars
+                    items.append(self._scalar(child))
+                    size += 1
+                else:
+                    value, n = self._node(child, depth + 1)
+                    items.append(value)
+                    size += n
             out = (items, size)
         self.done[id(node)] = out
         return out
@@ -377,7 +456,11 @@ class _Constructor:
     def _scalar(self, node: ScalarNode) -> Any:
         tag = node.tag
         if tag == _PLAIN:
-            return core_scalar(node.value)
+            text = node.value
+            # fast path: a plain scalar not starting like null/bool/number is a string
+            if text and text[0] not in _SPECIAL_FIRST:
+                return text
+            return core_scalar(text)
         if tag == _STR or tag == "!" or tag == _MERGE:
             return node.value
         if tag in _EXPLICIT:
@@ -399,7 +482,6 @@ class _Constructor:
         out: dict[str, Any] = {}
         size = 1
         merges: list[Node] = []
-        seen_keys: set[str] = set()
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
                 merges.append(value_node)
@@ -415,7 +497,8 @@ class _Constructor:
                 )
                 continue
             key = key_node.value  # keys are the strings written (YAML 1.2 keeps `no` as "no")
-            if key in seen_keys:
+            if key in out:
+                self.duplicates.append((len(self.result.diagnostics), node, key))
                 self.result.diagnostics.append(
                     Diagnostic(
                         "error",
@@ -424,10 +507,13 @@ class _Constructor:
                         span=self.result.node_span(key_node),
                     )
                 )
-            seen_keys.add(key)
-            value, n = self._node(value_node, depth + 1)
-            out[key] = value
-            size += n
+            if value_node.__class__ is ScalarNode:  # inlined: most values are scalars
+                out[key] = self._scalar(value_node)
+                size += 1
+            else:
+                value, n = self._node(value_node, depth + 1)
+                out[key] = value
+                size += n
         if merges:
             merged: dict[str, Any] = {}
             for merge_node in merges:
@@ -451,6 +537,28 @@ class _Constructor:
                 merged[k] = v
             out = merged
         return out, size
+
+
+def _pointers_of(root: Node, wanted: set[int]) -> dict[int, str]:
+    """JSON pointers of the wanted nodes (by id), first path found; each node visited once."""
+    found: dict[int, str] = {}
+    visited: set[int] = set()
+    stack: list[tuple[Node, str]] = [(root, "")]
+    while stack and len(found) < len(wanted):
+        node, pointer = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if id(node) in wanted:
+            found.setdefault(id(node), pointer)
+        if isinstance(node, MappingNode):
+            for key_node, value_node in reversed(node.value):
+                if isinstance(key_node, ScalarNode) and key_node.tag != _MERGE:
+                    stack.append((value_node, pointer_join(pointer, key_node.value)))
+        elif isinstance(node, SequenceNode):
+            for i in range(len(node.value) - 1, -1, -1):
+                stack.append((node.value[i], pointer_join(pointer, i)))
+    return found
 
 
 def _bool(text: str) -> bool:
