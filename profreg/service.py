@@ -7,7 +7,8 @@ that refuses what exists, "update" as a patch, read-only profiles, and resolutio
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Mapping
+import dataclasses
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .errors import NotFoundError, PolicyViolationError, ValidationError, VersionConflictError
 from .resolve import Resolution, resolve_profile
@@ -21,6 +22,8 @@ DEFAULT_REGISTRY = "default"
 PROFILE_PATCH_FIELDS = ("display_name", "description", "runtime", "policy", "tags")
 # runtime and policy are patched field by field: `--system-prompt` keeps the tools.
 _NESTED_PATCH_FIELDS = ("runtime", "policy")
+# Attempts of an update/delete that someone else's write keeps overtaking.
+_OPTIMISTIC_RETRIES = 5
 
 
 def _options(options: "WriteOptions | None") -> "WriteOptions":
@@ -31,12 +34,22 @@ def _options(options: "WriteOptions | None") -> "WriteOptions":
     return WriteOptions()
 
 
-def _expected(options: "WriteOptions") -> int | None:
-    return options.expected_version or None  # absent/0 means no check
-
-
 def _version(obj: Mapping[str, Any] | None) -> int:
     return int(((obj or {}).get("metadata") or {}).get("version") or 0)
+
+
+def _patched(current: Mapping[str, Any], slug: str, patch: Mapping[str, Any]) -> dict[str, Any]:
+    """`current` with the patch applied: top-level fields replaced, runtime/policy per field."""
+    updated = copy.deepcopy(dict(current))
+    updated["slug"] = slug
+    for name, value in patch.items():
+        if name == "tags":
+            updated["metadata"] = {**(updated.get("metadata") or {}), "tags": copy.deepcopy(value)}
+        elif name in _NESTED_PATCH_FIELDS and isinstance(value, Mapping):
+            updated[name] = {**(updated.get(name) or {}), **copy.deepcopy(dict(value))}
+        else:
+            updated[name] = copy.deepcopy(value)
+    return updated
 
 
 def _is_read_only(profile: Mapping[str, Any]) -> bool:
@@ -72,17 +85,11 @@ class Service:
     # ---------------------------------------------------------------- registry writes
     def create_registry(self, registry: Mapping[str, Any], options: "WriteOptions | None" = None) -> dict[str, Any]:
         """Create a registry; one that exists already is a conflict (exit 5), not an overwrite."""
-        options = _options(options)
-        slug = registry.get("slug") or ""
-        existing = self._find_registry(slug)
-        if existing is not None:
-            raise VersionConflictError(
-                "registry", slug, _expected(options), _version(existing),
-                message=f"registry {slug!r} already exists",
-            )
+        options = dataclasses.replace(_options(options), create_only=True)
         return self.store.upsert_registry(dict(registry), options)
 
     def delete_registry(self, registry: str, options: "WriteOptions | None" = None) -> None:
+        """Delete a registry and its profiles; `expected_version` is the registry's."""
         self.store.delete_registry(registry, _options(options))
 
     # ---------------------------------------------------------------- profile writes
@@ -90,17 +97,11 @@ class Service:
                        options: "WriteOptions | None" = None) -> dict[str, Any]:
         """Create a profile; one that exists is a conflict. `expected_version` is the registry's."""
         options = _options(options)
-        registry_slug = self._registry_slug(registry)
-        current = self.store.get_registry(registry_slug)
-        slug = profile.get("slug") or ""
-        if slug in (current.get("profiles") or {}):
-            raise VersionConflictError(
-                "profile", f"{registry_slug}/{slug}", _expected(options),
-                _version(current["profiles"][slug]),
-                message=f"profile {registry_slug}/{slug} already exists",
-            )
-        self._check_version("registry", registry_slug, current, options)
-        return self.store.upsert_profile(registry_slug, dict(profile), self._unchecked(options))
+        options = dataclasses.replace(
+            options, expected_version=None, expected_registry_version=options.expected_version,
+            create_only=True,
+        )
+        return self.store.upsert_profile(self._registry_slug(registry), dict(profile), options)
 
     def update_profile(self, registry: str | None, profile: str, patch: Mapping[str, Any],
                        options: "WriteOptions | None" = None) -> dict[str, Any]:
@@ -113,42 +114,52 @@ class Service:
         unknown = sorted(set(patch) - set(PROFILE_PATCH_FIELDS))
         if unknown:
             raise ValidationError(
-                f"cannot update {', '.join(unknown)}; updatable fields: {', '.join(PROFILE_PATCH_FIELDS)}",
+                f"profile.{unknown[0]}: cannot be updated; updatable fields: {', '.join(PROFILE_PATCH_FIELDS)}",
                 field=f"profile.{unknown[0]}",
             )
-        current = self.store.get_profile(registry_slug, profile)
-        if _is_read_only(current):
-            raise PolicyViolationError(f"profile {registry_slug}/{profile} is read-only")
-        self._check_version("profile", f"{registry_slug}/{profile}", current, options)
 
-        updated = copy.deepcopy(current)
-        updated["slug"] = profile
-        for name, value in patch.items():
-            if name == "tags":
-                updated.setdefault("metadata", {})["tags"] = copy.deepcopy(value)
-            elif name in _NESTED_PATCH_FIELDS and isinstance(value, Mapping):
-                merged = dict(updated.get(name) or {})
-                merged.update(copy.deepcopy(dict(value)))
-                updated[name] = merged
-            else:
-                updated[name] = copy.deepcopy(value)
-        return self.store.upsert_profile(registry_slug, updated, self._unchecked(options))
+        def write(current: dict[str, Any], checked: "WriteOptions") -> dict[str, Any]:
+            return self.store.upsert_profile(registry_slug, _patched(current, profile, patch), checked)
+
+        return self._read_check_write(registry_slug, profile, options, write)
 
     def delete_profile(self, registry: str | None, profile: str, options: "WriteOptions | None" = None,
                        new_default: str | None = None) -> None:
         """Delete a profile (`expected_version` is the profile's); read-only ones are refused."""
-        options = _options(options)
         registry_slug = self._registry_slug(registry)
-        current = self.store.get_profile(registry_slug, profile)
-        if _is_read_only(current):
-            raise PolicyViolationError(f"profile {registry_slug}/{profile} is read-only")
-        self._check_version("profile", f"{registry_slug}/{profile}", current, options)
-        self.store.delete_profile(registry_slug, profile, self._unchecked(options), new_default=new_default)
+
+        def write(_current: dict[str, Any], checked: "WriteOptions") -> None:
+            self.store.delete_profile(registry_slug, profile, checked, new_default=new_default)
+
+        self._read_check_write(registry_slug, profile, _options(options), write)
 
     def set_default_profile(self, registry: str | None, profile: str,
                             options: "WriteOptions | None" = None) -> dict[str, Any]:
         """Make `profile` the registry's default; `expected_version` is the registry's."""
         return self.store.set_default_profile(self._registry_slug(registry), profile, _options(options))
+
+    def _read_check_write(self, registry_slug: str, profile: str, options: "WriteOptions",
+                          write: Callable[[dict[str, Any], "WriteOptions"], Any]) -> Any:
+        """Read the profile, refuse a read-only one, then write with a version check.
+
+        The store compares versions inside its transaction. Without a caller's
+        `expected_version` the version just read is used, so a write made by someone else
+        between the read and the write is never overwritten: the read is retried instead.
+        """
+        for _attempt in range(_OPTIMISTIC_RETRIES):
+            current = self.store.get_profile(registry_slug, profile)
+            if _is_read_only(current):
+                raise PolicyViolationError(f"profile {registry_slug}/{profile} is read-only")
+            if options.expected_version:
+                return write(current, options)
+            read_version = _version(current)
+            try:
+                return write(current, dataclasses.replace(options, expected_version=read_version))
+            except VersionConflictError:
+                if read_version == 0:  # 0 means "no check" to the store: the conflict is real
+                    raise
+        raise VersionConflictError("profile", f"{registry_slug}/{profile}", None, None,
+                                   message=f"profile {registry_slug}/{profile} keeps changing; try again")
 
     # ---------------------------------------------------------------- resolve
     def resolve(self, registry: str | None = None, profile: str | None = None,
@@ -173,23 +184,3 @@ class Service:
             raise NotFoundError("profile", f"{registry_slug}/{profile_slug}")
         return resolve_profile(current, registry_slug, profiles[profile_slug] or {}, profile_slug,
                                overrides=overrides, base_settings=base_settings, runtime_key=runtime_key)
-
-    # ---------------------------------------------------------------- helpers
-    def _find_registry(self, slug: str) -> dict[str, Any] | None:
-        try:
-            return self.store.get_registry(slug)
-        except NotFoundError:
-            return None
-
-    @staticmethod
-    def _check_version(resource: str, slug: str, current: Mapping[str, Any], options: "WriteOptions") -> None:
-        expected = _expected(options)
-        if expected is not None and expected != _version(current):
-            raise VersionConflictError(resource, slug, expected, _version(current))
-
-    @staticmethod
-    def _unchecked(options: "WriteOptions") -> "WriteOptions":
-        """The same options without `expected_version`: the service compared it already."""
-        import dataclasses
-
-        return dataclasses.replace(options, expected_version=None)

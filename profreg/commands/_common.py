@@ -1,0 +1,227 @@
+"""What the store commands share: `--store`, REGISTRY/PROFILE addressing, write options,
+output formats and shell completion of slugs from the store.
+
+Kept light: the store backends, the validator and rfc8785 are imported only when a
+command runs (CLI start-up time is benchmarked).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import click
+from click.shell_completion import CompletionItem
+
+from ..errors import UsageError
+from ..slugs import canonical_slug
+
+if TYPE_CHECKING:
+    from ..stores.base import Store, WriteOptions
+
+STORE_ENV = "PROFREG_STORE"
+DEFAULT_REGISTRY = "default"
+DEFAULT_SOURCE = "cli"
+# Completion lists stay short and fast even on a store of 100,000 registries.
+MAX_COMPLETIONS = 200
+
+
+# ------------------------------------------------------------------------------ the store
+def _complete_store_spec(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    return [CompletionItem(incomplete, type="file")]
+
+
+def store_option(func: Callable) -> Callable:
+    return click.option(
+        "--store", "store_spec", metavar="SPEC", envvar=STORE_ENV, show_envvar=True,
+        shell_complete=_complete_store_spec,
+        help="The store: PATH.yaml, PATH.yml, PATH.db, PATH.sqlite, PATH.sqlite3, yaml:PATH or sqlite:PATH.",
+    )(func)
+
+
+@contextlib.contextmanager
+def opened_store(store_spec: str | None, *, create: bool, legacy_registry: str = DEFAULT_REGISTRY) -> Iterator["Store"]:
+    """The store named by --store / PROFREG_STORE, closed afterwards.
+
+    create=False for reads: a missing file is a usage error (exit 2), nothing is created.
+    """
+    if not store_spec:
+        raise UsageError(f"no store given: use --store SPEC or set {STORE_ENV}")
+    from ..stores import open_store
+
+    store = open_store(store_spec, create=create, legacy_registry=legacy_registry)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+# ------------------------------------------------------------------------------ addressing
+def registry_slug_arg(text: str) -> str:
+    slug = canonical_slug(text)
+    if not slug or "/" in slug:
+        raise UsageError(f"{text!r} is not a registry slug")
+    return slug
+
+
+def parse_address(text: str, *, default_registry: str = DEFAULT_REGISTRY) -> tuple[str, str]:
+    """`REGISTRY/PROFILE` or `PROFILE` (in the default registry), trimmed and lower-cased."""
+    registry, sep, profile = canonical_slug(text).rpartition("/")
+    registry = registry.strip() if sep else default_registry
+    profile = profile.strip()
+    if not profile or not registry or "/" in registry:
+        raise UsageError(f"{text!r} is not a profile address: use REGISTRY/PROFILE or PROFILE")
+    return registry, profile
+
+
+# ------------------------------------------------------------------------------ writes
+def write_options_decorator(func: Callable) -> Callable:
+    func = click.option("--source", default=DEFAULT_SOURCE, show_default=True,
+                        help="Where the write comes from (metadata.source).")(func)
+    func = click.option("--actor", default=None, metavar="NAME",
+                        help="Who writes (metadata.updated_by); default: the login name.")(func)
+    func = click.option("--expected-version", type=click.IntRange(min=0), default=None, metavar="N",
+                        help="Refuse the write (exit 5) unless the current version is N; 0 means no check.")(func)
+    return func
+
+
+def default_actor() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser() or "unknown"
+    except Exception:  # no login name (containers without a passwd entry)
+        return "unknown"
+
+
+def make_write_options(expected_version: int | None, actor: str | None, source: str | None) -> "WriteOptions":
+    from ..stores.base import WriteOptions
+
+    return WriteOptions(
+        expected_version=expected_version or None,
+        actor=actor if actor else default_actor(),
+        source=source or DEFAULT_SOURCE,
+    )
+
+
+# ------------------------------------------------------------------------------ output
+def format_option(choices: tuple[str, ...], terminal_default: str) -> Callable:
+    """`--format`; when not given: json if stdout is not a terminal, else `terminal_default`."""
+
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default=None,
+        help=f"Output format (default: json when stdout is not a terminal, else {terminal_default}).",
+    )
+
+
+def output_format(fmt: str | None, terminal_default: str) -> str:
+    if fmt:
+        return fmt
+    return terminal_default if sys.stdout.isatty() else "json"
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def emit(data: Any, fmt: str) -> None:
+    """Print `data` as JSON or YAML (one document)."""
+    if fmt == "yaml":
+        from ..documents import dump_yaml
+
+        click.echo(dump_yaml(data), nl=False)
+    else:
+        click.echo(to_json(data))
+
+
+# ------------------------------------------------------------------------------ input files
+def read_data_file(path: str, what: str) -> Any:
+    """A YAML or JSON file's data (YAML 1.2 core schema; JSON is read as YAML).
+
+    A missing or unreadable file is a usage error (2); content that does not parse is a
+    validation error (1) naming the file and position.
+    """
+    from ..errors import ValidationError
+    from ..yamlsource import parse
+
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise UsageError(f"{what} {path}: {exc.strerror or exc}") from None
+    parsed = parse(raw)
+    errors = [d for d in parsed.diagnostics if d.severity == "error"]
+    if parsed.fatal or errors:
+        first = errors[0] if errors else None
+        where = f"{path}:{first.span.start_line + 1}:{first.span.start_col + 1}" if first else path
+        raise ValidationError(f"{where}: {first.message if first else 'unreadable'}", errors, field=what)
+    return None if parsed.empty else parsed.data
+
+
+# ------------------------------------------------------------------------------ completion
+def _completion_store(ctx: click.Context):
+    """The store for completion, or None; completion never fails, it offers nothing instead."""
+    spec = ctx.params.get("store_spec") or os.environ.get(STORE_ENV)
+    if not spec:
+        return None
+    try:
+        from ..stores import open_store
+
+        return open_store(spec, create=False)
+    except Exception:
+        return None
+
+
+def _registry_slugs(store) -> list[str]:
+    return [r["slug"] for r in store.list_registries()]
+
+
+def _profile_slugs(store, registry: str) -> list[str]:
+    try:
+        return [p["slug"] for p in store.list_profiles(registry)]
+    except Exception:
+        return []
+
+
+def _complete(ctx: click.Context, produce: Callable[[Any], list[str]]) -> list[CompletionItem]:
+    store = _completion_store(ctx)
+    if store is None:
+        return []
+    try:
+        return [CompletionItem(value) for value in produce(store)[:MAX_COMPLETIONS]]
+    except Exception:
+        return []
+    finally:
+        with contextlib.suppress(Exception):
+            store.close()
+
+
+def complete_registry(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    prefix = incomplete.strip().lower()
+    return _complete(ctx, lambda store: [s for s in _registry_slugs(store) if s.startswith(prefix)])
+
+
+def _address_candidates(store, incomplete: str, *, bare_is_registry: bool) -> list[str]:
+    text = incomplete.strip().lower()
+    if "/" in text:
+        registry, _, prefix = text.partition("/")
+        return [f"{registry}/{p}" for p in _profile_slugs(store, registry) if p.startswith(prefix)]
+    registries = [s for s in _registry_slugs(store) if s.startswith(text)]
+    if bare_is_registry:  # `show R`
+        return registries + [f"{s}/" for s in registries]
+    # `PROFILE` alone means a profile of the default registry
+    return [p for p in _profile_slugs(store, DEFAULT_REGISTRY) if p.startswith(text)] + [
+        f"{s}/" for s in registries
+    ]
+
+
+def complete_profile_address(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """`PROFILE` of the default registry, `REGISTRY/`, then `REGISTRY/PROFILE` after the slash."""
+    return _complete(ctx, lambda store: _address_candidates(store, incomplete, bare_is_registry=False))
+
+
+def complete_registry_or_profile(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """For `show`: `REGISTRY` or `REGISTRY/PROFILE`."""
+    return _complete(ctx, lambda store: _address_candidates(store, incomplete, bare_is_registry=True))

@@ -1,0 +1,104 @@
+"""`profreg list` and `profreg show`: read a store."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from ._common import (
+    complete_registry,
+    complete_registry_or_profile,
+    emit,
+    format_option,
+    opened_store,
+    output_format,
+    parse_address,
+    registry_slug_arg,
+    store_option,
+)
+
+
+@click.command("list")
+@click.argument("registry", required=False, shell_complete=complete_registry)
+@format_option(("json", "yaml", "text"), "text")
+@store_option
+def list_command(registry: str | None, fmt: str | None, store_spec: str | None) -> None:
+    """List the registries, or with REGISTRY that registry's profiles.
+
+    Registries whose stored data is corrupt are named on stderr (exit 6); the healthy ones
+    are still listed.
+    """
+    from ..errors import StoreError
+
+    fmt = output_format(fmt, "text")
+    corrupt: list[tuple[str, str]] = []
+    with opened_store(store_spec, create=False) as store:
+        if registry is None:
+            rows = [_registry_row(r) for r in store.list_registries()]
+            corrupt = store.corrupt_registries()
+            columns = ("slug", "display_name", "default_profile_slug", "profile_count")
+        else:
+            rows = [_profile_row(p) for p in store.list_profiles(registry_slug_arg(registry))]
+            columns = ("slug", "display_name", "version", "read_only")
+    if fmt == "text":
+        click.echo(_table(rows, columns), nl=False)
+    else:
+        emit(rows, fmt)
+    if corrupt:
+        for slug, reason in corrupt:
+            click.echo(f"profreg: registry {slug!r} is corrupt: {reason}", err=True)
+        sys.stdout.flush()
+        raise StoreError(f"{len(corrupt)} corrupt registr{'y' if len(corrupt) == 1 else 'ies'} not listed")
+
+
+def _registry_row(registry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "slug": registry["slug"],
+        "display_name": registry.get("display_name") or "",
+        "default_profile_slug": registry.get("default_profile_slug") or "",
+        "profile_count": len(registry.get("profiles") or {}),
+    }
+
+
+def _profile_row(profile: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "slug": profile["slug"],
+        "display_name": profile.get("display_name") or "",
+        "version": (profile.get("metadata") or {}).get("version") or 0,
+        "read_only": bool((profile.get("policy") or {}).get("read_only")),
+    }
+
+
+def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    """Aligned columns with a header; an empty list prints the header only."""
+    cells = [[c.upper() for c in columns]] + [[_cell(row[c]) for c in columns] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    return "".join(
+        "  ".join(value.ljust(width) for value, width in zip(line, widths)).rstrip() + "\n" for line in cells
+    )
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value) if value != "" else "-"
+
+
+@click.command("show")
+@click.argument("target", shell_complete=complete_registry_or_profile, metavar="REGISTRY[/PROFILE]")
+@click.option("--show-secrets", is_flag=True, help="Print secret-looking values instead of `***`.")
+@format_option(("json", "yaml"), "yaml")
+@store_option
+def show_command(target: str, show_secrets: bool, fmt: str | None, store_spec: str | None) -> None:
+    """Show a registry (REGISTRY) or a profile (REGISTRY/PROFILE) as the schema's object."""
+    from ..documents import ordered_profile, ordered_registry
+    from ..secrets import mask_secrets
+
+    with opened_store(store_spec, create=False) as store:
+        if "/" in target:
+            registry, profile = parse_address(target)
+            data = ordered_profile(store.get_profile(registry, profile))
+        else:
+            data = ordered_registry(store.get_registry(registry_slug_arg(target)))
+    emit(data if show_secrets else mask_secrets(data), output_format(fmt, "yaml"))

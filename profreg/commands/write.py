@@ -1,0 +1,207 @@
+"""`profreg registry …`, `profreg profile …` and `profreg set-default`: write a store.
+
+Every write takes `--expected-version N` (the profile's version for `profile update/delete`,
+the registry's for `set-default`, `profile create` and `registry delete`), `--actor`
+(default: the login name) and `--source` (default: `cli`), and prints one line saying
+what it did, with the new version.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+from ._common import (
+    complete_profile_address,
+    complete_registry,
+    make_write_options,
+    opened_store,
+    parse_address,
+    read_data_file,
+    registry_slug_arg,
+    store_option,
+    write_options_decorator,
+)
+
+
+def _version(obj: dict[str, Any]) -> int:
+    return (obj.get("metadata") or {}).get("version") or 0
+
+
+# ------------------------------------------------------------------------------ registry
+@click.group("registry")
+def registry_group() -> None:
+    """Create or delete registries."""
+
+
+@registry_group.command("create")
+@click.argument("registry")
+@click.option("--display-name", help="A human-readable name.")
+@click.option("--description", help="What the registry is for.")
+@write_options_decorator
+@store_option
+def registry_create(registry: str, display_name: str | None, description: str | None,
+                    expected_version: int | None, actor: str | None, source: str, store_spec: str | None) -> None:
+    """Create an empty registry REGISTRY (exit 5 if it exists)."""
+    from ..service import Service
+
+    slug = registry_slug_arg(registry)
+    fields: dict[str, Any] = {"slug": slug}
+    if display_name is not None:
+        fields["display_name"] = display_name
+    if description is not None:
+        fields["description"] = description
+    with opened_store(store_spec, create=True) as store:
+        stored = Service(store).create_registry(fields, make_write_options(expected_version, actor, source))
+    click.echo(f"created registry {slug} (version {_version(stored)})")
+
+
+@registry_group.command("delete")
+@click.argument("registry", shell_complete=complete_registry)
+@write_options_decorator
+@store_option
+def registry_delete(registry: str, expected_version: int | None, actor: str | None, source: str,
+                    store_spec: str | None) -> None:
+    """Delete REGISTRY and all its profiles."""
+    from ..service import Service
+
+    slug = registry_slug_arg(registry)
+    with opened_store(store_spec, create=False) as store:
+        Service(store).delete_registry(slug, make_write_options(expected_version, actor, source))
+    click.echo(f"deleted registry {slug}")
+
+
+# ------------------------------------------------------------------------------ profile
+@click.group("profile")
+def profile_group() -> None:
+    """Create, update or delete profiles (addressed as REGISTRY/PROFILE or PROFILE)."""
+
+
+def _profile_field_options(func: Callable) -> Callable:
+    func = click.option("--from-file", "from_file", metavar="FILE",
+                        help="The profile's fields from a YAML or JSON file; the options above win over it.")(func)
+    func = click.option("--tool", "tools", multiple=True, metavar="T",
+                        help="A tool name (repeatable); replaces the tool list.")(func)
+    func = click.option("--system-prompt", help="The system prompt.")(func)
+    func = click.option("--description", help="What the profile is for.")(func)
+    func = click.option("--display-name", help="A human-readable name.")(func)
+    return func
+
+
+def _profile_fields(slug: str, from_file: str | None, display_name: str | None, description: str | None,
+                    system_prompt: str | None, tools: tuple[str, ...]) -> dict[str, Any]:
+    """The profile fields the command line gives: --from-file first, then the options."""
+    from ..errors import ValidationError
+    from ..validation import errors_only, validate_profile
+
+    fields: dict[str, Any] = {}
+    if from_file:
+        data = read_data_file(from_file, "profile")
+        if data is None:
+            data = {}
+        errors = errors_only(validate_profile(data, slug=slug))
+        if errors:
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            raise ValidationError(f"{from_file}: {first.field or 'profile'}: {first.message}{more}", errors)
+        fields.update(data)
+    if display_name is not None:
+        fields["display_name"] = display_name
+    if description is not None:
+        fields["description"] = description
+    if system_prompt is not None or tools:
+        runtime = dict(fields.get("runtime") or {})
+        if system_prompt is not None:
+            runtime["system_prompt"] = system_prompt
+        if tools:
+            runtime["tools"] = list(tools)
+        fields["runtime"] = runtime
+    return fields
+
+
+@profile_group.command("create")
+@click.argument("address", metavar="REGISTRY/PROFILE", shell_complete=complete_profile_address)
+@_profile_field_options
+@write_options_decorator
+@store_option
+def profile_create(address: str, display_name: str | None, description: str | None, system_prompt: str | None,
+                   tools: tuple[str, ...], from_file: str | None, expected_version: int | None,
+                   actor: str | None, source: str, store_spec: str | None) -> None:
+    """Create a profile (exit 5 if it exists). The first profile of a registry becomes its default.
+
+    --expected-version is compared with the registry's version.
+    """
+    from ..service import Service
+
+    registry, slug = parse_address(address)
+    fields = _profile_fields(slug, from_file, display_name, description, system_prompt, tools)
+    fields["slug"] = slug
+    with opened_store(store_spec, create=True) as store:
+        stored = Service(store).create_profile(registry, fields, make_write_options(expected_version, actor, source))
+    click.echo(f"created profile {registry}/{slug} (version {_version(stored)})")
+
+
+@profile_group.command("update")
+@click.argument("address", metavar="REGISTRY/PROFILE", shell_complete=complete_profile_address)
+@_profile_field_options
+@write_options_decorator
+@store_option
+def profile_update(address: str, display_name: str | None, description: str | None, system_prompt: str | None,
+                   tools: tuple[str, ...], from_file: str | None, expected_version: int | None,
+                   actor: str | None, source: str, store_spec: str | None) -> None:
+    """Replace the fields given, keep the others (runtime and policy are patched per field).
+
+    --expected-version is compared with the profile's version. A read-only profile is
+    refused (exit 4).
+    """
+    from ..service import Service
+
+    registry, slug = parse_address(address)
+    fields = _profile_fields(slug, from_file, display_name, description, system_prompt, tools)
+    patch = {k: v for k, v in fields.items() if k in ("display_name", "description", "runtime", "policy")}
+    tags = (fields.get("metadata") or {}).get("tags")
+    if tags is not None:
+        patch["tags"] = tags
+    with opened_store(store_spec, create=False) as store:
+        stored = Service(store).update_profile(registry, slug, patch,
+                                               make_write_options(expected_version, actor, source))
+    click.echo(f"updated profile {registry}/{slug} (version {_version(stored)})")
+
+
+@profile_group.command("delete")
+@click.argument("address", metavar="REGISTRY/PROFILE", shell_complete=complete_profile_address)
+@click.option("--new-default", metavar="P2", help="The registry's new default profile, when deleting the default.")
+@write_options_decorator
+@store_option
+def profile_delete(address: str, new_default: str | None, expected_version: int | None, actor: str | None,
+                   source: str, store_spec: str | None) -> None:
+    """Delete a profile. Deleting the default while others remain needs --new-default.
+
+    --expected-version is compared with the profile's version. A read-only profile is
+    refused (exit 4).
+    """
+    from ..service import Service
+    from ..slugs import canonical_slug
+
+    registry, slug = parse_address(address)
+    with opened_store(store_spec, create=False) as store:
+        Service(store).delete_profile(registry, slug, make_write_options(expected_version, actor, source),
+                                      new_default=canonical_slug(new_default) if new_default else None)
+    click.echo(f"deleted profile {registry}/{slug}")
+
+
+# ------------------------------------------------------------------------------ set-default
+@click.command("set-default")
+@click.argument("address", metavar="REGISTRY/PROFILE", shell_complete=complete_profile_address)
+@write_options_decorator
+@store_option
+def set_default_command(address: str, expected_version: int | None, actor: str | None, source: str,
+                        store_spec: str | None) -> None:
+    """Make PROFILE its registry's default profile (--expected-version: the registry's)."""
+    from ..service import Service
+
+    registry, slug = parse_address(address)
+    with opened_store(store_spec, create=False) as store:
+        stored = Service(store).set_default_profile(registry, slug,
+                                                    make_write_options(expected_version, actor, source))
+    click.echo(f"default profile of {registry} is now {slug} (registry version {_version(stored)})")

@@ -1,0 +1,77 @@
+"""Registry objects written out as documents: schema key order and YAML 1.2-safe dumping.
+
+Used for `show`/`resolve --format yaml` and for the YAML files `profreg migrate` writes.
+PyYAML's emitter quotes what YAML 1.1 would misread; profreg reads YAML 1.2 core schema,
+which differs (`1e3` is a number, `0o17` an octal, `<<` a merge key), so strings that 1.2
+would not read back as the same string are quoted as well: a dump always reads back equal.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from .yamlsource import core_scalar
+
+try:  # libyaml's emitter is several times faster (migrate writes whole stores)
+    from yaml import CSafeDumper as _BaseDumper
+except ImportError:  # pragma: no cover - libyaml missing
+    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
+
+REGISTRY_KEY_ORDER = ("slug", "display_name", "description", "default_profile_slug", "profiles", "metadata")
+PROFILE_KEY_ORDER = ("slug", "display_name", "description", "runtime", "policy", "metadata")
+RUNTIME_KEY_ORDER = ("system_prompt", "middlewares", "tools", "step_settings_patch")
+POLICY_KEY_ORDER = ("allow_overrides", "allowed_override_keys", "denied_override_keys", "read_only")
+METADATA_KEY_ORDER = ("version", "created_at_ms", "updated_at_ms", "created_by", "updated_by", "source", "tags")
+
+
+def _ordered(obj: Mapping[str, Any], order: Iterable[str]) -> dict[str, Any]:
+    """Known keys in schema order, then any others as they came."""
+    order = tuple(order)
+    out = {key: obj[key] for key in order if key in obj}
+    out.update((key, value) for key, value in obj.items() if key not in out)
+    return out
+
+
+def ordered_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
+    out = _ordered(profile, PROFILE_KEY_ORDER)
+    for key, order in (("runtime", RUNTIME_KEY_ORDER), ("policy", POLICY_KEY_ORDER),
+                       ("metadata", METADATA_KEY_ORDER)):
+        if isinstance(out.get(key), Mapping):
+            out[key] = _ordered(out[key], order)
+    return out
+
+
+def ordered_registry(registry: Mapping[str, Any]) -> dict[str, Any]:
+    out = _ordered(registry, REGISTRY_KEY_ORDER)
+    if isinstance(out.get("profiles"), Mapping):
+        out["profiles"] = {key: ordered_profile(value) if isinstance(value, Mapping) else value
+                           for key, value in out["profiles"].items()}
+    if isinstance(out.get("metadata"), Mapping):
+        out["metadata"] = _ordered(out["metadata"], METADATA_KEY_ORDER)
+    return out
+
+
+def bundle_document(registries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """`{"registries": {slug: registry}}`, sorted by slug, each registry in schema order."""
+    ordered = sorted((ordered_registry(r) for r in registries), key=lambda r: r["slug"])
+    return {"registries": {registry["slug"]: registry for registry in ordered}}
+
+
+class _Yaml12SafeDumper(_BaseDumper):  # type: ignore[misc,valid-type]
+    """SafeDumper that also quotes strings YAML 1.2 core schema would not read back as strings."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        node = super().represent_str(data)
+        if node.style is None and (data == "<<" or not isinstance(core_scalar(data), str)):
+            node.style = "'"
+        return node
+
+
+_Yaml12SafeDumper.add_representer(str, _Yaml12SafeDumper.represent_str)
+
+
+def dump_yaml(data: Any) -> str:
+    """Block-style YAML, keys in the given order, Unicode kept, readable by profreg as `data`."""
+    return yaml.dump(data, Dumper=_Yaml12SafeDumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=100)
