@@ -13,7 +13,7 @@ from profreg.service import Service
 from profreg.stores import open_store
 from profreg.stores.memory import MemoryStore
 
-from resolve_corpus import corpus_store_path, registries_of, resolve_case, resolve_case_ids
+from tests.service.resolve_corpus import corpus_store_path, registries_of, resolve_case, resolve_case_ids
 
 ERROR_KINDS = {
     "not_found": NotFoundError,

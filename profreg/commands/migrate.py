@@ -1,0 +1,30 @@
+"""`profreg migrate SRC DEST`: legacy YAML -> registry YAML, YAML -> SQLite, SQLite -> YAML."""
+from __future__ import annotations
+
+import click
+
+
+@click.command("migrate")
+@click.argument("source", metavar="SRC", type=click.Path(dir_okay=False))
+@click.argument("dest", metavar="DEST", type=click.Path(dir_okay=False))
+@click.option("--registry", "-r", metavar="R",
+              help="The slug a legacy SRC becomes (default: `default`); for other sources, copy only R.")
+@click.option("--dry-run", is_flag=True, help="Print what would be written to stdout; write nothing.")
+@click.option("--force", is_flag=True, help="Replace the content of a DEST that already holds data.")
+def migrate_command(source: str, dest: str, registry: str | None, dry_run: bool, force: bool) -> None:
+    """Copy every registry of SRC into DEST, keeping all metadata (versions included).
+
+    Store files are named like `--store` specs: PATH.yaml/.yml, PATH.db/.sqlite/.sqlite3,
+    yaml:PATH, sqlite:PATH. A DEST that holds data is refused (exit 2) without --force.
+    A YAML DEST is written in bundle form.
+    """
+    from ..migrate import migrate
+    from ._common import registry_slug_arg
+
+    migration = migrate(source, dest, registry=registry_slug_arg(registry) if registry else None,
+                        dry_run=dry_run, force=force)
+    if dry_run:
+        click.echo(migration.rendered(), nl=False)
+        click.echo(f"dry run: would write {migration.summary()}; nothing written", err=True)
+    else:
+        click.echo(f"migrated {migration.summary()}")

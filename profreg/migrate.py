@@ -1,0 +1,188 @@
+"""`profreg migrate`: copy every registry from one store file to another, metadata and all.
+
+Sources: a registry YAML file (bundle, single or legacy form) or a SQLite store.
+Targets: a registry YAML file (written in bundle form) or a SQLite store.
+
+- Registries are copied raw: versions, timestamps, authors and sources stay as they are
+  (the versioning write path would bump them). The SQLite target is written through the
+  store's `import_registry`; the YAML target is rendered in one go and replaced atomically
+  (importing registry by registry would rewrite the file once per registry).
+- A legacy source converts with `profreg.legacy` to one registry, named by `--registry`
+  (default `default`). For other sources `--registry R` copies only registry R.
+- Every registry is validated before anything is written; a target that already holds
+  data is refused (UsageError, exit 2) unless `force`, which replaces its content.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import NotFoundError, StoreError, UsageError, ValidationError
+from .legacy import DEFAULT_REGISTRY_SLUG
+
+
+@dataclass
+class MigrationPlan:
+    """What a migration reads and would write."""
+
+    source: str
+    dest: str
+    dest_kind: str  # "yaml" | "sqlite"
+    source_form: str  # "bundle" | "single" | "legacy" | "sqlite" | "empty"
+    registries: list[dict[str, Any]]
+
+    @property
+    def profile_count(self) -> int:
+        return sum(len(r.get("profiles") or {}) for r in self.registries)
+
+    def summary(self) -> str:
+        n = len(self.registries)
+        return (f"{n} registr{'y' if n == 1 else 'ies'} ({self.profile_count} profiles) "
+                f"from {self.source} to {self.dest}")
+
+    def rendered(self) -> str:
+        """The YAML file that would be written, or for SQLite the registries as JSON."""
+        from .documents import bundle_document, dump_yaml
+
+        document = bundle_document(self.registries)
+        if self.dest_kind == "yaml":
+            return dump_yaml(document)
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _kind_and_path(spec: str, role: str) -> tuple[str, str]:
+    from .stores import store_kind
+
+    kind, path = store_kind(spec)
+    if kind == "memory":
+        raise UsageError(f"{role} {spec!r}: migrate works on files (YAML or SQLite), not memory:")
+    return kind, path
+
+
+def read_source(source: str, registry: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """(form, registries) of the source store file, each registry complete with metadata."""
+    kind, path = _kind_and_path(source, "source")
+    if not Path(path).is_file():
+        raise UsageError(f"source {path} does not exist")
+    if kind == "yaml":
+        from .stores.yamlfile import parse_store_text
+
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"source {path}: {exc.strerror or exc}") from None
+        snapshot = parse_store_text(raw, Path(path), registry or DEFAULT_REGISTRY_SLUG)
+        form = snapshot.form or "empty"
+        registries = list(snapshot.registries.values())
+    else:
+        from .stores import open_store
+
+        form = "sqlite"
+        with open_store(source, create=False) as store:
+            corrupt = store.corrupt_registries()
+            if corrupt:
+                names = ", ".join(slug for slug, _reason in corrupt)
+                raise StoreError(f"source {path} has corrupt registries ({names}); nothing migrated")
+            registries = store.list_registries()
+    if registry and form != "legacy":
+        registries = [r for r in registries if r["slug"] == registry]
+        if not registries:
+            raise NotFoundError("registry", registry)
+    return form, sorted(registries, key=lambda r: r["slug"])
+
+
+def _check_valid(registries: list[dict[str, Any]], source: str) -> None:
+    from .validation import errors_only, validate_registry
+
+    for registry in registries:
+        errors = errors_only(validate_registry(registry))
+        if errors:
+            first = errors[0]
+            raise ValidationError(
+                f"{source}: registry {registry['slug']!r}: {first.field}: {first.message}", errors
+            )
+
+
+def dest_holds_data(dest: str) -> bool:
+    """Whether the target already holds something a migration would overwrite."""
+    kind, path = _kind_and_path(dest, "destination")
+    target = Path(path)
+    if not target.exists():
+        return False
+    if target.is_dir():
+        raise UsageError(f"destination {path} is a directory")
+    if kind == "yaml":
+        return target.read_bytes().strip() != b""
+    if target.stat().st_size == 0:
+        return False
+    from .stores import open_store
+
+    try:
+        with open_store(dest, create=False) as store:
+            return bool(store.list_registries() or store.corrupt_registries())
+    except StoreError:
+        return True  # not a store we can read: overwriting it needs --force all the same
+
+
+def plan(source: str, dest: str, registry: str | None = None) -> MigrationPlan:
+    src_kind, src_path = _kind_and_path(source, "source")
+    dest_kind, dest_path = _kind_and_path(dest, "destination")
+    if os.path.realpath(src_path) == os.path.realpath(dest_path):
+        raise UsageError("source and destination are the same file")
+    form, registries = read_source(source, registry)
+    _check_valid(registries, src_path)
+    return MigrationPlan(source=src_path, dest=dest_path, dest_kind=dest_kind, source_form=form,
+                         registries=registries)
+
+
+def check_dest(migration: MigrationPlan, dest: str, force: bool) -> None:
+    if not force and dest_holds_data(dest):
+        raise UsageError(f"destination {migration.dest} is not empty; use --force to replace its content")
+
+
+def write(migration: MigrationPlan, dest: str) -> None:
+    """Write the plan's registries to the target, replacing what it held."""
+    if migration.dest_kind == "yaml":
+        _write_yaml(migration)
+    else:
+        _write_sqlite(migration, dest)
+
+
+def _write_yaml(migration: MigrationPlan) -> None:
+    from .stores.yamlfile import parse_store_text, write_atomic
+
+    text = migration.rendered()
+    target = Path(migration.dest)
+    # The engine must read back exactly the registries being copied before the file is replaced.
+    written = parse_store_text(text.encode("utf-8"), target, DEFAULT_REGISTRY_SLUG)
+    if list(written.registries.values()) != migration.registries:
+        raise StoreError(f"refusing to write {migration.dest}: the rendered YAML does not read back the same")
+    try:
+        write_atomic(target, text.encode("utf-8"))
+    except OSError as exc:
+        raise StoreError(f"cannot write {migration.dest}: {exc.strerror or exc}") from None
+
+
+def _write_sqlite(migration: MigrationPlan, dest: str) -> None:
+    from .stores import open_store
+
+    keep = {r["slug"] for r in migration.registries}
+    with open_store(dest, create=True) as store:
+        for stale in store.list_registries():
+            if stale["slug"] not in keep:
+                store.delete_registry(stale["slug"])
+        for registry in migration.registries:
+            store.import_registry(registry)
+
+
+def migrate(source: str, dest: str, *, registry: str | None = None, dry_run: bool = False,
+            force: bool = False) -> MigrationPlan:
+    """Plan, check the target, and (unless `dry_run`) write. Returns the plan."""
+    migration = plan(source, dest, registry)
+    check_dest(migration, dest, force)
+    if not dry_run:
+        write(migration, dest)
+    return migration
