@@ -71,6 +71,8 @@ def parse_store_text(raw: bytes, path: Path, legacy_slug: str) -> _Snapshot:
     report = validate_text(raw)
     text = report.parsed.text if report.parsed is not None else ""
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
+    if newline != "\n":
+        text = text.replace(newline, "\n")  # ruamel edits "\n" text; written back with the file's endings
     snapshot = _Snapshot(None, text=text, newline=newline, bom=raw.startswith(b"\xef\xbb\xbf"))
     if report.parsed is not None and report.parsed.empty and not report.parsed.fatal:
         return snapshot  # empty or comments only: an empty store

@@ -1,0 +1,301 @@
+"""The YAML file store: files, layout preservation, locking and change detection."""
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import textwrap
+
+import pytest
+
+from profreg.errors import StoreError, UsageError
+from profreg.stores import WriteOptions, open_store
+from profreg.validation import validate_text
+
+HAND_WRITTEN = textwrap.dedent("""\
+    # Team registry, edited by hand.
+    # Keep this header.
+    slug: team   # the registry
+    display_name: "Team registry"
+    description: 'Profiles for the team: quoted, "nested" and plain.'
+    default_profile_slug: agent
+
+    metadata:
+      version: 3
+      created_at_ms: 1700000000000
+      updated_at_ms: 1700000000000
+      tags: [team, 'hand-written']
+
+    profiles:
+      # the main agent
+      agent:
+        display_name: 'Agent'
+        runtime:
+          system_prompt: >-
+            You are a helpful
+            assistant.
+          tools: [calculator, search]   # flow sequence
+          middlewares:
+          - name: logging
+            config: {level: info, sample: 3}
+          - name: "agentmode"
+          step_settings_patch:
+            ai-chat:
+              ai-engine: "gpt-4o-mini"
+              ai-temperature: 0.50
+              ai-max-tokens: 0x400
+        policy:
+          allow_overrides: true
+          allowed_override_keys: [system_prompt, tools]
+
+      # a second one
+      reviewer:
+        description: |
+          Reviews things,
+          carefully.
+        runtime: {}
+        metadata: {version: 2, tags: [review]}
+    """)
+
+
+def removed_lines(old: str, new: str) -> list[str]:
+    """Lines of `old` that do not survive byte-for-byte (in order) in `new`."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    out = []
+    for op, i1, i2, _j1, _j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op in ("replace", "delete"):
+            out.extend(a[i1:i2])
+    return out
+
+
+@pytest.fixture
+def hand_file(tmp_path):
+    path = tmp_path / "team.yaml"
+    path.write_text(HAND_WRITTEN)
+    return path
+
+
+def test_missing_file_is_an_empty_store_created_private_on_first_write(tmp_path):
+    path = tmp_path / "new.yaml"
+    store = open_store(str(path))
+    assert store.list_registries() == []
+    assert not path.exists(), "opening creates nothing"
+    store.upsert_registry({"slug": "default"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert validate_text(path.read_bytes()).valid
+
+
+def test_existing_mode_is_kept(hand_file):
+    os.chmod(hand_file, 0o644)
+    open_store(str(hand_file)).upsert_profile("team", {"slug": "writer"})
+    assert stat.S_IMODE(hand_file.stat().st_mode) == 0o644
+
+
+def test_open_store_with_create_false_refuses_a_missing_file(tmp_path):
+    with pytest.raises(UsageError):
+        open_store(str(tmp_path / "missing.yaml"), create=False)
+
+
+@pytest.mark.parametrize(
+    "text, position",
+    [
+        ("slug: team\nprofiles:\n  agent: [unclosed\n", ":4:1:"),
+        ("slug: team\ndefault_profile_slug: nobody\n", ":2:23:"),
+        ("slug: team\nslug: again\n", ":2:1:"),
+    ],
+)
+def test_invalid_file_fails_to_open_with_file_line_col_and_is_never_overwritten(tmp_path, text, position):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(StoreError) as raised:
+        open_store(str(path))
+    assert f"{path}{position}" in str(raised.value)
+    assert raised.value.exit_code == 6
+    assert path.read_text() == text
+
+
+def test_a_file_broken_after_opening_is_not_overwritten(hand_file):
+    store = open_store(str(hand_file))
+    broken = HAND_WRITTEN.replace("default_profile_slug: agent", "default_profile_slug: [")
+    hand_file.write_text(broken)
+    with pytest.raises(StoreError) as raised:
+        store.upsert_profile("team", {"slug": "writer"})
+    assert str(hand_file) in str(raised.value)
+    assert hand_file.read_text() == broken
+
+
+def test_adding_a_profile_keeps_every_untouched_line(hand_file):
+    open_store(str(hand_file)).upsert_profile(
+        "team", {"slug": "writer", "runtime": {"system_prompt": "Line one\nLine two", "tools": ["a"]}},
+        WriteOptions(actor="bob", source="cli"),
+    )
+    new = hand_file.read_text()
+    assert removed_lines(HAND_WRITTEN, new) == [
+        "  version: 3\n",
+        "  updated_at_ms: 1700000000000\n",
+    ]
+    report = validate_text(new)
+    assert report.valid
+    assert report.data["profiles"]["writer"]["runtime"]["system_prompt"] == "Line one\nLine two"
+    assert report.data["metadata"]["version"] == 4
+    # the new profile follows the file's layout (sequences not indented under their key)
+    assert "    runtime:\n      system_prompt: |-\n        Line one\n        Line two\n      tools:\n      - a\n" in new
+
+
+def test_editing_one_profile_leaves_the_other_byte_for_byte(hand_file):
+    store = open_store(str(hand_file))
+    agent = store.get_profile("team", "agent")
+    agent["runtime"]["step_settings_patch"]["ai-chat"]["ai-engine"] = "gpt-5"
+    store.upsert_profile("team", agent)
+    new = hand_file.read_text()
+    removed = removed_lines(HAND_WRITTEN, new)
+    assert removed == [
+        "  version: 3\n",
+        "  updated_at_ms: 1700000000000\n",
+        '          ai-engine: "gpt-4o-mini"\n',
+    ]
+    assert '          ai-engine: "gpt-5"\n' in new, "the edited scalar keeps its quoting style"
+    assert "    metadata: {version: 2, tags: [review]}\n" in new
+    assert store.get_profile("team", "reviewer")["description"] == "Reviews things,\ncarefully.\n"
+
+
+def test_deleting_a_profile_removes_only_its_lines(hand_file):
+    store = open_store(str(hand_file))
+    store.delete_profile("team", "reviewer")
+    removed = removed_lines(HAND_WRITTEN, hand_file.read_text())
+    assert "  reviewer:\n" in removed and "    runtime: {}\n" in removed
+    assert not any("agent" in line or "#" in line for line in removed if "a second one" not in line)
+    assert validate_text(hand_file.read_bytes()).valid
+
+
+def test_indentation_is_detected_from_the_file(tmp_path):
+    text = textwrap.dedent("""\
+        registries:
+            main:
+                default_profile_slug: a
+                profiles:
+                    a:
+                        runtime:
+                            tools:
+                                - x
+        """)
+    path = tmp_path / "four.yaml"
+    path.write_text(text)
+    open_store(str(path)).upsert_profile("main", {"slug": "b", "runtime": {"tools": ["y", "z"]}})
+    new = path.read_text()
+    assert new.startswith(text.rsplit("registries", 1)[0])
+    assert removed_lines(text, new) == []
+    assert "            b:\n                runtime:\n                    tools:\n                        - y\n" in new
+
+
+def test_a_single_file_gaining_a_second_registry_becomes_a_bundle(hand_file):
+    store = open_store(str(hand_file))
+    store.upsert_registry({"slug": "other", "display_name": "Other"})
+    new = hand_file.read_text()
+    report = validate_text(new)
+    assert report.valid and report.form == "bundle"
+    assert sorted(report.data["registries"]) == ["other", "team"]
+    assert new.startswith("# Team registry, edited by hand.\n# Keep this header.\nregistries:\n  team:\n")
+    assert "      # the main agent\n" in new.splitlines(keepends=True), "comments move with their lines"
+    reopened = open_store(str(hand_file))
+    assert reopened.get_profile("team", "agent")["runtime"]["tools"] == ["calculator", "search"]
+    assert reopened.get_registry("other")["display_name"] == "Other"
+
+
+def test_deleting_the_only_registry_of_a_single_file_leaves_an_empty_bundle(hand_file):
+    store = open_store(str(hand_file))
+    store.delete_registry("team")
+    assert store.list_registries() == []
+    assert open_store(str(hand_file)).list_registries() == []
+
+
+def test_comment_only_file_is_an_empty_store_and_keeps_its_comments(tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("# registries go here\n")
+    store = open_store(str(path))
+    assert store.list_registries() == []
+    store.upsert_registry({"slug": "default"})
+    text = path.read_text()
+    assert text.startswith("# registries go here\n") and validate_text(text).valid
+
+
+def test_crlf_line_endings_are_kept(tmp_path):
+    path = tmp_path / "crlf.yaml"
+    path.write_bytes(b"slug: team\r\n# note\r\nprofiles:\r\n  a: {}\r\ndefault_profile_slug: a\r\n")
+    open_store(str(path)).upsert_profile("team", {"slug": "b"})
+    raw = path.read_bytes()
+    assert raw.count(b"\n") == raw.count(b"\r\n") and b"# note\r\n" in raw
+
+
+def test_legacy_file_is_read_but_not_written(tmp_path):
+    text = "default:\n  ai-chat:\n    engine: a\nfast:\n  ai-chat:\n    engine: b\n"
+    path = tmp_path / "legacy.yaml"
+    path.write_text(text)
+    store = open_store(str(path))
+    registry = store.get_registry("default")
+    assert registry["default_profile_slug"] == "default"
+    assert registry["profiles"]["fast"]["runtime"]["step_settings_patch"] == {"ai-chat": {"engine": "b"}}
+    with pytest.raises(StoreError) as raised:
+        store.upsert_profile("default", {"slug": "new"})
+    assert "profreg migrate" in str(raised.value)
+    assert path.read_text() == text
+    named = open_store(str(path), legacy_registry="old")
+    assert [r["slug"] for r in named.list_registries()] == ["old"]
+
+
+def test_a_hand_edit_after_opening_is_not_lost(hand_file):
+    store = open_store(str(hand_file))
+    store.get_registry("team")
+    edited = HAND_WRITTEN + "  added-by-hand:\n    display_name: By hand\n"
+    hand_file.write_text(edited)
+    store.upsert_profile("team", {"slug": "writer"})
+    text = hand_file.read_text()
+    assert "  added-by-hand:\n    display_name: By hand\n" in text
+    assert sorted(store.get_registry("team")["profiles"]) == ["added-by-hand", "agent", "reviewer", "writer"]
+
+
+def test_two_stores_on_one_file_see_each_others_writes(tmp_path):
+    path = str(tmp_path / "shared.yaml")
+    first, second = open_store(path), open_store(path)
+    first.upsert_registry({"slug": "default"})
+    second.upsert_profile("default", {"slug": "a"})
+    first.upsert_profile("default", {"slug": "b"})
+    assert sorted(second.get_registry("default")["profiles"]) == ["a", "b"]
+    assert second.get_registry("default")["metadata"]["version"] == 3
+
+
+def test_no_temporary_files_are_left_behind(hand_file):
+    store = open_store(str(hand_file))
+    store.upsert_profile("team", {"slug": "writer"})
+    with pytest.raises(Exception):
+        store.upsert_profile("team", {"slug": "bad", "runtime": {"tools": [""]}})
+    leftovers = sorted(p.name for p in hand_file.parent.iterdir())
+    assert leftovers == ["team.yaml", "team.yaml.lock"]
+
+
+def test_writes_follow_a_symlink(tmp_path, hand_file):
+    link = tmp_path / "link.yaml"
+    link.symlink_to(hand_file)
+    open_store(str(link)).upsert_profile("team", {"slug": "writer"})
+    assert link.is_symlink()
+    assert "writer" in open_store(str(hand_file)).get_registry("team")["profiles"]
+
+
+def test_aliases_are_not_edited_through(tmp_path):
+    text = textwrap.dedent("""\
+        slug: team
+        default_profile_slug: a
+        profiles:
+          a:
+            runtime: &shared
+              tools: [x]
+          b:
+            runtime: *shared
+        """)
+    path = tmp_path / "alias.yaml"
+    path.write_text(text)
+    store = open_store(str(path))
+    store.upsert_profile("team", {"slug": "a", "runtime": {"tools": ["y"]}})
+    assert store.get_profile("team", "a")["runtime"]["tools"] == ["y"]
+    assert store.get_profile("team", "b")["runtime"]["tools"] == ["x"]
+    assert open_store(str(path)).get_profile("team", "b")["runtime"]["tools"] == ["x"]
