@@ -44,6 +44,7 @@ _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
+_PLAIN_COLLECTION_TAGS = frozenset((_MAP, _SEQ, "!"))
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -219,6 +220,13 @@ class ParsedYaml:
         return None
 
 
+def _is_absent(root: Node) -> bool:
+    """A document with no content at all (`---` alone): libyaml gives an empty plain scalar."""
+    return isinstance(root, ScalarNode) and root.tag == _PLAIN and root.value == "" and (
+        root.start_mark.index == root.end_mark.index
+    )
+
+
 def _is_empty_value(node: Node) -> bool:
     return isinstance(node, ScalarNode) and node.tag == _PLAIN and node.value in _NULLS
 
@@ -263,7 +271,7 @@ def parse(source: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedYaml:
         root = _compose(shielded, result)
         if result.fatal:
             return result
-        if root is None:
+        if root is None or _is_absent(root):
             result.empty = True
             return result
         if restore is not None:
@@ -436,6 +444,8 @@ class _Constructor:
             return seen
         if depth > self.limits.max_depth:
             self._limit(node, f"nesting is deeper than the limit of {self.limits.max_depth} levels")
+        if node.tag not in _PLAIN_COLLECTION_TAGS:  # !!set, !!omap, !custom: not JSON data
+            self._unsupported(node)
         if isinstance(node, MappingNode):
             out = self._mapping(node, depth)
         else:
