@@ -1,0 +1,164 @@
+"""Whole-process time of `profreg resolve` against `python -c "import yaml"`.
+
+SPEC section 10 measures command start-up against the bare interpreter; the target is
+`profreg resolve` <= 3x `python -c "import yaml"` on a small registry. This script runs both
+(and a few reference commands) many times, interleaved, hyperfine-style, and prints the
+ratio of medians. It also shows where a resolve spends its time: the imports (from
+`python -X importtime`) and, in-process, opening the store (which validates a YAML file),
+resolving and printing.
+
+Usage: python bench/bench_resolve.py [--runs N] [--profiles N]
+Not a test: nothing here fails on a slow machine; it prints numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from generate import document  # noqa: E402  (bench/generate.py)
+
+TARGET_RATIO = 3.0
+
+
+def profreg_command() -> list[str]:
+    script = Path(sys.executable).with_name("profreg")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "profreg"]
+
+
+def bench_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # Installed packages have compiled bytecode; measure that, not source compilation.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PROFREG_STORE", None)
+    return env
+
+
+def time_runs(commands: dict[str, list[str]], runs: int, env: dict[str, str], cwd: str) -> dict[str, list[float]]:
+    """Run every command `runs` times, interleaved (so load changes hit all alike)."""
+    for argv in commands.values():  # warm-up: page cache, bytecode
+        for _ in range(3):
+            subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            start = time.perf_counter()
+            done = subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            times[name].append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise SystemExit(f"{name} failed ({done.returncode}): {done.stderr.decode()[:400]}")
+    return times
+
+
+def import_breakdown(argv: list[str], env: dict[str, str], cwd: str, top: int = 12) -> list[tuple[str, float]]:
+    """Top-level imports of one run by cumulative time (ms), from -X importtime."""
+    if argv[0] != sys.executable:
+        argv = [sys.executable, "-m", "profreg", *argv[1:]]
+    else:
+        argv = argv[:]
+    done = subprocess.run([argv[0], "-X", "importtime", *argv[1:]], env=env, cwd=cwd,
+                          capture_output=True, text=True)
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line.split("|")
+        if name.startswith("  ") or not cumulative.strip().isdigit():
+            continue  # nested import: counted in its parent
+        rows.append((name.strip(), int(cumulative) / 1000))
+    return sorted(rows, key=lambda row: -row[1])[:top]
+
+
+def in_process_phases(store: str, profile: str, repeat: int = 5) -> dict[str, float]:
+    """ms per phase when the modules are already imported: open (parse + validate), resolve, JSON."""
+    import json
+
+    from profreg.service import Service
+    from profreg.stores import open_store
+
+    phases = {"open store (read + validate)": [], "resolve (incl. fingerprint)": [], "json output": []}
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        opened = open_store(store, create=False)
+        t1 = time.perf_counter()
+        result = Service(opened).resolve(profile=profile).to_json()
+        t2 = time.perf_counter()
+        json.dumps(result, indent=2, ensure_ascii=False)
+        t3 = time.perf_counter()
+        opened.close()
+        for name, value in zip(phases, (t1 - t0, t2 - t1, t3 - t2)):
+            phases[name].append(value)
+    return {name: statistics.median(values) * 1000 for name, values in phases.items()}
+
+
+def describe(values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (f"median {statistics.median(ms):7.1f} ms   min {min(ms):7.1f}   "
+            f"mean {statistics.fmean(ms):7.1f} ± {statistics.pstdev(ms):5.1f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--profiles", type=int, default=10, help="profiles in the benchmark registry")
+    parser.add_argument("--large", type=int, default=1000, help="profiles in the large registry (0: skip)")
+    args = parser.parse_args()
+
+    work = tempfile.mkdtemp(prefix="profreg-bench-resolve-")
+    try:
+        small = Path(work, "small.yaml")
+        small.write_text(document(args.profiles), encoding="utf-8")
+        env = bench_env()
+        profreg = profreg_command()
+        subprocess.run([*profreg, "migrate", str(small), str(Path(work, "small.db"))], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        resolve = [*profreg, "resolve", "agent-000001", "--format", "json"]
+        commands = {
+            'python -c "import yaml"': [sys.executable, "-c", "import yaml"],
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "profreg --version": [*profreg, "--version"],
+            f"profreg resolve (YAML, {args.profiles} profiles)": [*resolve, "--store", str(small)],
+            f"profreg resolve (SQLite, {args.profiles} profiles)": [*resolve, "--store", str(Path(work, "small.db"))],
+        }
+        if args.large:
+            large = Path(work, "large.yaml")
+            large.write_text(document(args.large), encoding="utf-8")
+            commands[f"profreg resolve (YAML, {args.large} profiles)"] = [*resolve, "--store", str(large)]
+
+        print(f"{sys.version.split()[0]} on {os.cpu_count()} cores; {args.runs} runs each, interleaved\n")
+        times = time_runs(commands, args.runs, env, work)
+        width = max(map(len, commands))
+        baseline = statistics.median(times['python -c "import yaml"'])
+        for name, values in times.items():
+            ratio = statistics.median(values) / baseline
+            print(f"{name:<{width}}  {describe(values)}   {ratio:4.2f}x import yaml")
+
+        key = f"profreg resolve (YAML, {args.profiles} profiles)"
+        ratio = statistics.median(times[key]) / baseline
+        verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
+        print(f"\nratio profreg resolve / import yaml: {ratio:.2f}x ({verdict} the <= {TARGET_RATIO:.0f}x target)")
+
+        print("\nwhere a resolve's imports go (top-level, cumulative ms, one run):")
+        for name, ms in import_breakdown(commands[key], env, work):
+            print(f"  {ms:7.1f}  {name}")
+        print(f"\nin-process phases, modules already imported (median ms):")
+        for label, store in (("YAML small", small), ("SQLite small", Path(work, "small.db"))) + (
+            (("YAML large", Path(work, "large.yaml")),) if args.large else ()
+        ):
+            phases = in_process_phases(str(store), "agent-000001")
+            print(f"  {label:<13}" + "   ".join(f"{name}: {ms:6.2f}" for name, ms in phases.items()))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
