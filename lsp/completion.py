@@ -1,0 +1,222 @@
+"""Completion from the schema at the cursor, read from indentation (SPEC section 7)."""
+from __future__ import annotations
+
+import re
+
+from lsprotocol import types
+
+from profreg.validation import OVERRIDE_KEYS
+
+from . import schema_nav
+from .documents import Document
+from .schema_nav import ITEM
+from .yamlcontext import Lines, container_path, mapping_entries, shape, sibling_keys
+
+_OVERRIDE_LISTS = ("allowed_override_keys", "denied_override_keys")
+_WORD = re.compile(r"[A-Za-z0-9_.\-]*$")
+
+PROFILE_SNIPPET = (
+    "${{1:new-profile}}:\n"
+    "{i}  display_name: ${{2:New profile}}\n"
+    "{i}  description: ${{3:What this profile is for.}}\n"
+    "{i}  runtime:\n"
+    "{i}    system_prompt: ${{4:You are a helpful assistant.}}\n"
+    "{i}    tools: [${{5}}]\n"
+    "{i}  policy:\n"
+    "{i}    allow_overrides: ${{6|true,false|}}$0"
+)
+REGISTRY_SNIPPET = (
+    "${{1:new-registry}}:\n"
+    "{i}  display_name: ${{2:New registry}}\n"
+    "{i}  default_profile_slug: ${{3:default}}\n"
+    "{i}  profiles:\n"
+    "{i}    ${{3:default}}:\n"
+    "{i}      display_name: ${{4:Default}}$0"
+)
+
+
+def is_bundle(lines: Lines) -> bool:
+    return "registries" in sibling_keys(lines, 0, 0)
+
+
+def complete(doc: Document, position: types.Position) -> types.CompletionList:
+    line_no, col = doc.char_position(position)
+    text = doc.line(line_no)
+    before = text[:col]
+    lines = Lines(doc)
+    items: list[types.CompletionItem] = []
+    if "#" in before and before.lstrip().startswith("#"):
+        return types.CompletionList(is_incomplete=False, items=[])
+    here = shape(before + "\0") or shape("\0")  # the \0 stands for the word being typed
+    bundle = is_bundle(lines)
+    if here.key is not None and col > here.key_end:
+        # after `key:` -> a value of that key
+        path = container_path(lines, line_no, here.key_col, here.dashes) + [here.key]
+        value_text = before[here.value_col:] if col >= here.value_col else ""
+        items = _value_items(doc, lines, line_no, here, path, value_text, col, bundle)
+    else:
+        key_col = here.key_col
+        path = container_path(lines, line_no, key_col, here.dashes)
+        word = before[key_col:]
+        node = schema_nav.at_path(path, bundle)
+        if node is not None and path and path[-1] == ITEM and schema_nav.type_of(node) not in (None, "object"):
+            items = _scalar_items(path, node, word, line_no, key_col, col, doc, lines, bundle)
+        elif node is not None:
+            items = _key_items(doc, lines, line_no, key_col, col, path, node, word, bool(here.dashes))
+    return types.CompletionList(is_incomplete=False, items=items)
+
+
+def _edit_range(doc: Document, line: int, start: int, end: int) -> types.Range:
+    return doc.range(line, start, line, end)
+
+
+def _key_items(doc, lines, line_no, key_col, col, path, node, word, starts_item) -> list[types.CompletionItem]:
+    items: list[types.CompletionItem] = []
+    rng = _edit_range(doc, line_no, key_col, col)
+    indent = " " * key_col
+    present = sibling_keys(lines, line_no, key_col, starts_item)
+    current = shape(doc.line(line_no))
+    if current is not None and current.key is not None and current.key_col == key_col:
+        present.discard(current.key)  # the key being typed
+    for name, sub in schema_nav.properties(node).items():
+        if name in present:
+            continue
+        kind = schema_nav.type_of(sub)
+        if kind == "object":
+            insert = f"{name}:\n{indent}  "
+        elif kind == "array":
+            insert = f"{name}:\n{indent}  - "
+        else:
+            insert = f"{name}: "
+        items.append(
+            types.CompletionItem(
+                label=name,
+                kind=types.CompletionItemKind.Property,
+                detail=sub.get("title"),
+                documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=schema_nav.describe(name, sub)),
+                text_edit=types.TextEdit(range=rng, new_text=insert),
+                insert_text_mode=types.InsertTextMode.AsIs,
+                filter_text=name,
+            )
+        )
+    if path and path[-1] == "profiles" and schema_nav.has_free_keys(node):
+        items.append(_snippet("new profile", "A new profile with the usual fields", PROFILE_SNIPPET, indent, rng))
+    elif path == ["registries"]:
+        items.append(_snippet("new registry", "A new registry with one profile", REGISTRY_SNIPPET, indent, rng))
+    return items
+
+
+def _snippet(label: str, detail: str, template: str, indent: str, rng: types.Range) -> types.CompletionItem:
+    return types.CompletionItem(
+        label=label,
+        kind=types.CompletionItemKind.Snippet,
+        detail=detail,
+        insert_text_format=types.InsertTextFormat.Snippet,
+        insert_text_mode=types.InsertTextMode.AsIs,
+        text_edit=types.TextEdit(range=rng, new_text=template.format(i=indent)),
+        sort_text="~",  # after the keys
+    )
+
+
+def _value_items(doc, lines, line_no, here, path, value_text, col, bundle) -> list[types.CompletionItem]:
+    node = schema_nav.at_path(path, bundle)
+    key = path[-1]
+    stripped = value_text.lstrip()
+    if stripped.startswith("["):
+        # a flow list: complete the item being typed
+        inner = stripped[1:]
+        word = re.split(r"[,\s]", inner)[-1] if inner else ""
+        taken = {w.strip().strip("'\"") for w in inner.split(",")[:-1]}
+        item_node = schema_nav.child(node, ITEM) if node else None
+        values = _candidates(path + [ITEM], item_node, doc, lines, line_no, here, bundle)
+        return _value_list([v for v in values if v not in taken], doc, line_no, col - len(word), col)
+    word_start = col - len(_WORD.search(value_text).group(0)) if value_text else col
+    if value_text[:1] in "\"'":
+        word_start = here.value_col + 1
+    values = _candidates(path, node, doc, lines, line_no, here, bundle)
+    return _value_list(values, doc, line_no, word_start, col)
+
+
+def _scalar_items(path, node, word, line_no, key_col, col, doc, lines, bundle) -> list[types.CompletionItem]:
+    owner_line = None
+    taken: set[str] = set()
+    # items already in the list (same column, `- value`)
+    for step in (-1, 1):
+        i = line_no + step
+        while 0 <= i < doc.line_count and abs(i - line_no) < 200:
+            s = lines.shape(i)
+            if s is not None:
+                if s.dashes and s.key_col == key_col and s.key is None:
+                    taken.add(s.value.strip("'\""))
+                elif s.indent < key_col:
+                    break
+            i += step
+    values = [v for v in _candidates(path, node, doc, lines, line_no, None, bundle) if v not in taken]
+    del owner_line
+    return _value_list(values, doc, line_no, key_col, col)
+
+
+def _candidates(path, node, doc, lines, line_no, here, bundle) -> list[str]:
+    """The values that fit at a path: enum, booleans, profile keys, override keys."""
+    if not path:
+        return []
+    key = path[-1] if path[-1] != ITEM else (path[-2] if len(path) > 1 else "")
+    if path[-1] == "default_profile_slug" and here is not None:
+        return profile_keys_of_registry(lines, line_no, here.key_col)
+    if path[-1] == ITEM and key in _OVERRIDE_LISTS:
+        return list(OVERRIDE_KEYS)
+    if node is None:
+        return []
+    if "enum" in node:
+        return [str(v) for v in node["enum"]]
+    if schema_nav.type_of(node) == "boolean":
+        return ["true", "false"]
+    return []
+
+
+def profile_keys_of_registry(lines: Lines, line_no: int, key_col: int) -> list[str]:
+    """Profile keys of the registry mapping that holds the key at (line_no, key_col)."""
+    located = profiles_key_line(lines, line_no, key_col)
+    if located is None:
+        return []
+    entries, _ = mapping_entries(lines, located, key_col)
+    return [e.key for e in entries]
+
+
+def profiles_key_line(lines: Lines, line_no: int, key_col: int) -> int | None:
+    """The line of `profiles:` in the mapping that holds the key at (line_no, key_col)."""
+    doc = lines.doc
+    if key_col == 0:
+        m = re.search(r"(?:^|\n)profiles[ \t]*:", doc.text)
+        if m is None:
+            return None
+        return doc.text.count("\n", 0, m.end()) if "\r" not in doc.text else lines.doc.position_at(m.end()).line
+    for step in (-1, 1):
+        i = line_no
+        while 0 <= i < doc.line_count:
+            s = lines.shape(i)
+            if s is not None:
+                if s.key == "profiles" and s.key_col == key_col:
+                    return i
+                if s.indent < key_col:
+                    break
+            i += step
+    return None
+
+
+def _value_list(values, doc, line_no, start, end) -> list[types.CompletionItem]:
+    rng = _edit_range(doc, line_no, start, end)
+    seen = set()
+    out = []
+    for v in values:
+        if v in seen:
+            continue
+        seen.add(v)
+        out.append(
+            types.CompletionItem(
+                label=v,
+                kind=types.CompletionItemKind.Value,
+                text_edit=types.TextEdit(range=rng, new_text=v),
+            )
+        )
+    return out

@@ -1,0 +1,130 @@
+"""Open documents: text kept in sync with the editor, and position conversions.
+
+pygls's own workspace splits lines with `str.splitlines`, which also breaks at U+0085,
+U+2028 and U+2029; SPEC section 2 says lines end at \\n, \\r\\n or \\r only (as editors and
+LSP count them), so the server keeps its own copy of each document and applies the
+incremental changes itself with that rule.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsprotocol import types
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
+
+
+def line_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in _BREAK.finditer(text)]
+
+
+def units(text: str, encoding: str) -> int:
+    """Length of `text` in the code units of a position encoding."""
+    if encoding == UTF32:
+        return len(text)
+    if encoding == UTF8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def column_from_units(line: str, count: int, encoding: str) -> int:
+    """Code-point column for a column given in encoding units (clamped to the line)."""
+    if encoding == UTF32 or line.isascii():
+        return max(0, min(count, len(line)))
+    seen = 0
+    for i, ch in enumerate(line):
+        if seen >= count:
+            return i
+        if encoding == UTF8:
+            seen += len(ch.encode("utf-8", "surrogatepass"))
+        else:
+            seen += 2 if ord(ch) > 0xFFFF else 1
+    return len(line)
+
+
+@dataclass
+class Document:
+    """One open text document with line bookkeeping in SPEC line-break terms."""
+
+    uri: str
+    text: str
+    version: int | None = None
+    encoding: str = UTF16
+    _starts: list[int] | None = field(default=None, repr=False)
+    # per-document state owned by features (validation caches, last report, ...)
+    state: dict[str, Any] = field(default_factory=dict, repr=False)
+    # values derived from the current text only (line indexes); dropped on every edit
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            self._starts = line_starts(self.text)
+        return self._starts
+
+    @property
+    def line_count(self) -> int:
+        return len(self.starts)
+
+    def line(self, number: int) -> str:
+        starts = self.starts
+        if number < 0 or number >= len(starts):
+            return ""
+        end = starts[number + 1] if number + 1 < len(starts) else len(self.text)
+        return self.text[starts[number]:end].rstrip("\r\n")
+
+    def lines(self) -> list[str]:
+        return [self.line(i) for i in range(self.line_count)]
+
+    # -- positions -----------------------------------------------------------------
+    def offset_at(self, position: types.Position) -> int:
+        """Character offset of an LSP position (clamped into the document)."""
+        starts = self.starts
+        if position.line >= len(starts):
+            return len(self.text)
+        if position.line < 0:
+            return 0
+        col = column_from_units(self.line(position.line), position.character, self.encoding)
+        return starts[position.line] + col
+
+    def char_position(self, position: types.Position) -> tuple[int, int]:
+        """(line, code-point column) of an LSP position."""
+        line = max(0, min(position.line, self.line_count - 1))
+        return line, column_from_units(self.line(line), position.character, self.encoding)
+
+    def position(self, line: int, column: int) -> types.Position:
+        """LSP position for a (line, code-point column) pair."""
+        text = self.line(line)
+        if self.encoding == UTF32 or text.isascii():
+            return types.Position(line=line, character=column)
+        return types.Position(line=line, character=units(text[:column], self.encoding))
+
+    def position_at(self, offset: int) -> types.Position:
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return self.position(line, offset - self.starts[line])
+
+    def range(self, start_line: int, start_col: int, end_line: int, end_col: int) -> types.Range:
+        return types.Range(start=self.position(start_line, start_col), end=self.position(end_line, end_col))
+
+    # -- edits ---------------------------------------------------------------------
+    def apply(self, change: Any) -> None:
+        """Apply one TextDocumentContentChangeEvent (incremental or whole text)."""
+        rng = getattr(change, "range", None)
+        if rng is None:
+            self.text = change.text
+            self._starts = None
+            self.derived.clear()
+            return
+        start = self.offset_at(rng.start)
+        end = max(start, self.offset_at(rng.end))
+        self.text = self.text[:start] + change.text + self.text[end:]
+        self._starts = None
+        self.derived.clear()

@@ -1,0 +1,92 @@
+"""Hover: the schema's documentation for a key; a profile summary on a profile slug."""
+from __future__ import annotations
+
+from typing import Any
+
+from lsprotocol import types
+
+from . import schema_nav
+from .completion import is_bundle
+from .documents import Document
+from .outline import slug_at
+from .yamlcontext import Lines, container_path, shape
+
+
+def hover(doc: Document, position: types.Position) -> types.Hover | None:
+    line_no, col = doc.char_position(position)
+    target = slug_at(doc, line_no, col)
+    if target is not None and target.role in ("default", "slug"):
+        return _markdown(doc, profile_summary(doc, target.registry, target.profile_key), line_no, target.start, target.end)
+    s = shape(doc.line(line_no))
+    if s is None or s.key is None or not (s.key_col <= col <= s.key_end):
+        return None
+    lines = Lines(doc)
+    path = container_path(lines, line_no, s.key_col, s.dashes)
+    bundle = is_bundle(lines)
+    parent = schema_nav.at_path(path, bundle)
+    if parent is None:
+        return None
+    if s.key in schema_nav.properties(parent):
+        node = schema_nav.child(parent, s.key)
+        text = schema_nav.describe(s.key, node)
+    elif path and path[-1] in ("profiles", "registries") and schema_nav.has_free_keys(parent):
+        if path[-1] == "profiles" and target is not None:
+            text = profile_summary(doc, target.registry, s.key)
+        else:
+            text = schema_nav.describe(s.key, schema_nav.child(parent, s.key) or {})
+    else:
+        return None
+    return _markdown(doc, text, line_no, s.key_col, s.key_end)
+
+
+def _markdown(doc: Document, text: str, line: int, start: int, end: int) -> types.Hover:
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+        range=doc.range(line, start, line, end),
+    )
+
+
+def _profile_data(doc: Document, registry, key: str) -> Any:
+    """The profile's data from the latest validation, if that text had it."""
+    report = doc.state.get("report")
+    data = getattr(report, "data", None)
+    if not isinstance(data, dict):
+        return None
+    if "registries" in data:
+        regs = data.get("registries")
+        data = regs.get(registry.name) if isinstance(regs, dict) else None
+        if not isinstance(data, dict):
+            return None
+    profiles = data.get("profiles")
+    return profiles.get(key) if isinstance(profiles, dict) else None
+
+
+def profile_summary(doc: Document, registry, key: str) -> str:
+    outline_entry = registry.profile(key)
+    if outline_entry is None:
+        return f"**{key}**: no profile of this name in registry `{registry.name}`"
+    parts = [f"**Profile `{key}`** (registry `{registry.name}`, line {outline_entry.key.line + 1})"]
+    data = _profile_data(doc, registry, key)
+    if isinstance(data, dict):
+        if isinstance(data.get("display_name"), str):
+            parts.append(data["display_name"])
+        if isinstance(data.get("description"), str):
+            parts.append(data["description"])
+        runtime = data.get("runtime") if isinstance(data.get("runtime"), dict) else {}
+        facts = []
+        if isinstance(runtime.get("system_prompt"), str) and runtime["system_prompt"]:
+            prompt = runtime["system_prompt"]
+            facts.append("system prompt: " + (prompt if len(prompt) <= 80 else prompt[:77] + "..."))
+        if isinstance(runtime.get("middlewares"), list):
+            names = [m.get("name") for m in runtime["middlewares"] if isinstance(m, dict)]
+            facts.append("middlewares: " + ", ".join(f"`{n}`" for n in names if isinstance(n, str)))
+        if isinstance(runtime.get("tools"), list):
+            facts.append("tools: " + ", ".join(f"`{t}`" for t in runtime["tools"] if isinstance(t, str)))
+        policy = data.get("policy") if isinstance(data.get("policy"), dict) else {}
+        if policy.get("read_only") is True:
+            facts.append("read-only")
+        if policy.get("allow_overrides") is False:
+            facts.append("no overrides")
+        if facts:
+            parts.append("\n".join(f"- {f}" for f in facts))
+    return "\n\n".join(parts)

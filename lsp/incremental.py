@@ -1,0 +1,301 @@
+"""Re-validation that reuses work between edits, with results identical to a full run.
+
+A registry document is a mapping whose big part is `profiles:` (or `registries:` ->
+registry -> `profiles:`). The text is split along that structure into *leaf blocks*
+(one top-level key, one registry field, one profile), each parsed on its own
+(dedented) with `profreg.yamlsource.parse` and cached by its text. The leaves' data is
+re-assembled into the document's data, and `AssembledYaml` offers the source-map
+methods the engine calls on a `ParsedYaml`, so `profreg.validation.validate_parsed`
+runs unchanged on it (with its per-profile result cache). Nothing here validates.
+
+Whenever the split is not certain to mean what the whole text means (anchors and
+aliases, tabs or odd line breaks, directives or document markers, a leaf that does not
+parse cleanly, duplicate keys across leaves, a range that points at a container), the
+document is parsed whole instead, so the result is always the engine's own.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable
+
+from profreg.diagnostics import Span, pointer_escape, pointer_split
+from profreg.validation import Report, validate_parsed
+from profreg.yamlsource import DEFAULT_LIMITS, Limits, LineIndex, ParsedYaml, parse
+
+# A header that opens a mapping we split: a plain key, nothing after the colon.
+_HEADER = re.compile(r"( *)([A-Za-z0-9_][A-Za-z0-9_.-]*):[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\Z)")
+# Each check is guarded by a substring test: plain `in` is far faster than a regex scan.
+_UNSAFE_CHECKS = (
+    ("\r", re.compile(r"\r(?!\n)")),  # lone CR: the line scans below split at \n only
+    ("\t", re.compile(r"(?:^|\n)[ ]*\t")),  # tab indentation
+    ("---", re.compile(r"(?:^|\n)---")),  # document markers and directives
+    ("...", re.compile(r"(?:^|\n)\.\.\.")),
+    ("%", re.compile(r"(?:^|\n)%")),
+    ("&", re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]")),  # anchors and aliases cross blocks
+    ("*", re.compile(r"(?:^|[\s\[{,])\*[^\s\[\]{},]")),
+)
+# Characters some YAML readers treat as line breaks, and a byte-order mark.
+_UNSAFE_CHARS = ("\x85", "\u2028", "\u2029", "\ufeff")
+
+
+def _unsafe_text(text: str) -> bool:
+    if any(ch in text for ch in _UNSAFE_CHARS):
+        return True
+    return any(needle in text and pattern.search(text) for needle, pattern in _UNSAFE_CHECKS)
+# First characters of a line that cannot start a simple `key:` entry of a block mapping.
+_NOT_A_KEY_START = frozenset("-?:[]{}%&*!|>@`,")
+
+
+class _Unsafe(Exception):
+    """The split cannot be trusted for this text: parse the document whole."""
+
+
+@dataclass(eq=False)
+class Leaf:
+    """A block holding one key of its enclosing mapping, parsed on its own."""
+
+    start: int  # offset of the block in the document
+    end: int
+    indent: int  # spaces removed from each line before parsing
+    depth: int  # nesting depth of the enclosing mapping in the document
+    key: str = ""
+    value: Any = None
+    cache_key: tuple = ()
+
+
+@dataclass(eq=False)
+class Container:
+    """A mapping split into child blocks (the document root, `profiles:`, a registry)."""
+
+    start: int
+    end: int
+    children: dict[str, "Leaf | Container"] = field(default_factory=dict)
+
+    def data(self) -> dict[str, Any]:
+        return {k: (c.value if isinstance(c, Leaf) else c.data()) for k, c in self.children.items()}
+
+
+@dataclass
+class _LeafParse:
+    key: str
+    value: Any
+    text: str  # the dedented text that was parsed
+
+
+@lru_cache(maxsize=64)
+def _entry_pattern(indent: int) -> re.Pattern:
+    return re.compile(r"\n {%d}[^\s#]" % indent)
+
+
+@lru_cache(maxsize=64)
+def _shallower_pattern(indent: int) -> re.Pattern:
+    return re.compile(r"\n {0,%d}[^\s#]" % (indent - 1))
+
+
+def _leading_spaces(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+class IncrementalValidator:
+    """Validates successive versions of one document, reusing unchanged blocks."""
+
+    # Mappings whose entries become their own blocks, by path pattern (`*` = any key).
+    SPLIT_PATHS = {("profiles",), ("registries",), ("registries", "*"), ("registries", "*", "profiles")}
+
+    def __init__(self, limits: Limits = DEFAULT_LIMITS):
+        self.limits = limits
+        self._leaves: dict[tuple, _LeafParse] = {}
+        self._profile_results: dict[tuple, list] = {}
+        self._previous_leaves: dict[tuple, _LeafParse] = {}
+        self._current_leaves: dict[tuple, _LeafParse] = {}
+        self._split_size = 0
+        self.last_mode = ""  # "incremental" or "full": for tests and benchmarks
+
+    # -- public ---------------------------------------------------------------------
+    def validate(self, text: str) -> Report:
+        self._previous_leaves, self._current_leaves = self._leaves, {}
+        try:
+            root, leaves = self._split(text)
+        except _Unsafe:
+            # keep what was parsed (the next edit may make the split safe again), bounded
+            kept = {**self._previous_leaves, **self._current_leaves}
+            self._leaves = kept if len(kept) <= 2 * self._split_size + 64 else self._current_leaves
+            self.last_mode = "full"
+            return validate_parsed(parse(text, self.limits))
+        finally:
+            self._previous_leaves = {}
+        self._leaves = self._current_leaves
+        self._split_size = len(leaves)
+        assembled = AssembledYaml(text, root, self)
+        keys_by_id = {id(leaf.value): leaf.cache_key for leaf in leaves}
+        if len(self._profile_results) > 2 * len(leaves) + 64:  # drop results of edited-away blocks
+            self._profile_results = {k: v for k, v in self._profile_results.items() if k in self._leaves}
+        self.last_mode = "incremental"
+        return validate_parsed(
+            assembled,
+            profile_cache=self._profile_results,
+            profile_key=lambda pointer, profile: keys_by_id.get(id(profile)),
+        )
+
+    # -- splitting ------------------------------------------------------------------
+    def _split(self, text: str) -> tuple[Container, list[Leaf]]:
+        if not text or _unsafe_text(text):
+            raise _Unsafe
+        leaves: list[Leaf] = []
+        root = self._mapping(text, 0, len(text), 0, (), 0, leaves)
+        return root, leaves
+
+    def _mapping(self, text: str, start: int, end: int, indent: int, path: tuple, depth: int,
+                 leaves: list[Leaf]) -> Container:
+        """Split the entries of a block mapping whose keys sit at column `indent`."""
+        # Patterns start with a literal newline so the regex engine can skip ahead quickly.
+        entry = _entry_pattern(indent)
+        entry_starts = [m.start() + 1 for m in entry.finditer(text, max(0, start - 1), end)]
+        if start == 0 and indent == 0 and text[:1] not in ("", " ", "\t", "\n", "\r", "#"):
+            entry_starts.insert(0, 0)
+        if not entry_starts:
+            raise _Unsafe
+        # Anywhere in the mapping only comments, blank lines, or lines indented deeper
+        # than the keys may appear besides the keys themselves.
+        if indent and _shallower_pattern(indent).search(text, max(0, start - 1), end):
+            raise _Unsafe
+        if re.search(r"(?:^|\n)[ ]*[^\s#]", text[start:entry_starts[0]]):
+            raise _Unsafe
+        container = Container(start, end)
+        bounds = entry_starts[1:] + [end]
+        children = container.children
+        for i, (s, e) in enumerate(zip(entry_starts, bounds)):
+            if text[s + indent] in _NOT_A_KEY_START:
+                raise _Unsafe
+            key, child = self._entry(text, start if i == 0 else s, e, s, indent, path, depth, leaves)
+            if key in children:
+                raise _Unsafe  # a duplicate key: the whole parse reports it
+            children[key] = child
+        return container
+
+    def _entry(self, text: str, start: int, end: int, line_start: int, indent: int, path: tuple,
+               depth: int, leaves: list[Leaf]):
+        if (path[-1:] != ("profiles",)) and len(path) < 3:  # profiles are leaves, never split
+            header = _HEADER.match(text, line_start, end)
+            if header is not None and len(header.group(1)) == indent:
+                key = header.group(2)
+                child_path = path + (key,)
+                if self._splits(child_path) and header.end() < end:
+                    first = re.compile(r"(?:^|\n)( *)[^\s#]").search(text, header.end() - 1, end)
+                    if first is not None and len(first.group(1)) > indent:
+                        sub = self._mapping(text, first.start(1), end, len(first.group(1)), child_path,
+                                            depth + 1, leaves)
+                        sub.start = start
+                        return key, sub
+        leaf = self._leaf(text, start, end, indent, depth)
+        leaves.append(leaf)
+        return leaf.key, leaf
+
+    def _splits(self, path: tuple) -> bool:
+        generic = tuple("*" if (i == 1 and path[0] == "registries") else p for i, p in enumerate(path))
+        return generic in self.SPLIT_PATHS
+
+    def _leaf(self, text: str, start: int, end: int, indent: int, depth: int) -> Leaf:
+        raw = text[start:end]
+        cache_key = (raw, indent, depth)
+        parsed = self._previous_leaves.get(cache_key) or self._current_leaves.get(cache_key)
+        if parsed is None:
+            parsed = self._parse_leaf(raw, indent, depth)
+        self._current_leaves[cache_key] = parsed
+        return Leaf(start, end, indent, depth, parsed.key, parsed.value, cache_key)
+
+    def _parse_leaf(self, raw: str, indent: int, depth: int) -> _LeafParse:
+        dedented = re.sub(r"(?m)^ {1,%d}" % indent, "", raw) if indent else raw
+        result = self.parse_leaf_text(dedented, depth)
+        data = result.data
+        if result.fatal or result.empty or result.diagnostics or not isinstance(data, dict) or len(data) != 1:
+            raise _Unsafe
+        (key, value), = data.items()
+        return _LeafParse(key, value, dedented)
+
+    def parse_leaf_text(self, dedented: str, depth: int) -> ParsedYaml:
+        limits = Limits(self.limits.max_bytes, max(0, self.limits.max_depth - depth),
+                        self.limits.max_alias_expansion)
+        return parse(dedented, limits)
+
+
+class AssembledYaml:
+    """A `ParsedYaml` look-alike over split blocks: data plus source-map lookups."""
+
+    def __init__(self, text: str, root: Container, owner: IncrementalValidator):
+        self.text = text
+        self.root_container = root
+        self.owner = owner
+        self.data = root.data()
+        self.diagnostics: list = []
+        self.fatal = False
+        self.empty = False
+        self._lines: LineIndex | None = None
+        self._full: ParsedYaml | None = None
+        self._leaf_nodes: dict[int, ParsedYaml] = {}
+
+    @property
+    def lines(self) -> LineIndex:
+        if self._lines is None:
+            self._lines = LineIndex(self.text)
+        return self._lines
+
+    def _full_parse(self) -> ParsedYaml:
+        if self._full is None:
+            self._full = parse(self.text, self.owner.limits)
+        return self._full
+
+    def _route(self, pointer: str) -> tuple[Leaf, str] | None:
+        """The leaf holding a pointer, and the pointer inside that leaf's own parse."""
+        node: Leaf | Container = self.root_container
+        tokens = pointer_split(pointer)
+        for i, token in enumerate(tokens):
+            child = node.children.get(token) if isinstance(node, Container) else None
+            if child is None:
+                return None
+            if isinstance(child, Leaf):
+                return child, "".join("/" + pointer_escape(t) for t in tokens[i:])
+            node = child
+        return None  # the pointer names a container: ranges come from a whole parse
+
+    def _leaf_parse(self, leaf: Leaf) -> ParsedYaml:
+        got = self._leaf_nodes.get(id(leaf))
+        if got is None:
+            cached = self.owner._leaves[leaf.cache_key]
+            got = self.owner.parse_leaf_text(cached.text, leaf.depth)
+            self._leaf_nodes[id(leaf)] = got
+        return got
+
+    def _to_document(self, leaf: Leaf, span: Span) -> Span:
+        """Map a span in the dedented leaf text back to the document."""
+        lines = self.lines
+        first_line = lines.position(leaf.start)[0]
+
+        def point(line: int, col: int) -> tuple[int, int]:
+            doc_line = first_line + line
+            removed = min(leaf.indent, _leading_spaces(lines.line_text(doc_line))) if leaf.indent else 0
+            return doc_line, col + removed
+
+        sl, sc = point(span.start_line, span.start_col)
+        el, ec = point(span.end_line, span.end_col)
+        return Span(sl, sc, el, ec)
+
+    def span_of(self, pointer: str, target: str = "value") -> Span:
+        routed = self._route(pointer)
+        if routed is None:
+            return self._full_parse().span_of(pointer, target)
+        leaf, inner = routed
+        parsed = self._leaf_parse(leaf)
+        if target == "object" and parsed.locate(inner)[0] is None:
+            # the key of the object (line 1 at the document root), as ParsedYaml does
+            return Span(0, 0, 0, len(self.lines.line_text(0)))
+        return self._to_document(leaf, parsed.span_of(inner, target))
+
+    def plain_text(self, pointer: str) -> str | None:
+        routed = self._route(pointer)
+        if routed is None:
+            return self._full_parse().plain_text(pointer)
+        leaf, inner = routed
+        return self._leaf_parse(leaf).plain_text(inner)

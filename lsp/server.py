@@ -1,0 +1,219 @@
+"""The profreg language server (pygls 2): wiring of features to LSP methods.
+
+Each feature lives in its own module; this one keeps the open documents, routes requests,
+and makes sure a failing handler is logged and answered with an error while the server
+keeps serving (SPEC section 7).
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import sys
+from typing import Any, Callable
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInternalError
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from profreg import __version__
+
+from . import code_actions, completion, hover, navigation, symbols
+from .diagnostics import DiagnosticsPublisher
+from .documents import UTF8, UTF16, UTF32, Document
+
+log = logging.getLogger("profreg_lsp")
+
+COMPLETION_TRIGGERS = [":", " ", "-", "[", ","]
+
+
+class ProfregProtocol(LanguageServerProtocol):
+    """Leaves document text to the server's own `Document`s (SPEC line breaks).
+
+    pygls's built-in handlers would also keep a copy split with `str.splitlines`, which
+    breaks lines at U+2028 and friends and rebuilds every line on each keystroke.
+    """
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
+
+class ProfregLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "profreg-lsp",
+            __version__,
+            protocol_cls=ProfregProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.documents: dict[str, Document] = {}
+        self.publisher = DiagnosticsPublisher(self)
+
+    @property
+    def encoding(self) -> str:
+        try:
+            chosen = str(self.workspace.position_encoding or UTF16)
+        except RuntimeError:  # not initialized yet
+            chosen = UTF16
+        return chosen if chosen in (UTF8, UTF16, UTF32) else UTF16
+
+    def document(self, uri: str) -> Document | None:
+        return self.documents.get(uri)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        log.error("server error (%s): %s", getattr(source, "__name__", source), error)
+
+
+def _guarded(handler: Callable) -> Callable:
+    """Log a failing request and answer it with an error; the next request still works."""
+
+    @functools.wraps(handler)
+    def run(ls: ProfregLanguageServer, params: Any) -> Any:
+        try:
+            return handler(ls, params)
+        except (JsonRpcInvalidParams, JsonRpcInternalError):
+            raise
+        except navigation.RenameRefused as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        except Exception as exc:
+            log.exception("%s failed", handler.__name__)
+            raise JsonRpcInternalError(f"{handler.__name__} failed: {type(exc).__name__}: {exc}") from None
+
+    return run
+
+
+def create_server(debounce: float = 0.03) -> ProfregLanguageServer:
+    server = ProfregLanguageServer()
+    server.publisher.delay = debounce
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: ProfregLanguageServer, params: types.InitializeParams) -> None:
+        options = params.initialization_options
+        if isinstance(options, dict) and isinstance(options.get("debounce_ms"), (int, float)):
+            ls.publisher.delay = max(0.0, float(options["debounce_ms"]) / 1000)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: ProfregLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        ls.documents[item.uri] = Document(item.uri, item.text, item.version, ls.encoding)
+        ls.publisher.schedule(item.uri, immediately=True)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: ProfregLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is None:
+            return
+        for change in params.content_changes:
+            doc.apply(change)
+        doc.version = params.text_document.version
+        ls.publisher.schedule(doc.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: ProfregLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.documents.pop(params.text_document.uri, None)
+        ls.publisher.clear(params.text_document.uri)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=COMPLETION_TRIGGERS, resolve_provider=False),
+    )
+    @_guarded
+    def on_completion(ls: ProfregLanguageServer, params: types.CompletionParams):
+        doc = ls.document(params.text_document.uri)
+        return completion.complete(doc, params.position) if doc else None
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    @_guarded
+    def on_hover(ls: ProfregLanguageServer, params: types.HoverParams):
+        doc = ls.document(params.text_document.uri)
+        return hover.hover(doc, params.position) if doc else None
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    @_guarded
+    def on_definition(ls: ProfregLanguageServer, params: types.DefinitionParams):
+        doc = ls.document(params.text_document.uri)
+        return navigation.definition(doc, params.position) if doc else None
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    @_guarded
+    def on_references(ls: ProfregLanguageServer, params: types.ReferenceParams):
+        doc = ls.document(params.text_document.uri)
+        if doc is None:
+            return None
+        return navigation.references(doc, params.position, params.context.include_declaration)
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    @_guarded
+    def on_prepare_rename(ls: ProfregLanguageServer, params: types.PrepareRenameParams):
+        doc = ls.document(params.text_document.uri)
+        return navigation.prepare_rename(doc, params.position) if doc else None
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME, types.RenameOptions(prepare_provider=True))
+    @_guarded
+    def on_rename(ls: ProfregLanguageServer, params: types.RenameParams):
+        doc = ls.document(params.text_document.uri)
+        return navigation.rename(doc, params.position, params.new_name) if doc else None
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    @_guarded
+    def on_symbols(ls: ProfregLanguageServer, params: types.DocumentSymbolParams):
+        doc = ls.document(params.text_document.uri)
+        return symbols.document_symbols(doc) if doc else None
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
+    @_guarded
+    def on_code_action(ls: ProfregLanguageServer, params: types.CodeActionParams):
+        doc = ls.document(params.text_document.uri)
+        return code_actions.code_actions(doc, params) if doc else None
+
+    return server
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def serve(tcp: tuple[str, int] | None = None, log_level: str = "WARNING") -> None:
+    """Run the server on stdio (default) or TCP until the client disconnects."""
+    logging.basicConfig(stream=sys.stderr, level=log_level, format="profreg-lsp %(levelname)s %(name)s: %(message)s")
+    server = create_server()
+    if tcp is not None:
+        server.start_tcp(*tcp)
+    else:
+        server.start_io()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`profreg-lsp [--stdio] [--tcp HOST:PORT]`."""
+    parser = argparse.ArgumentParser(prog="profreg-lsp", description="The profreg language server.")
+    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
+    parser.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on a TCP address instead")
+    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    args = parser.parse_args(argv)
+    if args.stdio and args.tcp:
+        parser.error("--stdio and --tcp exclude each other")
+    serve(args.tcp, args.log_level)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
