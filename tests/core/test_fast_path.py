@@ -1,0 +1,143 @@
+"""The jsonschema-rs fast path decides valid/invalid; `jsonschema` explains failures.
+Both must agree on every instance, or a document could pass with no reported error
+(or fail with none). Checked over the corpus pieces and generated profile-like objects."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, find, given, settings, strategies as st
+
+from profreg.validation import _fast_validator, _validator
+from profreg.yamlsource import parse
+
+from tests.core.validate_corpus import VALIDATE_CASES, case_path
+
+DEFS = ("bundle", "single", "registry", "profile", "runtime", "policy", "metadata", "legacy", "slug")
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=12)
+    | st.sampled_from(["", " ", "agent", "Agent", "a-b", "-a", "a" * 129, "system_prompt"])
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+slugish = st.sampled_from(["agent", "a", "a.b_c-d", "Agent", "", " x", "no", "0123", "a" * 128, "a" * 129])
+
+
+def maybe(strategy):
+    return strategy | json_values
+
+
+names = st.lists(maybe(st.sampled_from(["", " ", "tools", "system_prompt", "x"])), max_size=3)
+middleware = st.fixed_dictionaries({}, optional={"name": maybe(slugish), "config": json_values, "extra": json_values})
+runtime = st.fixed_dictionaries(
+    {},
+    optional={
+        "system_prompt": maybe(st.text(max_size=10)),
+        "middlewares": maybe(st.lists(maybe(middleware), max_size=3)),
+        "tools": maybe(names),
+        "step_settings_patch": maybe(st.dictionaries(st.text(max_size=6), json_values, max_size=3)),
+        "sytem_prompt": json_values,
+    },
+)
+policy = st.fixed_dictionaries(
+    {},
+    optional={
+        "allow_overrides": maybe(st.booleans()),
+        "read_only": maybe(st.booleans()),
+        "allowed_override_keys": maybe(names),
+        "denied_override_keys": maybe(names),
+    },
+)
+metadata = st.fixed_dictionaries(
+    {},
+    optional={
+        "version": maybe(st.integers(-3, 2**64)),
+        "created_at_ms": maybe(st.integers(-3, 2**64)),
+        "tags": maybe(st.lists(maybe(st.text(max_size=5)), max_size=3)),
+        "source": maybe(st.text(max_size=5)),
+    },
+)
+profile = st.fixed_dictionaries(
+    {},
+    optional={
+        "slug": maybe(slugish),
+        "display_name": maybe(st.text(max_size=8)),
+        "runtime": maybe(runtime),
+        "policy": maybe(policy),
+        "metadata": maybe(metadata),
+        "unknown": json_values,
+    },
+)
+registry = st.fixed_dictionaries(
+    {},
+    optional={
+        "slug": maybe(slugish),
+        "default_profile_slug": maybe(slugish),
+        "profiles": maybe(st.dictionaries(slugish, maybe(profile), max_size=3)),
+        "metadata": maybe(metadata),
+    },
+)
+documents = registry | st.fixed_dictionaries({"registries": maybe(st.dictionaries(slugish, maybe(registry), max_size=2))}) | st.dictionaries(slugish, st.dictionaries(st.text(max_size=5), json_values, max_size=2), max_size=3)
+
+INSTANCES = {
+    "profile": profile,
+    "runtime": runtime,
+    "policy": policy,
+    "metadata": metadata,
+    "registry": registry,
+    "single": registry,
+    "bundle": documents,
+    "legacy": documents,
+    "slug": slugish,
+}
+
+
+def agree(defname: str, instance) -> None:
+    fast = _fast_validator(defname)
+    assert fast is not None, "jsonschema-rs is a dependency: the fast path must be available"
+    expected = _validator(defname).is_valid(instance)
+    try:
+        got = fast.is_valid(instance)
+    except (ValueError, OverflowError):
+        return  # values it cannot take (e.g. integers beyond 64 bits): the engine asks jsonschema
+    assert got == expected, f"{defname}: jsonschema-rs says {got}, jsonschema says {expected} for {instance!r}"
+
+
+@pytest.mark.parametrize("name", VALIDATE_CASES)
+def test_corpus_pieces_agree(name):
+    data = parse(case_path(name).read_bytes()).data
+    if data is None:
+        return  # unparseable or empty case: nothing to compare (it is judged before the schema)
+    pieces = [("single", data), ("bundle", data), ("legacy", data)]
+    for reg in (data.get("registries") or {}).values() if isinstance(data.get("registries"), dict) else []:
+        pieces.append(("registry", reg))
+        for prof in (reg.get("profiles") or {}).values() if isinstance(reg, dict) and isinstance(reg.get("profiles"), dict) else []:
+            pieces.append(("profile", prof))
+    if isinstance(data.get("profiles"), dict):
+        pieces += [("profile", p) for p in data["profiles"].values()]
+    for defname, instance in pieces:
+        agree(defname, instance)
+
+
+@settings(max_examples=200, deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_generated_instances_agree(data):
+    defname = data.draw(st.sampled_from(sorted(INSTANCES)), label="def")
+    instance = data.draw(INSTANCES[defname], label="instance")
+    agree(defname, instance)
+
+
+def test_the_generators_reach_both_answers():
+    """Guard against a vacuous property: the strategies produce valid and invalid profiles."""
+    schema = _validator("profile")
+    rich_valid = find(profile, lambda p: schema.is_valid(p) and {"runtime", "policy"} <= p.keys())
+    assert schema.is_valid(rich_valid)
+    assert not schema.is_valid(find(profile, lambda p: not schema.is_valid(p)))
