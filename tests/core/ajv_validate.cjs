@@ -1,0 +1,23 @@
+// Validate JSON documents against the registry schema with ajv (draft 2020-12, strict mode).
+// Usage: node ajv_validate.cjs NODE_TOOLS_DIR SCHEMA.json < [{"name": ..., "document": ...}, ...]
+// Prints {"compiled": true, "results": {name: {"valid": bool, "errors": [...]}}} as JSON.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { createRequire } = require("module");
+
+const [toolsDir, schemaPath] = process.argv.slice(2);
+const requireTool = createRequire(path.join(path.resolve(toolsDir), "package.json"));
+const Ajv2020 = requireTool("ajv/dist/2020").default;
+
+const schema = JSON.parse(fs.readFileSync(schemaPath, "utf8"));
+const ajv = new Ajv2020({ strict: true, allErrors: true });
+const validate = ajv.compile(schema); // throws (non-zero exit) if strict mode rejects the schema
+
+const cases = JSON.parse(fs.readFileSync(0, "utf8"));
+const results = {};
+for (const { name, document } of cases) {
+  const valid = validate(document);
+  results[name] = { valid, errors: valid ? [] : validate.errors.map((e) => `${e.instancePath} ${e.keyword}: ${e.message}`) };
+}
+process.stdout.write(JSON.stringify({ compiled: true, results }));
