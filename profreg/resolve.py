@@ -46,7 +46,7 @@ def check_overrides(overrides: Mapping[str, Any] | None, policy: Mapping[str, An
     if not overrides:
         return {}
     if not isinstance(overrides, Mapping):
-        raise ValidationError("request overrides must be a mapping of key to value",
+        raise ValidationError("request_overrides: must be a mapping of override key to value",
                               field="request_overrides")
     canonical: dict[str, Any] = {}
     for raw_key, value in overrides.items():
@@ -195,7 +195,7 @@ def resolve_profile(
         raise ValidationError(f"runtime_key: {runtime_key!r} is not a valid slug", field="runtime_key")
     checked = check_overrides(overrides, profile.get("policy"), profile_slug)
     if base_settings is not None and not isinstance(base_settings, Mapping):
-        raise ValidationError("base settings must be a mapping of section to settings",
+        raise ValidationError("base_settings: must be a mapping of section to settings",
                               field="base_settings")
 
     runtime = _full_runtime(profile.get("runtime"))

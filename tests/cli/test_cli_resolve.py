@@ -1,0 +1,148 @@
+"""`profreg resolve` beyond the corpus: --set values, files, formats, secret masking, addressing."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+from cli_inprocess import profreg
+from tests.service.resolve_corpus import corpus_store_path
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    path = tmp_path / "registry.yaml"
+    shutil.copy(corpus_store_path(), path)
+    monkeypatch.setenv("PROFREG_STORE", str(path))
+    return path
+
+
+def resolve(*args):
+    result = profreg("resolve", *args)
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+def test_default_format_is_json_when_not_a_terminal(store):
+    assert resolve()["profile"] == "agent"
+
+
+@pytest.mark.parametrize(
+    "setting, key, value",
+    [
+        ("tools=[a, b]", "tools", ["a", "b"]),
+        ("system_prompt=Be brief.", "system_prompt", "Be brief."),
+        ("systemPrompt=", "system_prompt", ""),
+        ("system-prompt='0123'", "system_prompt", "0123"),
+        ('tools=["x"]', "tools", ["x"]),
+    ],
+)
+def test_set_values_are_yaml(store, setting, key, value):
+    assert resolve("agent", "--set", setting)["effective_runtime"][key] == value
+
+
+def test_set_merges_step_settings_patch(store):
+    out = resolve("--set", "step_settings_patch={ai-chat: {ai-temperature: null, top-p: 0.9}}")
+    assert out["effective_runtime"]["step_settings_patch"] == {"ai-chat": {"ai-engine": "gpt-4.1-mini", "top-p": 0.9}}
+
+
+def test_set_wins_over_overrides_file_whatever_the_spelling(store, tmp_path):
+    overrides = tmp_path / "o.yaml"
+    overrides.write_text("systemPrompt: from file\ntools: [f]\n")
+    out = resolve("--overrides", str(overrides), "--set", "system_prompt=from set")
+    assert out["effective_runtime"]["system_prompt"] == "from set"
+    assert out["effective_runtime"]["tools"] == ["f"]
+
+
+def test_base_file_in_yaml(store, tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text("ai-chat:\n  ai-max-tokens: 10\nother: {x: 1}\n")
+    out = resolve("--base", str(base))
+    assert out["effective_settings"] == {
+        "ai-chat": {"ai-engine": "gpt-4.1-mini", "ai-temperature": 0.5, "ai-max-tokens": 10},
+        "other": {"x": 1},
+    }
+
+
+def test_secrets_are_masked_but_fingerprinted_on_real_values(store):
+    masked = resolve("keyed")
+    shown = resolve("keyed", "--show-secrets")
+    assert masked["effective_settings"]["ai-chat"]["openai-api-key"] == "***"
+    assert masked["effective_runtime"]["step_settings_patch"]["ai-chat"]["openai-api-key"] == "***"
+    assert shown["effective_settings"]["ai-chat"]["openai-api-key"] == "sk-test-1234567890"
+    assert masked["fingerprint"] == shown["fingerprint"]
+    other = resolve("keyed", "--set", "step_settings_patch={ai-chat: {openai-api-key: sk-other}}")
+    assert other["fingerprint"] != masked["fingerprint"]
+    for fmt in ("yaml", "text"):
+        assert "sk-test" not in profreg("resolve", "keyed", "--format", fmt).out
+
+
+def test_yaml_and_text_formats(store):
+    as_json = resolve("agent")
+    as_yaml = profreg("resolve", "agent", "--format", "yaml")
+    assert as_yaml.code == 0 and yaml.safe_load(as_yaml.out) == as_json
+    text = profreg("resolve", "agent", "--format", "text").out
+    assert as_json["fingerprint"] in text and "ai-chat.ai-engine" in text
+
+
+def test_addressing(store):
+    assert resolve(" Team/Coder ")["profile"] == "coder"
+    assert resolve("coder", "--registry", "TEAM")["registry"] == "team"
+    assert resolve("--registry", "team")["profile"] == "coder"
+    assert profreg("resolve", "team/coder", "--registry", "default").code == 2
+    assert resolve("agent", "--runtime-key", " Session-1 ")["runtime_key"] == "session-1"
+
+
+@pytest.mark.parametrize(
+    "args, code, needle",
+    [
+        (("--set", "tools"), 2, "KEY=VALUE"),
+        (("--set", "=x"), 2, "KEY=VALUE"),
+        (("--set", "tools=[a, b"), 2, "tools"),
+        (("--set", "tools=a"), 1, "request_overrides.tools"),
+        (("--set", "temperature=1"), 1, "request_overrides.temperature"),
+        (("--set", "SystemPrompt=1"), 1, "request_overrides.system_prompt"),
+        (("strict", "--set", "tools=[a]"), 4, "tools"),
+        (("locked", "--set", "system_prompt=x"), 4, "locked"),
+        (("--runtime-key", "bad key!"), 1, "runtime_key"),
+        (("--overrides", "/nonexistent/o.json"), 2, "o.json"),
+        (("ghost",), 3, "ghost"),
+        (("--registry", "nope"), 3, "nope"),
+    ],
+)
+def test_errors(store, args, code, needle):
+    result = profreg("resolve", *args)
+    assert result.code == code, result.err
+    assert result.out == ""
+    assert len(result.err.splitlines()) == 1 and needle in result.err
+
+
+def test_unparseable_overrides_file_names_the_position(store, tmp_path):
+    overrides = tmp_path / "o.json"
+    overrides.write_text('{"tools": [1,\n')
+    result = profreg("resolve", "--overrides", str(overrides))
+    assert result.code == 1 and f"{overrides}:" in result.err
+
+
+def test_overrides_must_be_a_mapping(store, tmp_path):
+    overrides = tmp_path / "o.json"
+    overrides.write_text("[1, 2]")
+    result = profreg("resolve", "--overrides", str(overrides))
+    assert result.code == 1 and "request_overrides" in result.err
+
+
+def test_legacy_store_resolves_under_the_registry_asked_for(tmp_path):
+    legacy = tmp_path / "legacy.yaml"
+    legacy.write_text("fast:\n  ai-chat:\n    ai-engine: mini\nslow:\n  ai-chat:\n    ai-engine: big\n")
+    out = resolve("--store", str(legacy))
+    assert (out["registry"], out["profile"]) == ("default", "fast")  # no `default`: first in order
+    assert resolve("old/slow", "--store", str(legacy))["effective_settings"] == {"ai-chat": {"ai-engine": "big"}}
+
+
+def test_same_result_from_sqlite_after_migrate(store, tmp_path):
+    db = tmp_path / "copy.db"
+    assert profreg("migrate", str(store), str(db)).code == 0
+    for args in ((), ("team/coder",), ("keyed", "--set", "tools=[x]")):
+        assert resolve(*args, "--store", str(db)) == resolve(*args)
