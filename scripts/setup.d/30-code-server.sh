@@ -39,3 +39,19 @@ if [ ! -e "$CS_DIR/.complete" ]; then
   ) >"$CACHE/code-server-install.log" 2>&1 || { tail -40 "$CACHE/code-server-install.log" >&2; exit 1; }
   touch "$CS_DIR/.complete"
 fi
+
+# A launcher that runs code-server under node 24 whatever node is first on PATH.
+mkdir -p "$CACHE/bin"
+cat > "$CACHE/bin/code-server.tmp" <<LAUNCHER
+#!/bin/sh
+exec "$NODE_HOME/bin/node" "$CS_DIR/node_modules/code-server/out/node/entry.js" "\$@"
+LAUNCHER
+chmod +x "$CACHE/bin/code-server.tmp" && mv "$CACHE/bin/code-server.tmp" "$CACHE/bin/code-server"
+
+# puppeteer-core, which drives Chromium for the test (it downloads no browser).
+cd "$(dirname "$0")/../../tests/editors/driver"
+stamp=node_modules/.profreg-lock.sha256
+if ! sha256sum --status -c "$stamp" 2>/dev/null; then
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  sha256sum package-lock.json > "$stamp"
+fi

@@ -1,0 +1,193 @@
+-- profreg for Neovim: runs the profreg language server (`profreg lsp`) for profile
+-- registry YAML buffers, and leaves every other YAML buffer alone.
+--
+--   require("profreg").setup({})
+--
+-- Neovim 0.11+: registered with vim.lsp.config / vim.lsp.enable.
+-- Neovim 0.8-0.10: started per buffer with vim.lsp.start from a FileType autocommand.
+local detect = require("profreg.detect")
+
+local M = {}
+
+M.name = "profreg"
+
+M.defaults = {
+  -- Full server command line; nil: `profreg lsp`, or `{python} -m profreg lsp` when `python` is set.
+  cmd = nil,
+  -- A Python interpreter that has profreg installed (e.g. a virtualenv's bin/python).
+  python = nil,
+  filetypes = { "yaml" },
+  -- Buffers whose file name matches one of these globs are always served.
+  patterns = { "*profiles*.yaml", "*profiles*.yml", "*registry*.yaml", "*registry*.yml", "*registries*.yaml", "*registries*.yml" },
+  -- Also serve YAML whose content looks like a registry (top-level `registries`, `slug`,
+  -- `profiles`, `default_profile_slug`, or a `# profreg` / `$schema=` modeline).
+  detect_content = true,
+  -- The workspace root is the nearest directory holding one of these (else the file's directory).
+  root_markers = { ".git", "pyproject.toml" },
+  -- "auto" | "config" (vim.lsp.config + vim.lsp.enable, 0.11+) | "start" (vim.lsp.start).
+  registration = "auto",
+  settings = {},
+  capabilities = nil,
+  on_attach = nil,
+}
+
+---@type table|nil the options setup() was called with, merged over the defaults
+M.options = nil
+
+---@param opts table
+---@return string[]
+function M.command(opts)
+  if opts.cmd then
+    return opts.cmd
+  end
+  if opts.python then
+    return { vim.fn.expand(opts.python), "-m", "profreg", "lsp" }
+  end
+  return { "profreg", "lsp" }
+end
+
+---@param opts table
+---@return "config"|"start"
+function M.registration_mode(opts)
+  local native = vim.fn.has("nvim-0.11") == 1 and vim.lsp.config ~= nil and vim.lsp.enable ~= nil
+  if opts.registration == "config" then
+    if not native then
+      error("profreg: registration = 'config' needs Neovim 0.11 or later (vim.lsp.config)")
+    end
+    return "config"
+  elseif opts.registration == "start" then
+    return "start"
+  end
+  return native and "config" or "start"
+end
+
+---@param bufnr integer
+---@return string
+local function root_for(bufnr, markers)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local dir = name ~= "" and vim.fs.dirname(name) or vim.fn.getcwd()
+  local found = vim.fs.find(markers, { path = dir, upward = true })[1]
+  return found and vim.fs.dirname(found) or dir
+end
+
+---@param bufnr integer
+---@return table[] the profreg clients attached to the buffer
+function M.clients(bufnr)
+  local get = vim.lsp.get_clients or vim.lsp.get_active_clients
+  return get({ bufnr = bufnr, name = M.name })
+end
+
+local function is_registry(bufnr)
+  return detect.is_registry_buffer(bufnr, M.options)
+end
+
+-- The config handed to vim.lsp.start for one buffer.
+local function start_config(bufnr)
+  local opts = M.options
+  return {
+    name = M.name,
+    cmd = M.command(opts),
+    root_dir = root_for(bufnr, opts.root_markers),
+    settings = opts.settings,
+    capabilities = opts.capabilities,
+    on_attach = opts.on_attach,
+  }
+end
+
+--- Starts (or reuses) the server for a buffer if it is a registry; returns the client id.
+---@param bufnr integer|nil
+---@return integer|nil
+function M.attach(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  if M.options == nil or not is_registry(bufnr) then
+    return nil
+  end
+  local attached = M.clients(bufnr)[1]
+  if attached then
+    return attached.id
+  end
+  return vim.lsp.start(start_config(bufnr), { bufnr = bufnr })
+end
+
+local function register_native(opts)
+  vim.lsp.config(M.name, {
+    cmd = M.command(opts),
+    filetypes = opts.filetypes,
+    -- Not calling on_dir keeps the server away from YAML that is not a registry.
+    root_dir = function(bufnr, on_dir)
+      if is_registry(bufnr) then
+        on_dir(root_for(bufnr, opts.root_markers))
+      end
+    end,
+    settings = opts.settings,
+    capabilities = opts.capabilities,
+    on_attach = opts.on_attach,
+  })
+  vim.lsp.enable(M.name)
+end
+
+local function register_autocmd(group, opts)
+  vim.api.nvim_create_autocmd("FileType", {
+    group = group,
+    pattern = opts.filetypes,
+    callback = function(args)
+      M.attach(args.buf)
+    end,
+  })
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) then
+      M.attach(bufnr)
+    end
+  end
+end
+
+--- Stops the profreg clients and starts them again for the registry buffers.
+function M.restart()
+  local get = vim.lsp.get_clients or vim.lsp.get_active_clients
+  local buffers = {}
+  for _, client in ipairs(get({ name = M.name })) do
+    for bufnr in pairs(client.attached_buffers or {}) do
+      table.insert(buffers, bufnr)
+    end
+    client.stop()
+  end
+  vim.wait(2000, function()
+    return #get({ name = M.name }) == 0
+  end, 20)
+  for _, bufnr in ipairs(buffers) do
+    M.attach(bufnr)
+  end
+end
+
+---@param opts table|nil see M.defaults
+function M.setup(opts)
+  M.options = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts or {})
+  -- Lists replace the defaults rather than merging index by index.
+  for _, key in ipairs({ "cmd", "filetypes", "patterns", "root_markers" }) do
+    if opts and opts[key] then
+      M.options[key] = opts[key]
+    end
+  end
+  M.mode = M.registration_mode(M.options)
+
+  local group = vim.api.nvim_create_augroup("profreg", { clear = true })
+  if M.mode == "config" then
+    register_native(M.options)
+  else
+    register_autocmd(group, M.options)
+  end
+  -- A YAML buffer that starts to look like a registry while being typed is picked up then.
+  if M.options.detect_content then
+    vim.api.nvim_create_autocmd({ "InsertLeave", "TextChanged", "BufWritePost" }, {
+      group = group,
+      callback = function(args)
+        if vim.tbl_contains(M.options.filetypes, vim.bo[args.buf].filetype) and M.clients(args.buf)[1] == nil then
+          M.attach(args.buf)
+        end
+      end,
+    })
+  end
+  vim.api.nvim_create_user_command("ProfregRestart", M.restart, { desc = "Restart the profreg language server" })
+end
+
+return M

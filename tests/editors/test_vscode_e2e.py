@@ -1,0 +1,86 @@
+"""The VS Code extension in a real VS Code workbench (code-server), driven headless.
+
+Installs the packaged .vsix, opens a broken registry from the corpus, waits for the
+Problems panel to list the corpus's diagnostics, asks for completion after
+`default_profile_slug: ` and checks the registry's profile slugs are offered.
+A screenshot is saved under build/editors/.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+
+import pytest
+
+from tests.conftest import CONFORMANCE
+from tests.editors.codeserver import chromium, code_server, drive, extension_logs
+from tests.editors.conftest import CODE_SERVER, DRIVER_DIR, VSIX, expected_errors, expected_positions
+
+pytestmark = pytest.mark.editor_e2e
+
+CASE = "several-problems"
+
+
+def _problem_position(row: dict) -> tuple[int, int] | None:
+    """(line, column), 1-based, of a Problems row, from its accessible label or its text."""
+    match = re.search(r"line (\d+)\D+?(?:character|column) (\d+)", row["aria"], re.IGNORECASE)
+    if not match:
+        match = re.search(r"\[Ln (\d+), Col (\d+)\]", row["text"])
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profreg_command, artifacts_dir):
+    assert CODE_SERVER.exists(), f"{CODE_SERVER} missing: run scripts/setup.d/30-code-server.sh"
+    assert VSIX.exists(), f"{VSIX} missing: run scripts/setup.d/20-vscode-extension.sh"
+    assert (DRIVER_DIR / "node_modules" / "puppeteer-core").is_dir(), "run scripts/setup.d/30-code-server.sh"
+
+    workspace = tmp_path / "workspace"
+    (workspace / ".vscode").mkdir(parents=True)
+    document = f"{CASE}.yaml"
+    shutil.copy(CONFORMANCE / "validate" / document, workspace / document)
+    # The server is the profreg of the test environment, named through the extension's setting.
+    (workspace / ".vscode" / "settings.json").write_text(json.dumps({"profreg.server.command": profreg_command}))
+
+    text_lines = (workspace / document).read_text().splitlines()
+    slug_line = next(i for i, line in enumerate(text_lines) if line.startswith("default_profile_slug:"))
+    prefix = "default_profile_slug: "
+    profile_slugs = ["agent", "helper"]  # the keys under `profiles:` in the corpus document
+    for slug in profile_slugs:
+        assert f"  {slug}:" in text_lines
+
+    expected = expected_positions(CASE)
+    screenshot = artifacts_dir / "vscode-e2e.png"
+    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(profreg_command), os.environ.get("PATH", "")])}
+    with code_server(CODE_SERVER, tmp_path, workspace, VSIX, env) as url, chromium(tmp_path) as endpoint:
+        observed = drive(
+            DRIVER_DIR,
+            {
+                "browserWSEndpoint": endpoint,
+                "url": url,
+                "file": document,
+                "minProblems": expected_errors(CASE),
+                "complete": {"line": slug_line + 1, "column": len(prefix) + 1, "labels": profile_slugs},
+                "screenshot": str(screenshot),
+                "timeoutMs": 90_000,
+            },
+            timeout=300,
+        )
+        logs = extension_logs(tmp_path / "user-data")
+
+    context = f"observed: {json.dumps(observed, indent=1)}\n{logs}"
+    assert observed.get("ok"), context
+    assert screenshot.stat().st_size > 0
+
+    positions = [_problem_position(row) for row in observed["problems"]]
+    positions = [p for p in positions if p]
+    assert len(positions) == expected_errors(CASE), context
+    for diag in expected:
+        assert (diag["line"], diag["column"]) in positions, f"{diag} not in the Problems panel\n{context}"
+        row = next(r for r, p in zip(observed["problems"], map(_problem_position, observed["problems"]))
+                   if p == (diag["line"], diag["column"]))
+        assert diag["code"] in row["aria"] + row["text"], f"{diag['code']} not shown\n{context}"
+
+    for slug in profile_slugs:
+        assert slug in observed["completions"], context
