@@ -1,0 +1,91 @@
+"""The language server's block-reusing validation gives exactly the engine's full result."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from profreg.validation import validate_text
+from profreg_lsp.incremental import IncrementalValidator
+
+from tests.conftest import CONFORMANCE
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from generate import document  # noqa: E402
+
+BUNDLE = """registries:
+  default:
+    slug: default
+    default_profile_slug: agent
+    profiles:
+      agent:
+        slug: agent
+        runtime:
+          system_prompt: Hi.
+          tools: [a, b]
+      helper:
+        policy: {read_only: true}
+  team:
+    profiles:
+      coder: {}
+"""
+
+BASES = [document(6), BUNDLE] + [
+    p.read_text(encoding="utf-8") for p in sorted((CONFORMANCE / "validate").glob("*.yaml"))
+]
+
+FRAGMENTS = [
+    "\n", "\n  ", "  ", ": ", "- ", "# c", "{", "}", "[", "]", "'", '"', ",", "&a ", "*a", "<<: *a",
+    "profiles:", "slug: x", "slug: Agent", "default_profile_slug: ", "\t", "\r\n", "\r", "\u2028",
+    "é", "😀", "---\n", "...", "%YAML 1.2\n", "null", "~", "no", "0123", "|\n    text\n", "tools: [\" \"]",
+    "\n  new-profile:\n    display_name: N\n", "\nprofiles:\n  a: {}\n", "x" * 300,
+]
+
+
+def edits():
+    insert = st.tuples(st.just("insert"), st.floats(0, 1), st.sampled_from(FRAGMENTS) | st.text(max_size=12))
+    delete = st.tuples(st.just("delete"), st.floats(0, 1), st.integers(1, 40))
+    return st.lists(insert | delete, min_size=1, max_size=12)
+
+
+def apply(text: str, edit) -> str:
+    kind, where, arg = edit
+    at = int(where * len(text))
+    if kind == "insert":
+        return text[:at] + arg + text[at:]
+    return text[:at] + text[at + arg:]
+
+
+def as_json(report):
+    return [d.to_json() for d in report.diagnostics]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(base=st.sampled_from(BASES), steps=edits())
+def test_every_edit_validates_like_the_engine(base, steps):
+    validator = IncrementalValidator()
+    text = base
+    assert as_json(validator.validate(text)) == as_json(validate_text(text))
+    for step in steps:
+        text = apply(text, step)
+        assert as_json(validator.validate(text)) == as_json(validate_text(text)), repr(text)
+
+
+def test_an_ordinary_edit_reuses_blocks_and_finds_the_error():
+    validator = IncrementalValidator()
+    text = document(50)
+    assert validator.validate(text).valid and validator.last_mode == "incremental"
+    edited = text.replace("tools: [calculator, search, shell]", "tools: [calculator, '  ']", 1)
+    edited = edited.replace("allow_overrides: true", "allow_overrides: maybe", 1)
+    got = validator.validate(edited)
+    assert validator.last_mode == "incremental"
+    assert as_json(got) == as_json(validate_text(edited))
+    assert {d.code for d in got.diagnostics} == {"empty-name", "schema"}
+
+
+def test_unsafe_text_falls_back_to_a_whole_parse():
+    validator = IncrementalValidator()
+    text = "slug: default\nbase: &b {x: 1}\nprofiles:\n  a:\n    <<: *b\n"
+    assert as_json(validator.validate(text)) == as_json(validate_text(text))
+    assert validator.last_mode == "full"
