@@ -132,11 +132,58 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
+# RFC 8785 numbers are IEEE 754 doubles: integers beyond this are not represented exactly.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _unrepresentable(value: Any, path: str) -> tuple[str, str] | None:
+    """(path, problem) of the first value canonical JSON cannot carry exactly, else None."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return None
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            return path, f"the integer {value} is outside ±(2^53-1), which JSON numbers cannot hold exactly"
+        return None
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return path, f"{value} is not a JSON number"
+        return None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _unrepresentable(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _unrepresentable(item, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return path, f"a {type(value).__name__} is not a JSON value"
+
+
+def check_json_safe(value: Any, root: str = "") -> None:
+    """ValidationError naming the first value canonical JSON cannot carry exactly, if any."""
+    found = _unrepresentable(value, root)
+    if found:
+        raise ValidationError(f"{found[0]}: {found[1]}", field=found[0])
+
+
 def fingerprint(payload: Any) -> str:
-    """`sha256:` + hex SHA-256 of the RFC 8785 (JCS) canonical JSON of `payload`."""
+    """`sha256:` + hex SHA-256 of the RFC 8785 (JCS) canonical JSON of `payload`.
+
+    A value JCS cannot encode exactly (an integer beyond ±(2^53-1), NaN, infinity) is a
+    ValidationError naming where it is, not a silently different hash.
+    """
+    check_json_safe(payload)
     import rfc8785  # imported here: CLI start-up time is benchmarked
 
-    return "sha256:" + hashlib.sha256(rfc8785.dumps(payload)).hexdigest()
+    try:
+        canonical = rfc8785.dumps(payload)
+    except rfc8785.CanonicalizationError as exc:  # e.g. a lone surrogate in a string
+        raise ValidationError(f"the resolved profile cannot be canonicalised: {exc}") from None
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
 def _full_runtime(runtime: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -206,6 +253,9 @@ def resolve_profile(
         runtime["step_settings_patch"] = merge_patch(runtime["step_settings_patch"],
                                                      checked["step_settings_patch"])
     settings = merge_patch(dict(base_settings or {}), runtime["step_settings_patch"])
+
+    check_json_safe(runtime, "effective_runtime")  # errors named as in the output
+    check_json_safe(settings, "effective_settings")
 
     version = _metadata_value(profile, "version") or 0
     source = _metadata_value(profile, "source") or _metadata_value(registry, "source") or ""
