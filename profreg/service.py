@@ -156,8 +156,7 @@ class Service:
             try:
                 return write(current, dataclasses.replace(options, expected_version=read_version))
             except VersionConflictError:
-                if read_version == 0:  # 0 means "no check" to the store: the conflict is real
-                    raise
+                continue  # someone else wrote in between: read again
         raise VersionConflictError("profile", f"{registry_slug}/{profile}", None, None,
                                    message=f"profile {registry_slug}/{profile} keeps changing; try again")
 
@@ -177,7 +176,8 @@ class Service:
             profile_slug = "default"
         else:
             raise ValidationError(
-                f"registry {registry_slug!r} has no default profile; name one to resolve",
+                f"profile.slug: registry {registry_slug!r} has no default profile and no profile "
+                "named `default`; name the profile to resolve",
                 field="profile.slug",
             )
         if profile_slug not in profiles:
