@@ -561,7 +561,9 @@ def _finish(problems: list[_Problem], root_kind: str, parsed: ParsedYaml | None)
             field_name = field_for(pointer, root_kind)
         elif field_name.startswith("\0"):
             # policy.override_keys: rooted at the profile that holds the lists
-            field_name = field_for("/".join(pointer.split("/")[:-3]) or "", root_kind)
+            holder = "/".join(pointer.split("/")[:-3])
+            # a lone profile's own lists read `policy.override_keys` (SPEC section 3)
+            field_name = "" if root_kind == "profile" and not holder else field_for(holder, root_kind)
             field_name = f"{field_name}.{_OVERRIDE_KEYS_FIELD[1:]}" if field_name else _OVERRIDE_KEYS_FIELD[1:]
         elif p.keyword == "required":
             base = field_for(pointer, root_kind)
@@ -683,7 +685,12 @@ def validate_profile(profile: Any, *, slug: str | None = None) -> list[Diagnosti
     run.schema("profile", profile, "")
     if isinstance(profile, dict):
         run.profile_invariants(profile, "", slug)
-        if slug is not None and isinstance(profile.get("slug"), str) and profile["slug"] != slug:
+        if (
+            slug is not None
+            and isinstance(profile.get("slug"), str)
+            and profile["slug"] != slug
+            and not run.is_rejected("/slug")
+        ):
             run.problems.append(
                 _Problem(
                     "profile-slug-mismatch",

@@ -200,9 +200,12 @@ class ParsedYaml:
         key_node, value_node = self.locate(pointer)
         if target == "object":
             # the key of the object (line 1 at the root)
-            if key_node is None:
-                return Span(0, 0, 0, len(self.lines.line_text(0)))
-            return self.node_span(key_node)
+            if key_node is not None:
+                return self.node_span(key_node)
+            if pointer and value_node is not None and value_node is not self.root:
+                # a list item has no key: the first line of the item itself
+                return self._first_line_span(value_node)
+            return Span(0, 0, 0, len(self.lines.line_text(0)))
         if target == "value" and value_node is not None:
             if not _is_empty_value(value_node) or key_node is None:
                 return self.node_span(value_node)
@@ -211,6 +214,12 @@ class ParsedYaml:
         if value_node is not None:
             return self.node_span(value_node)
         return Span(0, 0, 0, 0)
+
+    def _first_line_span(self, node: Node) -> Span:
+        span = self.node_span(node)
+        if span.end_line == span.start_line:
+            return span
+        return Span(span.start_line, span.start_col, span.start_line, len(self.lines.line_text(span.start_line)))
 
     def plain_text(self, pointer: str) -> str | None:
         """The source text of a plain scalar at pointer (for 'quote it' hints)."""

@@ -3,6 +3,7 @@ Both must agree on every instance, or a document could pass with no reported err
 (or fail with none). Checked over the corpus pieces and generated profile-like objects."""
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -127,7 +128,7 @@ def test_corpus_pieces_agree(name):
         agree(defname, instance)
 
 
-@settings(max_examples=200, deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("PROFREG_FUZZ_EXAMPLES", "200")), deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_generated_instances_agree(data):
     defname = data.draw(st.sampled_from(sorted(INSTANCES)), label="def")

@@ -1,11 +1,12 @@
 """Hostile input (SPEC section 10): random text and mutated corpus documents never raise
 out of the engine, finish quickly, and give ranges inside the document.
 
-Bounded: ~200 examples per property, a generous per-example deadline (a hang or a
+Bounded: 200 examples per property, a generous per-example deadline (a hang or a
 pathological slowdown fails; ordinary jitter does not).
 """
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -16,8 +17,10 @@ from profreg.yamlsource import parse
 from tests.core.spans import assert_spans_inside
 from tests.core.validate_corpus import VALIDATE_CASES, case_path
 
+# PROFREG_FUZZ_EXAMPLES raises the count for a long local run (CI keeps the default).
+EXAMPLES = int(os.environ.get("PROFREG_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(
-    max_examples=200,
+    max_examples=EXAMPLES,
     deadline=timedelta(seconds=5),
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=False,
