@@ -10,7 +10,7 @@ from profreg.validation import OVERRIDE_KEYS
 from . import schema_nav
 from .documents import Document
 from .schema_nav import ITEM
-from .yamlcontext import Lines, container_path, mapping_entries, shape, sibling_keys
+from .yamlcontext import Lines, container_path, mapping_entries, shape, sibling_keys, top_level_keys
 
 _OVERRIDE_LISTS = ("allowed_override_keys", "denied_override_keys")
 _WORD = re.compile(r"[A-Za-z0-9_.\-]*$")
@@ -36,7 +36,7 @@ REGISTRY_SNIPPET = (
 
 
 def is_bundle(lines: Lines) -> bool:
-    return "registries" in sibling_keys(lines, 0, 0)
+    return "registries" in top_level_keys(lines.doc)
 
 
 def complete(doc: Document, position: types.Position) -> types.CompletionList:

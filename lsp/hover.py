@@ -14,11 +14,16 @@ from .yamlcontext import Lines, container_path, shape
 
 def hover(doc: Document, position: types.Position) -> types.Hover | None:
     line_no, col = doc.char_position(position)
-    target = slug_at(doc, line_no, col)
-    if target is not None and target.role in ("default", "slug"):
-        return _markdown(doc, profile_summary(doc, target.registry, target.profile_key), line_no, target.start, target.end)
     s = shape(doc.line(line_no))
-    if s is None or s.key is None or not (s.key_col <= col <= s.key_end):
+    if s is None or s.key is None:
+        return None
+    if s.key in ("default_profile_slug", "slug") and col >= s.value_col and s.value:
+        target = slug_at(doc, line_no, col)
+        if target is not None and target.role in ("default", "slug"):
+            summary = profile_summary(doc, target.registry, target.profile_key)
+            return _markdown(doc, summary, line_no, target.start, target.end)
+        return None
+    if not (s.key_col <= col <= s.key_end):
         return None
     lines = Lines(doc)
     path = container_path(lines, line_no, s.key_col, s.dashes)
@@ -30,7 +35,8 @@ def hover(doc: Document, position: types.Position) -> types.Hover | None:
         node = schema_nav.child(parent, s.key)
         text = schema_nav.describe(s.key, node)
     elif path and path[-1] in ("profiles", "registries") and schema_nav.has_free_keys(parent):
-        if path[-1] == "profiles" and target is not None:
+        target = slug_at(doc, line_no, col) if path[-1] == "profiles" else None
+        if target is not None:
             text = profile_summary(doc, target.registry, s.key)
         else:
             text = schema_nav.describe(s.key, schema_nav.child(parent, s.key) or {})

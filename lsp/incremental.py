@@ -287,11 +287,9 @@ class AssembledYaml:
         if routed is None:
             return self._full_parse().span_of(pointer, target)
         leaf, inner = routed
-        parsed = self._leaf_parse(leaf)
-        if target == "object" and parsed.locate(inner)[0] is None:
-            # the key of the object (line 1 at the document root), as ParsedYaml does
-            return Span(0, 0, 0, len(self.lines.line_text(0)))
-        return self._to_document(leaf, parsed.span_of(inner, target))
+        # The leaf's own source map answers: below its first key its nodes are the
+        # document's nodes, so only the coordinates need moving back.
+        return self._to_document(leaf, self._leaf_parse(leaf).span_of(inner, target))
 
     def plain_text(self, pointer: str) -> str | None:
         routed = self._route(pointer)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from .documents import Document
-from .yamlcontext import KeyLocation, Lines, mapping_entries, shape, unquote
+from .yamlcontext import KeyLocation, Lines, iter_line_matches, mapping_entries, shape, unquote
 
 
 @dataclass
@@ -67,10 +67,10 @@ def _field_line(lines: Lines, start: int, end: int, col: int, key: str) -> int |
     starts = doc.starts
     begin = starts[start] if start < len(starts) else len(doc.text)
     stop = starts[end] if end < len(starts) else len(doc.text)
-    m = re.compile(r"(?:^|(?<=\n)) {%d}%s[ \t]*:(?=[ \t\r\n]|$)" % (col, re.escape(key))).search(doc.text, begin, stop)
-    if m is None:
-        return None
-    return bisect.bisect_right(starts, m.start()) - 1
+    body = r" {%d}%s[ \t]*:(?=[ \t\r\n]|$)" % (col, re.escape(key))
+    for line_start, _ in iter_line_matches(body, doc.text, begin, stop):
+        return bisect.bisect_right(starts, line_start) - 1
+    return None
 
 
 def _registry(lines: Lines, name: str, key: KeyLocation | None, start: int, end: int, col: int) -> RegistryOutline:
@@ -96,10 +96,9 @@ def _registry(lines: Lines, name: str, key: KeyLocation | None, start: int, end:
         begin = starts[entries[0].line]
         stop_line = bounds[-1]
         stop = starts[stop_line] if stop_line < len(starts) else len(doc.text)
-        pattern = re.compile(r"(?:^|(?<=\n))( +)slug[ \t]*:")
         first_lines = [p.key.line for p in reg.profiles]
-        for m in pattern.finditer(doc.text, begin, stop):
-            n = bisect.bisect_right(starts, m.start()) - 1
+        for line_start, m in iter_line_matches(r"( +)slug[ \t]*:", doc.text, begin, stop):
+            n = bisect.bisect_right(starts, line_start) - 1
             k = bisect.bisect_right(first_lines, n) - 1
             if k < 0:
                 continue

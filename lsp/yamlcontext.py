@@ -18,7 +18,7 @@ from .schema_nav import ITEM
 _KEY = re.compile(
     r"""(?P<key>"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#"'\[\]{},][^#]*?)[ \t]*:(?=[ \t]|$)"""
 )
-_LINEAR_WALK = 400  # lines walked one by one before using the indent index
+_LINEAR_WALK = 100  # lines walked one by one before using the indent index
 
 
 @dataclass
@@ -112,8 +112,12 @@ class Lines:
         got = index.get(indent)
         if got is None:
             starts = self.doc.starts
-            pattern = re.compile(r"(?:^|(?<=\n)|(?<=\r)(?!\n)) {%d}(?=[^\s#])" % indent)
-            got = [bisect.bisect_right(starts, m.start()) - 1 for m in pattern.finditer(self.doc.text)]
+            # a literal newline first lets the regex engine skip ahead (a `^` scan is slow)
+            pattern = re.compile(r"\n {%d}[^\s#]" % indent)
+            text = self.doc.text
+            got = [bisect.bisect_right(starts, m.start() + 1) - 1 for m in pattern.finditer(text)]
+            if re.match(r" {%d}[^\s#]" % indent, text):
+                got.insert(0, 0)
             index[indent] = got
         return got
 
@@ -214,7 +218,7 @@ def sibling_keys(lines: Lines, line: int, col: int, starts_item: bool = False) -
     """
     doc = lines.doc
     if col == 0:
-        return {unquote(m.group(1)) for m in _TOP_KEY.finditer(doc.text)}
+        return top_level_keys(doc)
     found: set[str] = set()
     i = line - 1
     while not starts_item and i >= max(0, line - _SIBLING_WALK):
@@ -240,7 +244,31 @@ def sibling_keys(lines: Lines, line: int, col: int, starts_item: bool = False) -
 
 
 _SIBLING_WALK = 5000
-_TOP_KEY = re.compile(r"""(?:^|(?<=\n))("[^"\n]*"|'[^'\n]*'|[^\s#"'\-?\[\]{},][^:#\n]*?)[ \t]*:(?=[ \t\r\n]|$)""")
+_TOP_KEY = re.compile(r"""\n("[^"\n]*"|'[^'\n]*'|[^\s#"'\-?\[\]{},][^:#\n]*?)[ \t]*:(?=[ \t\r\n]|$)""")
+
+
+def iter_line_matches(body: str, text: str, begin: int = 0, end: int | None = None):
+    """Matches of `body` anchored at line starts in text[begin:end], as (line start, match).
+
+    The pattern is searched as a newline followed by `body`: a literal first character lets
+    the regex engine skip ahead, where a `^` or look-behind anchor would try every position.
+    """
+    end = len(text) if end is None else end
+    if begin == 0 or (begin <= len(text) and text[begin - 1] == "\n"):
+        first = re.compile(body).match(text, begin, end)
+        if first is not None:
+            yield begin, first
+    for m in re.compile(r"\n" + body).finditer(text, begin, end):
+        if m.start() + 1 > begin:
+            yield m.start() + 1, re.compile(body).match(text, m.start() + 1, end)
+
+
+def top_level_keys(doc: Document) -> set[str]:
+    """Keys written at column 0 (cached until the next edit)."""
+    got = doc.derived.get("top_level_keys")
+    if got is None:
+        got = doc.derived["top_level_keys"] = {unquote(m.group(1)) for m in _TOP_KEY.finditer("\n" + doc.text)}
+    return got
 
 
 @dataclass
@@ -276,13 +304,13 @@ def mapping_entries(lines: Lines, line: int, col: int) -> tuple[list[KeyLocation
     end_re = re.compile(r"\n {0,%d}(?=[^\s#])" % col)
     m_end = end_re.search(doc.text, start_offset)
     end_offset = m_end.start() + 1 if m_end else len(doc.text)
-    entry_re = re.compile(
-        r"""(?:^|(?<=\n)) {%d}("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s#"'\-?\[\]{},][^:#\n]*?)[ \t]*:(?=[ \t\r\n]|$)"""
+    entry_body = (
+        r""" {%d}("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s#"'\-?\[\]{},][^:#\n]*?)[ \t]*:(?=[ \t\r\n]|$)"""
         % child_col
     )
     starts = doc.starts
-    for m in entry_re.finditer(doc.text, start_offset, end_offset):
-        n = bisect.bisect_right(starts, m.start()) - 1
+    for line_start, m in iter_line_matches(entry_body, doc.text, start_offset, end_offset):
+        n = bisect.bisect_right(starts, line_start) - 1
         entries.append(KeyLocation(unquote(m.group(1)), n, child_col, child_col + len(m.group(1))))
     end_line = bisect.bisect_right(starts, end_offset - 1) if m_end else doc.line_count
     return entries, end_line
