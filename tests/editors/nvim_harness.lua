@@ -66,6 +66,14 @@ local function run()
     vim.cmd.buffer(bufnr)
   end
 
+  -- :ProfregRestart gives the buffer a new client, which publishes diagnostics again.
+  local before = profreg.clients(bufnr)[1]
+  vim.cmd("ProfregRestart")
+  observed.restarted = vim.wait(job.timeout_ms, function()
+    local now = profreg.clients(bufnr)[1]
+    return now ~= nil and before ~= nil and now.id ~= before.id and #vim.diagnostic.get(bufnr) > 0
+  end, 50)
+
   vim.cmd("checkhealth profreg")
   observed.health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 end

@@ -83,6 +83,8 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
     assert observed["other_filetype"] == "yaml"
     assert observed["other_clients"] == 0 and observed["other_diagnostics"] == 0, context
 
+    assert observed["restarted"], context
+
     health = "\n".join(observed["health"])
     assert "setup() called" in health and "server command:" in health, health
     assert "server version: profreg" in health, health
