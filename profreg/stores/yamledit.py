@@ -1,6 +1,6 @@
 """Round-trip editing of registry YAML text (ruamel.yaml) for the YAML file store.
 
-`replace_registry(text, slug, registry)` returns the document text with one registry
+`RoundTripDocument(text, form).replace_registry(slug, registry)` returns the document text with one registry
 replaced (or added, or removed). The file is loaded in ruamel's round-trip mode and the
 change is applied as a minimal diff to its CommentedMap: keys whose values did not change
 are not touched, so comments, key order, quoting, flow/block style and layout of the
@@ -253,44 +253,65 @@ def shape_registry(registry: dict, old: dict | None, *, in_bundle: bool) -> dict
 # --------------------------------------------------------------------------------------
 # The edit
 # --------------------------------------------------------------------------------------
-def replace_registry(text: str, form: str | None, slug: str, registry: dict | None) -> str:
-    """`text` (a valid bundle or single document, or "" / comments only) with registry `slug`
-    set to `registry` (None: removed). A single document that gains a second registry, or
-    loses its only one, becomes a bundle."""
-    yaml = _round_trip(text)
-    root = yaml.load(text) if text.strip() else None
-    prefix = ""
-    if root is None:
-        prefix = text if text.strip() else ""  # a comments-only file keeps its comments
-        root, form = CommentedMap([("registries", CommentedMap())]), "bundle"
-    shared = _shared_node_ids(root)
+class RoundTripDocument:
+    """A registry YAML document loaded for editing; it can be edited and dumped repeatedly.
 
-    if form == "single" and root.get("slug") == slug:
+    Loading is the costly part of a round trip (ruamel is pure Python), so the YAML store
+    keeps the document between its own writes while the file does not change."""
+
+    def __init__(self, text: str, form: str | None) -> None:
+        """`text`: a valid bundle or single document, or "" / comments only."""
+        self.yaml = _round_trip(text)
+        self.form = form
+        self.prefix = ""
+        self.root = self.yaml.load(text) if text.strip() else None
+        if self.root is None:
+            self.prefix = text if text.strip() else ""  # a comments-only file keeps its comments
+            self.root, self.form = CommentedMap([("registries", CommentedMap())]), "bundle"
+
+    def dump(self) -> str:
+        out = io.StringIO()
+        self.yaml.dump(self.root, out)
+        return self.prefix + out.getvalue()
+
+    def replace_registry(self, slug: str, registry: dict | None) -> str:
+        """Set registry `slug` to `registry` (None: remove it); returns the new text.
+
+        A single document that gains a second registry, or loses its only one, becomes a
+        bundle."""
+        shared = _shared_node_ids(self.root)
+        if self.form == "single" and self.root.get("slug") == slug:
+            if registry is None:
+                self.root, self.form = CommentedMap([("registries", CommentedMap())]), "bundle"
+            else:
+                sync_mapping(self.root, shape_registry(registry, plain(self.root), in_bundle=False), shared)
+            return self.dump()
+        if self.form == "single":  # gaining a second registry: rewrite as a bundle
+            text = single_as_bundle(
+                self.dump(), str(self.root["slug"]), self.yaml.map_indent or NEW_FILE_INDENT[0]
+            )
+            self.prefix = ""
+            self.root, self.form = self.yaml.load(text), "bundle"
+            shared = _shared_node_ids(self.root)
+        if self.root.get("registries") is None:
+            self.root["registries"] = CommentedMap()
+        registries = self.root["registries"]
+        key = {str(k): k for k in registries}.get(slug, slug)
         if registry is None:
-            root = CommentedMap([("registries", CommentedMap())])
+            registries.pop(key, None)
+            return self.dump()
+        old = registries.get(key)
+        shaped = shape_registry(registry, plain(old) if isinstance(old, dict) else None, in_bundle=True)
+        if isinstance(old, CommentedMap) and _editable(old, shaped, shared):
+            sync_mapping(old, shaped, shared)
         else:
-            sync_mapping(root, shape_registry(registry, plain(root), in_bundle=False), shared)
-        return prefix + _dump(yaml, root)
+            registries[key] = fresh(shaped)
+        return self.dump()
 
-    if form == "single":  # gaining a second registry: rewrite as a bundle
-        text = single_as_bundle(text, str(root["slug"]), yaml.map_indent or NEW_FILE_INDENT[0])
-        root = yaml.load(text)
-        shared = _shared_node_ids(root)
-    if root.get("registries") is None:
-        root["registries"] = CommentedMap()
-    registries = root["registries"]
-    by_name = {str(k): k for k in registries}
-    key = by_name.get(slug, slug)
-    if registry is None:
-        registries.pop(key, None)
-        return prefix + _dump(yaml, root)
-    old = registries.get(key)
-    shaped = shape_registry(registry, plain(old) if isinstance(old, dict) else None, in_bundle=True)
-    if isinstance(old, CommentedMap) and _editable(old, shaped, shared):
-        sync_mapping(old, shaped, shared)
-    else:
-        registries[key] = fresh(shaped)
-    return prefix + _dump(yaml, root)
+
+def replace_registry(text: str, form: str | None, slug: str, registry: dict | None) -> str:
+    """`text` with registry `slug` set to `registry` (None: removed); see RoundTripDocument."""
+    return RoundTripDocument(text, form).replace_registry(slug, registry)
 
 
 def single_as_bundle(text: str, slug: str, indent: int) -> str:
@@ -317,9 +338,3 @@ def _plain_key(slug: str) -> bool:
     from ..yamlsource import core_scalar
 
     return core_scalar(slug) == slug
-
-
-def _dump(yaml: YAML, root: Any) -> str:
-    out = io.StringIO()
-    yaml.dump(root, out)
-    return out.getvalue()

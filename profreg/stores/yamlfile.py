@@ -17,18 +17,22 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import glob
 import os
 import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..errors import StoreError
 from ..legacy import legacy_to_registry
 from .base import BaseStore, Change, Registry
 from .mutations import normalise_registry
+
+if TYPE_CHECKING:
+    from .yamledit import RoundTripDocument
 
 LOCK_TIMEOUT_S = 30.0
 Signature = tuple[int, int, int, int]
@@ -127,6 +131,8 @@ class YamlFileStore(BaseStore):
         if self.path.is_dir():
             raise StoreError(f"YAML store {path} is a directory")
         self._snapshot = self._read()
+        # The ruamel document of the last write, reused while the file is unchanged.
+        self._document: tuple[Signature | None, RoundTripDocument] | None = None
 
     # ---- reading ------------------------------------------------------------------------
     def _read(self) -> _Snapshot:
@@ -163,7 +169,7 @@ class YamlFileStore(BaseStore):
         return list(self._current().registries.values()), []
 
     def _commit(self, slug: str, change: Change) -> Registry | None:
-        from .yamledit import replace_registry
+        from .yamledit import RoundTripDocument
 
         with self._locked():
             snapshot = self._current()
@@ -178,15 +184,20 @@ class YamlFileStore(BaseStore):
                 expected.pop(slug, None)
             else:
                 expected[slug] = result
-            text = replace_registry(snapshot.text, snapshot.form, slug, result)
+            document, self._document = self._document, None  # edited in place: dropped on failure
+            if document is None or document[0] != snapshot.signature:
+                document = (snapshot.signature, RoundTripDocument(snapshot.text, snapshot.form))
+            text = document[1].replace_registry(slug, result)
             written = self._checked(text, expected, snapshot)
             data = text.replace("\n", snapshot.newline) if snapshot.newline != "\n" else text
+            self._remove_stale_temporaries()
             try:
                 write_atomic(self.path, ("\ufeff" if snapshot.bom else "").encode() + data.encode("utf-8"))
             except OSError as exc:
                 raise StoreError(f"cannot write YAML store {self.name}: {exc.strerror or exc}") from None
             written.signature = _signature(self.path)
             self._snapshot = written
+            self._document = (written.signature, document[1])
             return result
 
     def _checked(self, text: str, expected: dict[str, Registry], before: _Snapshot) -> _Snapshot:
@@ -202,6 +213,12 @@ class YamlFileStore(BaseStore):
             )
         written.newline, written.bom = before.newline, before.bom
         return written
+
+    def _remove_stale_temporaries(self) -> None:
+        """Temp files are only made under the lock, so any found now is a killed writer's."""
+        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -231,3 +248,4 @@ class YamlFileStore(BaseStore):
 
     def _close(self) -> None:
         self._snapshot = _Snapshot(None)
+        self._document = None

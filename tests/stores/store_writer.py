@@ -1,0 +1,44 @@
+"""A writer process for the reliability tests: `python store_writer.py SPEC PROFILE COUNT`.
+
+Opens the store, prints "ready", then upserts PROFILE COUNT times (COUNT 0: until killed).
+Each write sets the profile's system prompt to the version it will have, so a reader can
+check that what it finds is a committed state: prompt == str(profile version).
+"""
+from __future__ import annotations
+
+import sys
+
+from profreg.errors import NotFoundError
+from profreg.stores import WriteOptions, open_store
+
+
+def write_once(store, profile: str) -> None:
+    """Upsert `profile` with its system prompt set to the version it is going to have."""
+    try:
+        current = store.get_profile("default", profile)["metadata"]["version"]
+    except NotFoundError:
+        current = 0
+    store.upsert_profile(
+        "default",
+        {"slug": profile, "runtime": {"system_prompt": str(current + 1)}},
+        WriteOptions(actor=f"writer-{profile}", source="test"),
+    )
+
+
+def main(spec: str, profile: str, count: int) -> None:
+    store = open_store(spec)
+    # Warm up the lazy imports (validators, ruamel) so the kill window covers real writes.
+    from profreg.stores import yamledit  # noqa: F401
+    from profreg.validation import validate_registry
+
+    validate_registry({"slug": "warm-up", "profiles": {"a": {}}, "default_profile_slug": "a"})
+    print("ready", flush=True)
+    done = 0
+    while count == 0 or done < count:
+        write_once(store, profile)
+        done += 1
+    store.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
