@@ -1,0 +1,138 @@
+"""Store operations as the store grows: SQLite with 10, 1,000 and 100,000 registries.
+
+    python bench/bench_store.py [--sizes 10,1000,100000] [--repeat 100] [--dir DIR]
+
+For each size it builds a database (Go row layout, `executemany` in one transaction), then
+times each operation in OPERATIONS: open the store, do the operation on one registry in the
+middle, close. It prints the median per size and the ratio time(largest) / time(smallest)
+(target: <= 1.5, SPEC section 10: "opening a store of 100,000 registries and resolving one
+profile costs about the same as with 10").
+
+Other benchmarks can add operations: `OPERATIONS["resolve"] = lambda store, slug: ...`
+then call `main()`; or import `build_database` and `measure`. Sizes are measured
+interleaved (round-robin) so that load on the machine affects every size alike.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+from profreg.stores import Store, open_store
+
+PROFILE = {
+    "display_name": "Agent",
+    "runtime": {
+        "system_prompt": "You are a helpful assistant. Be brief and precise.",
+        "middlewares": [{"name": "logging", "config": {"level": "info"}}],
+        "tools": ["calculator", "search"],
+        "step_settings_patch": {"ai-chat": {"ai-engine": "gpt-4o-mini", "ai-temperature": 0.2}},
+    },
+    "policy": {"allow_overrides": True, "allowed_override_keys": ["system_prompt", "tools"]},
+    "metadata": {"version": 1, "created_at_ms": 1700000000000, "updated_at_ms": 1700000000000},
+}
+
+
+def registry_payload(slug: str) -> str:
+    return json.dumps({
+        "slug": slug,
+        "display_name": f"Registry {slug}",
+        "default_profile_slug": "agent",
+        "profiles": {"agent": {"slug": "agent", **PROFILE}, "reviewer": {"slug": "reviewer", **PROFILE}},
+        "metadata": {"version": 1, "created_at_ms": 1700000000000, "updated_at_ms": 1700000000000},
+    })
+
+
+def registry_slug(index: int) -> str:
+    return f"registry-{index:06d}"
+
+
+def build_database(path: Path, count: int) -> None:
+    """A SQLite store of `count` registries, written in one transaction."""
+    path.unlink(missing_ok=True)
+    template = registry_payload("@SLUG@")
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE profile_registries (slug TEXT PRIMARY KEY, payload_json TEXT NOT NULL, "
+        "updated_at_ms INTEGER NOT NULL DEFAULT 0)"
+    )
+    with conn:
+        conn.executemany(
+            "INSERT INTO profile_registries (slug, payload_json, updated_at_ms) VALUES (?, ?, ?)",
+            ((registry_slug(i), template.replace("@SLUG@", registry_slug(i)), 1700000000000) for i in range(count)),
+        )
+    conn.close()
+    open_store(f"sqlite:{path}").close()  # apply the migrations once, outside the timings
+
+
+def get_profile(store: Store, slug: str) -> object:
+    """Resolution's store work: the registry, then one profile of it."""
+    store.get_registry(slug)
+    return store.get_profile(slug, "agent")
+
+
+def upsert_profile(store: Store, slug: str) -> object:
+    """A write: one immediate transaction on one row."""
+    return store.upsert_profile(slug, {"slug": "agent", **PROFILE})
+
+
+OPERATIONS: dict[str, Callable[[Store, str], object]] = {
+    "open+get_profile": get_profile,
+    "open+upsert_profile": upsert_profile,
+}
+
+
+def time_once(path: Path, count: int, operation: Callable[[Store, str], object]) -> float:
+    """Seconds to open the store, run `operation` on a middle registry, and close."""
+    slug = registry_slug(count // 2)
+    start = time.perf_counter()
+    with open_store(f"sqlite:{path}") as store:
+        operation(store, slug)
+    return time.perf_counter() - start
+
+
+def measure(paths: dict[int, Path], operation: Callable[[Store, str], object], repeat: int) -> dict[int, float]:
+    """Median time per size; sizes are interleaved so machine load affects them alike."""
+    samples: dict[int, list[float]] = {count: [] for count in paths}
+    for _ in range(repeat):
+        for count, path in paths.items():
+            samples[count].append(time_once(path, count, operation))
+    return {count: statistics.median(times) for count, times in samples.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,1000,100000")
+    parser.add_argument("--repeat", type=int, default=100)
+    parser.add_argument("--dir", default=None, help="where to build the databases (default: a temp dir)")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        paths = {}
+        for count in sizes:
+            paths[count] = Path(tmp) / f"store-{count}.db"
+            start = time.perf_counter()
+            build_database(paths[count], count)
+            size_mb = paths[count].stat().st_size / 1e6
+            print(f"built {count:>7} registries in {time.perf_counter() - start:6.2f}s ({size_mb:.1f} MB)")
+        # warm-up: imports, validator compilation, OS page cache
+        for operation in OPERATIONS.values():
+            measure(paths, operation, 3)
+        for name, operation in OPERATIONS.items():
+            medians = measure(paths, operation, args.repeat)
+            for count, seconds in medians.items():
+                print(f"{name:<20} {count:>7} registries: {seconds * 1000:8.3f} ms (median of {args.repeat})")
+            ratio = medians[max(sizes)] / medians[min(sizes)]
+            verdict = "ok" if ratio <= 1.5 else "over target"
+            print(f"{name:<20} time({max(sizes)})/time({min(sizes)}) = {ratio:.2f}  (target <= 1.5: {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
