@@ -149,7 +149,7 @@ def main() -> int:
         print("\nwhere a resolve's imports go (top-level, cumulative ms, one run):")
         for name, ms in import_breakdown(commands[key], env, work):
             print(f"  {ms:7.1f}  {name}")
-        print(f"\nin-process phases, modules already imported (median ms):")
+        print("\nin-process phases, modules already imported (median ms):")
         for label, store in (("YAML small", small), ("SQLite small", Path(work, "small.db"))) + (
             (("YAML large", Path(work, "large.yaml")),) if args.large else ()
         ):

@@ -136,7 +136,7 @@ def profile_create(address: str, display_name: str | None, description: str | No
     registry, slug = parse_address(address)
     fields = _profile_fields(slug, from_file, display_name, description, system_prompt, tools)
     fields["slug"] = slug
-    with opened_store(store_spec, create=True) as store:
+    with opened_store(store_spec, create=False) as store:  # its registry must exist: so must the file
         stored = Service(store).create_profile(registry, fields, make_write_options(expected_version, actor, source))
     click.echo(f"created profile {registry}/{slug} (version {_version(stored)})")
 
