@@ -2,7 +2,8 @@
 
 Cases are read from cases.json at collection time, so a new case needs no code change.
 The store named by cases.json is opened as the CLI would (`open_store`), and the same
-registries are also run from the memory store: resolution must not depend on the backend.
+registries are also run from a SQLite store and the memory store: resolution (and so the
+fingerprint) must not depend on the backend.
 """
 from __future__ import annotations
 
@@ -23,18 +24,30 @@ ERROR_KINDS = {
 }
 
 
-def _store(kind: str):
+@pytest.fixture(scope="module")
+def corpus_in_sqlite(tmp_path_factory):
+    """The corpus registries imported as they are (metadata kept) into a SQLite store."""
+    path = tmp_path_factory.mktemp("resolve-corpus") / "registry.db"
+    with open_store(str(path)) as store:
+        for registry in registries_of(corpus_store_path()):
+            store.import_registry(registry)
+    return path
+
+
+def _store(kind: str, sqlite_path):
     if kind == "file":
         return open_store(str(corpus_store_path()), create=False)
+    if kind == "sqlite":
+        return open_store(str(sqlite_path), create=False)
     return MemoryStore(registries_of(corpus_store_path()))
 
 
-@pytest.mark.parametrize("backend", ["file", "memory"])
+@pytest.mark.parametrize("backend", ["file", "sqlite", "memory"])
 @pytest.mark.parametrize("name", resolve_case_ids())
-def test_resolve_case_through_library(name, backend):
+def test_resolve_case_through_library(name, backend, corpus_in_sqlite):
     case = resolve_case(name)
     request = case["request"]
-    with _store(backend) as store:
+    with _store(backend, corpus_in_sqlite) as store:
         call = lambda: Service(store).resolve(  # noqa: E731
             registry=request.get("registry"),
             profile=request.get("profile"),
