@@ -26,6 +26,10 @@ def test_mask_secrets_masks_nested_values_and_keeps_keys():
         "list": [{"password": "p"}, {"secret": {"nested": "x"}}],
         "empty-token": "",
         "none-token": None,
+        "db_password": 1234,
+        "token_limit": 10.5,
+        "auth_token": 77,
+        "use_api_key": True,
     }
     masked = mask_secrets(data)
     assert masked == {
@@ -33,5 +37,9 @@ def test_mask_secrets_masks_nested_values_and_keeps_keys():
         "list": [{"password": MASK}, {"secret": MASK}],
         "empty-token": "",
         "none-token": None,
+        "db_password": MASK,  # a number under `password` is still a secret
+        "token_limit": 10.5,  # a number whose only marker is `token` is a count
+        "auth_token": 77,
+        "use_api_key": MASK,
     }
     assert data["ai-chat"]["openai-api-key"] == "sk-1"  # the input is left alone
