@@ -22,8 +22,8 @@ Version checks (`WriteOptions`)
 Bulk copy (migrate)
 -------------------
 `import_registry(registry)` stores a registry exactly as given (managed metadata, versions
-included), after validating it; it replaces a registry of the same slug. It is meant for
-`profreg migrate`, not for ordinary writes.
+included), after validating it; it replaces a registry of the same slug, even a corrupt
+one. It is meant for `profreg migrate`, not for ordinary writes.
 """
 from __future__ import annotations
 
@@ -140,10 +140,12 @@ class BaseStore(Store):
         """(healthy registries, [(slug, reason)] for corrupt ones)."""
 
     @abc.abstractmethod
-    def _commit(self, slug: str, change: Change) -> Registry | None:
+    def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         """Atomically: read the current registry, apply `change`, persist its result.
 
-        `change` raises to abort (nothing persisted). Returns what was persisted."""
+        `change` raises to abort (nothing persisted). Returns what was persisted.
+        `read_current=False`: `change` ignores the current registry (an import), so a
+        corrupt stored one does not stop it from being replaced."""
 
     def _close(self) -> None:
         """Release resources (called once)."""
@@ -238,7 +240,7 @@ class BaseStore(Store):
 
         self._check_open()
         slug = mutations.registry_slug_of(registry)
-        stored = self._commit(slug, lambda _current: mutations.imported(registry))
+        stored = self._commit(slug, lambda _current: mutations.imported(registry), read_current=False)
         assert stored is not None
         return copy.deepcopy(stored)
 

@@ -25,7 +25,7 @@ class MemoryStore(BaseStore):
     def _load_all(self) -> tuple[list[Registry], list[tuple[str, str]]]:
         return list(self._registries.values()), []
 
-    def _commit(self, slug: str, change: Change) -> Registry | None:
+    def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         with self._lock:
             result = change(self._registries.get(slug))
             if result is None:

@@ -153,13 +153,13 @@ class SqliteStore(BaseStore):
                 corrupt.append((slug, str(exc)))
         return healthy, corrupt
 
-    def _commit(self, slug: str, change: Change) -> Registry | None:
+    def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         if self._read_only_reason:
             raise StoreError(self._read_only_reason)
 
         def transaction() -> Registry | None:
             with self._immediate():
-                payload_json = self._row(slug)
+                payload_json = self._row(slug) if read_current else None
                 current = None if payload_json is None else self._decode(slug, payload_json)
                 result = change(current)
                 if result is None:

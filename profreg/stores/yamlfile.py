@@ -168,7 +168,8 @@ class YamlFileStore(BaseStore):
     def _load_all(self) -> tuple[list[Registry], list[tuple[str, str]]]:
         return list(self._current().registries.values()), []
 
-    def _commit(self, slug: str, change: Change) -> Registry | None:
+    def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
+        # A YAML file is valid as a whole or not opened at all: no registry in it is corrupt.
         from .yamledit import RoundTripDocument
 
         with self._locked():

@@ -183,3 +183,12 @@ def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path):
     with pytest.raises(StoreError) as raised:
         open_store(str(path))
     assert str(path) in str(raised.value)
+
+
+def test_import_replaces_a_corrupt_registry(tmp_path):
+    path = tmp_path / "mixed.db"
+    go_database(path, [("default", json.dumps(GO_PAYLOAD), 0), *CORRUPT_ROWS])
+    store = open_store(str(path))
+    store.import_registry({"slug": "badjson", "display_name": "Repaired"})
+    assert store.get_registry("badjson")["display_name"] == "Repaired"
+    assert "badjson" not in dict(store.corrupt_registries())
