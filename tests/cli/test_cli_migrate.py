@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from cli_inprocess import profreg
+from tests.cli.cli_inprocess import profreg
 from profreg.stores import open_store
 
 LEGACY = "default:\n  ai-chat:\n    ai-engine: gpt\nfast:\n  ai-chat:\n    ai-engine: mini\n"

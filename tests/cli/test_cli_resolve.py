@@ -7,7 +7,7 @@ import shutil
 import pytest
 import yaml
 
-from cli_inprocess import profreg
+from tests.cli.cli_inprocess import profreg
 from tests.service.resolve_corpus import corpus_store_path
 
 

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from cli_inprocess import profreg
+from tests.cli.cli_inprocess import profreg
 
 from profreg.commands._common import default_actor
 
