@@ -474,28 +474,31 @@ class _Run:
             )
 
     def profile_invariants(self, profile: dict, prefix: str, slug: str | None) -> None:
+        # Pointers are built only for a hit: this runs for every profile of a large file.
+        # The tokens below are constants with no `~` or `/`, so plain f-strings escape right.
         runtime = profile.get("runtime")
         if isinstance(runtime, dict):
-            rt = pointer_join(prefix, "runtime")
             middlewares = runtime.get("middlewares")
             if isinstance(middlewares, list):
                 for i, mw in enumerate(middlewares):
-                    if isinstance(mw, dict):
-                        self._name(mw.get("name"), pointer_join(pointer_join(pointer_join(rt, "middlewares"), i), "name"), "middleware name")
+                    if isinstance(mw, dict) and _blank(mw.get("name")):
+                        self._empty_name(f"{prefix}/runtime/middlewares/{i}/name", "middleware name")
             tools = runtime.get("tools")
             if isinstance(tools, list):
                 for i, tool in enumerate(tools):
-                    self._name(tool, pointer_join(pointer_join(rt, "tools"), i), "tool name")
+                    if _blank(tool):
+                        self._empty_name(f"{prefix}/runtime/tools/{i}", "tool name")
         policy = profile.get("policy")
         if isinstance(policy, dict):
-            pp = pointer_join(prefix, "policy")
+            pp = f"{prefix}/policy"
             lists = {}
             for name in ("allowed_override_keys", "denied_override_keys"):
                 items = policy.get(name)
-                lp = pointer_join(pp, name)
                 if isinstance(items, list):
+                    lp = f"{pp}/{name}"
                     for i, item in enumerate(items):
-                        self._name(item, pointer_join(lp, i), "override key")
+                        if _blank(item):
+                            self._empty_name(f"{lp}/{i}", "override key")
                     if not self.is_rejected(lp):
                         lists[name] = items
             allowed = lists.get("allowed_override_keys")
@@ -511,14 +514,19 @@ class _Run:
                             _Problem(
                                 "override-key-conflict",
                                 f"override key {k!r} is both allowed and denied",
-                                pointer_join(pointer_join(pp, "denied_override_keys"), i),
+                                f"{pp}/denied_override_keys/{i}",
                                 field=_OVERRIDE_KEYS_FIELD,
                             )
                         )
 
-    def _name(self, value: Any, pointer: str, what: str) -> None:
-        if isinstance(value, str) and not value.strip() and not self.is_rejected(pointer):
+    def _empty_name(self, pointer: str, what: str) -> None:
+        if not self.is_rejected(pointer):
             self.problems.append(_Problem("empty-name", f"{what} must not be empty or whitespace", pointer))
+
+
+def _blank(value: Any) -> bool:
+    """An empty or whitespace-only string (names, tools and override keys must not be)."""
+    return isinstance(value, str) and not value.strip()
 
 
 # Placeholder resolved against the profile pointer when the problem is finished.
