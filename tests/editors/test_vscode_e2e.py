@@ -21,6 +21,10 @@ from tests.editors.conftest import CODE_SERVER, DRIVER_DIR, VSIX, expected_error
 pytestmark = pytest.mark.editor_e2e
 
 CASE = "several-problems"
+# Legacy-shaped YAML (profile -> section -> settings) that is not named like a registry:
+# the server would warn `legacy-format` if it were given the file; the extension must not.
+OTHER_FILE = "app-settings.yaml"
+OTHER_TEXT = "web:\n  http:\n    port: 8080\nworker:\n  queue:\n    threads: 4\n"
 
 
 def _problem_position(row: dict) -> tuple[int, int] | None:
@@ -40,6 +44,7 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
     (workspace / ".vscode").mkdir(parents=True)
     document = f"{CASE}.yaml"
     shutil.copy(CONFORMANCE / "validate" / document, workspace / document)
+    (workspace / OTHER_FILE).write_text(OTHER_TEXT)
     # The server is the profreg of the test environment, named through the extension's setting.
     (workspace / ".vscode" / "settings.json").write_text(json.dumps({"profreg.server.command": profreg_command}))
 
@@ -62,6 +67,7 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
                 "file": document,
                 "minProblems": expected_errors(CASE),
                 "complete": {"line": slug_line + 1, "column": len(prefix) + 1, "labels": profile_slugs},
+                "otherFile": OTHER_FILE,
                 "screenshot": str(screenshot),
                 "timeoutMs": 90_000,
             },
@@ -69,6 +75,7 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
         )
         logs = extension_logs(tmp_path / "user-data")
 
+    (artifacts_dir / "vscode-e2e.json").write_text(json.dumps(observed, indent=1))
     context = f"observed: {json.dumps(observed, indent=1)}\n{logs}"
     assert observed.get("ok"), context
     assert screenshot.stat().st_size > 0
@@ -84,3 +91,7 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
 
     for slug in profile_slugs:
         assert slug in observed["completions"], context
+
+    # The other YAML file got nothing from profreg.
+    other_rows = [r for r in observed["problemsAfterOther"] if OTHER_FILE in r["aria"] + r["text"] or "legacy-format" in r["text"]]
+    assert other_rows == [], context

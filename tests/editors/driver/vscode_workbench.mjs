@@ -75,19 +75,59 @@ try {
     // Drop the rest of the line, so the cursor sits right after the given prefix.
     await press(page, "Shift", "End");
     await page.keyboard.press("Delete");
-    await press(page, "Control", "Space");
     const wanted = job.complete.labels ?? [];
-    const rows = await waitForRows(
-      page,
-      ".suggest-widget.visible .monaco-list-row",
-      (found) => wanted.every((label) => found.some((r) => r.aria.split(/[,\s]/)[0] === label || r.text.split("\n")[0].trim() === label)),
-      "completion",
-    );
+    const offered = (found) =>
+      wanted.every((label) => found.some((r) => r.aria.split(/[,\s]/)[0] === label || r.text.split("\n")[0].trim() === label));
+    // Ask again every few seconds: a request that raced the server's start-up or the
+    // edit's sync shows "No suggestions" and is not retried by VS Code itself.
+    const deadline = Date.now() + timeout;
+    let rows = [];
+    observed.completionAttempts = 0;
+    while (Date.now() < deadline) {
+      observed.completionAttempts += 1;
+      await page.keyboard.press("Escape");
+      await press(page, "Control", "Space");
+      const until = Date.now() + 5000;
+      while (Date.now() < until) {
+        rows = await page.$$eval(".suggest-widget.visible .monaco-list-row", (elements) =>
+          elements.map((el) => ({ aria: el.getAttribute("aria-label") ?? "", text: el.innerText ?? "" })),
+        );
+        if (offered(rows)) {
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      if (offered(rows)) {
+        break;
+      }
+      observed.suggestMessage = await page.$eval(".suggest-widget .message", (el) => el.innerText).catch(() => null);
+    }
+    if (!offered(rows)) {
+      observed.timedOut = "completion";
+    }
     observed.completions = rows.map((r) => r.text.split("\n")[0].trim());
+    step("screenshot");
+    await page.screenshot({ path: job.screenshot });
   }
 
-  step("screenshot");
-  await page.screenshot({ path: job.screenshot });
+  if (job.otherFile) {
+    // A YAML file the extension must not hand to the server: give the server time to
+    // publish for it (it would, were the file served), then read the Problems panel again.
+    step("open other file " + job.otherFile);
+    await press(page, "Control", "p");
+    await page.waitForSelector(".quick-input-widget input", { visible: true });
+    await page.keyboard.type(job.otherFile);
+    await waitForRows(page, ".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.aria.includes(job.otherFile)), "quick open other");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(`.tab[data-resource-name="${job.otherFile}"]`, { timeout });
+    await new Promise((resolve) => setTimeout(resolve, job.otherFileWaitMs ?? 4000));
+    observed.problemsAfterOther = await page.$$eval(".markers-panel .monaco-list-row", (elements) =>
+      elements.map((el) => ({ aria: el.getAttribute("aria-label") ?? "", text: el.innerText ?? "" })),
+    );
+  }
+
+  step("final screenshot");
+  await page.screenshot({ path: job.screenshot.replace(/\.png$/, "-final.png") });
   observed.ok = true;
 } catch (error) {
   observed.error = String(error && error.stack ? error.stack : error);
