@@ -307,3 +307,49 @@ def test_store_missing_or_unknown_exits_2(tmp_path, spec):
     proc = run_cli("validate", "--store", spec, cwd=tmp_path)
     assert_clean_failure(proc, 2)
     assert not (tmp_path / spec).exists()  # validating never creates a store
+
+
+# -- hostile input end to end -----------------------------------------------------------
+HOSTILE = {
+    "deep-flow.yaml": b"slug: a\nx: " + b"[" * 5000 + b"]" * 5000 + b"\n",
+    "deep-block.yaml": b"slug: a\nx:\n" + b"".join(b"  " * (i + 1) + b"k:\n" for i in range(400)),
+    "bomb.yaml": b"slug: a\na: &a [x,x,x,x,x,x,x,x,x,x]\n"
+    + b"".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [".encode() + b",".join([f"*{chr(97 + i)}".encode()] * 10) + b"]\n"
+        for i in range(8)
+    ),
+    "recursive.yaml": b"slug: a\nx: &r {a: *r, b: *r}\n",
+    "nul.yaml": b"slug: a\x00\n",
+    "cr-only.yaml": b"slug: a\rdefault_profile_slug: Bad\r",
+    "separators.yaml": "slug: a\ndisplay_name: x\u2028y\x85z\ndefault_profile_slug: Bad\n".encode(),
+    "two-docs.yaml": b"slug: a\n---\nslug: b\n",
+    "bad-utf8.yaml": b"slug: \xc3\x28\n",
+    "tags.yaml": b"slug: !!binary aGVsbG8=\n",
+}
+
+
+def test_hostile_files_give_diagnostics_not_tracebacks(tmp_path):
+    for name, raw in HOSTILE.items():
+        write(tmp_path / name, raw)
+    proc = run_cli("validate", *sorted(HOSTILE), "--format", "json", cwd=tmp_path, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == ""
+    files = {f["path"]: f for f in json.loads(proc.stdout)["files"]}
+    assert set(files) == set(HOSTILE)
+    # the expected code is among each file's diagnostics
+    expected = {
+        "bad-utf8.yaml": "yaml-syntax",
+        "bomb.yaml": "yaml-limit",
+        "cr-only.yaml": "schema",
+        "deep-block.yaml": "yaml-limit",
+        "deep-flow.yaml": "yaml-limit",
+        "nul.yaml": "yaml-syntax",
+        "recursive.yaml": "yaml-limit",
+        "separators.yaml": "schema",
+        "tags.yaml": "yaml-unsupported-tag",
+        "two-docs.yaml": "yaml-multiple-documents",
+    }
+    for path, code in expected.items():
+        assert code in [d["code"] for d in files[path]["diagnostics"]], (path, files[path])
+    assert files["cr-only.yaml"]["diagnostics"][0]["line"] == 2
+    assert files["separators.yaml"]["diagnostics"][0]["line"] == 3
