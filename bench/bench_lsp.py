@@ -39,10 +39,11 @@ YLS = ROOT / "tests" / "node" / "node_modules" / "yaml-language-server" / "bin" 
 class StdioLspClient:
     """A small blocking LSP client: requests, notifications, and publishDiagnostics waits."""
 
-    def __init__(self, command: list[str], settings: dict | None = None, cwd: str | None = None):
+    def __init__(self, command: list[str], settings: dict | None = None, cwd: str | None = None,
+                 stderr: Any = subprocess.DEVNULL):
         self.settings = settings or {}
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, cwd=cwd)
+                                     stderr=stderr, cwd=cwd)
         self._next_id = 0
         self._pending: dict[int, queue.Queue] = {}
         self._lock = threading.Lock()
@@ -262,8 +263,12 @@ def run_server(name: str, command: list[str], n: int, samples: int, workdir: Pat
         for _ in range(samples):
             time.sleep(pause / 3)
             t0 = time.perf_counter()
-            result = client.request("textDocument/completion", {
-                "textDocument": {"uri": uri}, "position": {"line": policy_line + 1, "character": 6}})
+            try:
+                result = client.request("textDocument/completion", {
+                    "textDocument": {"uri": uri}, "position": {"line": policy_line + 1, "character": 6}})
+            except RuntimeError as exc:  # a server's failure is a result too
+                out.setdefault("errors", []).append(str(exc)[:200])
+                result = None
             completions.append(time.perf_counter() - t0)
             items = result.get("items", []) if isinstance(result, dict) else (result or [])
             counts.append(len(items))
@@ -273,8 +278,12 @@ def run_server(name: str, command: list[str], n: int, samples: int, workdir: Pat
         for _ in range(samples):
             time.sleep(pause / 3)
             t0 = time.perf_counter()
-            result = client.request("textDocument/hover", {
-                "textDocument": {"uri": uri}, "position": {"line": where["system_prompt"], "character": 9}})
+            try:
+                result = client.request("textDocument/hover", {
+                    "textDocument": {"uri": uri}, "position": {"line": where["system_prompt"], "character": 9}})
+            except RuntimeError as exc:
+                out.setdefault("errors", []).append(str(exc)[:200])
+                result = None
             hovers.append(time.perf_counter() - t0)
             hover_hits += bool(result)
         out["hover_s"] = hovers
@@ -296,7 +305,19 @@ def summarize(result: dict) -> dict:
         "completion_items": min(result["completion_items"]),
         "hover_p50": p("hover_s", 0.5), "hover_p95": p("hover_s", 0.95),
         "peak_mb": result["peak_kb"] / 1024, "samples": len(result["edit_s"]),
+        "hover_answered": f"{result['hover_answered']}/{len(result['hover_s'])}",
+        "errors": sorted(set(result.get("errors", []))),
     }
+
+
+HEADER = ("server", "profiles", "samples", "open ms", "edit->diag p50", "p95", "completion p50", "p95", "items",
+          "hover p50", "p95", "hovers answered", "peak MB")
+
+
+def row(r: dict) -> str:
+    return (f"| {r['server']} | {r['profiles']} | {r['samples']} | {r['open_ms']:.0f} | {r['edit_p50']:.1f} | "
+            f"{r['edit_p95']:.1f} | {r['completion_p50']:.1f} | {r['completion_p95']:.1f} | {r['completion_items']} | "
+            f"{r['hover_p50']:.1f} | {r['hover_p95']:.1f} | {r['hover_answered']} | {r['peak_mb']:.0f} |")
 
 
 def main() -> None:
@@ -327,15 +348,17 @@ def main() -> None:
                 result = run_server(name, command, n, samples, workdir, settings)
                 raw.append(result)
                 rows.append(summarize(result))
-    header = ("server", "profiles", "open ms", "edit->diag p50", "p95", "completion p50", "p95", "items",
-              "hover p50", "p95", "peak MB")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
+                print(row(rows[-1]), file=sys.stderr, flush=True)  # progress, in case a later run fails
+                if args.json:
+                    args.json.write_text(json.dumps(raw, indent=2))
+    print("| " + " | ".join(HEADER) + " |")
+    print("|" + "---|" * len(HEADER))
     for r in rows:
-        print(f"| {r['server']} | {r['profiles']} | {r['open_ms']:.0f} | {r['edit_p50']:.1f} | {r['edit_p95']:.1f} | "
-              f"{r['completion_p50']:.1f} | {r['completion_p95']:.1f} | {r['completion_items']} | "
-              f"{r['hover_p50']:.1f} | {r['hover_p95']:.1f} | {r['peak_mb']:.0f} |")
+        print(row(r))
     print()
+    for r in rows:
+        for error in r["errors"]:
+            print(f"{r['server']} at {r['profiles']} profiles answered with an error: {error}")
     for n in sizes:
         ours_row = next((r for r in rows if r["server"] == "profreg-lsp" and r["profiles"] == n), None)
         theirs = next((r for r in rows if r["server"] == "yaml-language-server" and r["profiles"] == n), None)

@@ -13,7 +13,7 @@ import sys
 from typing import Any, Callable
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInternalError
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -35,6 +35,16 @@ class ProfregProtocol(LanguageServerProtocol):
     pygls's built-in handlers would also keep a copy split with `str.splitlines`, which
     breaks lines at U+2028 and friends and rebuilds every line on each keystroke.
     """
+
+    def structure_message(self, data: dict[str, Any]):
+        """Answer a request whose parameters cannot be read with an error (pygls only logs it)."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                error = JsonRpcInvalidParams(f"invalid parameters for {data.get('method')}")
+                self._send_response(data["id"], error=error.to_response_error())
+            raise exc
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
@@ -66,9 +76,10 @@ class ProfregLanguageServer(LanguageServer):
     @property
     def encoding(self) -> str:
         try:
-            chosen = str(self.workspace.position_encoding or UTF16)
+            chosen = self.workspace.position_encoding or UTF16
         except RuntimeError:  # not initialized yet
             chosen = UTF16
+        chosen = getattr(chosen, "value", chosen)  # an lsprotocol enum member or a plain string
         return chosen if chosen in (UTF8, UTF16, UTF32) else UTF16
 
     def document(self, uri: str) -> Document | None:
