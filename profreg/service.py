@@ -166,11 +166,18 @@ class Service:
                 runtime_key: str | None = None) -> Resolution:
         """SPEC section 5: choose registry and profile, check overrides, merge, fingerprint."""
         registry_slug = self._registry_slug(registry)
+        if profile:
+            chosen = self._named_profile(registry_slug, profile)
+            # The registry is read only when needed (for profile.source): copying a registry
+            # of thousands of profiles costs more than the resolution itself.
+            has_source = bool((chosen.get("metadata") or {}).get("source"))
+            current = {} if has_source else self.store.get_registry(registry_slug)
+            return resolve_profile(current, registry_slug, chosen, profile, overrides=overrides,
+                                   base_settings=base_settings, runtime_key=runtime_key)
+
         current = self.store.get_registry(registry_slug)
         profiles = current.get("profiles") or {}
-        if profile:
-            profile_slug = profile
-        elif current.get("default_profile_slug"):
+        if current.get("default_profile_slug"):
             profile_slug = current["default_profile_slug"]
         elif "default" in profiles:
             profile_slug = "default"
@@ -184,3 +191,11 @@ class Service:
             raise NotFoundError("profile", f"{registry_slug}/{profile_slug}")
         return resolve_profile(current, registry_slug, profiles[profile_slug] or {}, profile_slug,
                                overrides=overrides, base_settings=base_settings, runtime_key=runtime_key)
+
+    def _named_profile(self, registry_slug: str, profile: str) -> dict[str, Any]:
+        try:
+            return self.store.get_profile(registry_slug, profile)
+        except NotFoundError as exc:
+            if exc.resource == "profile":  # name it with its registry
+                raise NotFoundError("profile", f"{registry_slug}/{profile}") from None
+            raise
