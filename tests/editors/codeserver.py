@@ -39,6 +39,9 @@ USER_SETTINGS = {
     "extensions.autoUpdate": False,
     "telemetry.telemetryLevel": "off",
     "update.mode": "none",
+    # Nothing the test does not need: no AI chat, no git scanning.
+    "chat.disableAIFeatures": True,
+    "git.enabled": False,
     # Typing in the test must not be turned into accepted suggestions.
     "editor.quickSuggestions": {"other": False, "comments": False, "strings": False},
     "editor.suggestOnTriggerCharacters": False,

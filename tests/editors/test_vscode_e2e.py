@@ -68,6 +68,12 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
                 "minProblems": expected_errors(CASE),
                 "complete": {"line": slug_line + 1, "column": len(prefix) + 1, "labels": profile_slugs},
                 "otherFile": OTHER_FILE,
+                "commands": ["profreg: Restart Language Server", "profreg: Show Language Server Output"],
+                "outputLine": "Starting the language server",
+                "outputCount": 2,
+                # Completing the slug by hand fixes the one problem on that line.
+                "afterRestart": {"file": document, "line": slug_line + 1, "column": len(prefix) + 1,
+                                 "text": profile_slugs[0], "problems": expected_errors(CASE) - 1},
                 "screenshot": str(screenshot),
                 "timeoutMs": 90_000,
             },
@@ -91,6 +97,13 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
 
     for slug in profile_slugs:
         assert slug in observed["completions"], context
+
+    # Restart started the server a second time; Show Output showed the channel that says so.
+    assert observed["outputText"].count("Starting the language server") >= 2, context
+    assert profreg_command in observed["outputText"], context
+    after = [_problem_position(row) for row in observed["problemsAfterRestart"]]
+    after = [p for p in after if p]
+    assert len(after) == expected_errors(CASE) - 1 and all(line != slug_line + 1 for line, _ in after), context
 
     # The other YAML file got nothing from profreg.
     other_rows = [r for r in observed["problemsAfterOther"] if OTHER_FILE in r["aria"] + r["text"] or "legacy-format" in r["text"]]

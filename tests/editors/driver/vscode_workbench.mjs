@@ -126,6 +126,55 @@ try {
     );
   }
 
+  if (job.commands) {
+    // The extension's commands, through the command palette: restart the server, then
+    // show its output channel, which logs each start.
+    for (const title of job.commands) {
+      step("command " + title);
+      await press(page, "Control", "Shift", "p");
+      await page.waitForSelector(".quick-input-widget input", { visible: true });
+      await page.keyboard.type(title);
+      await waitForRows(page, ".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.aria.includes(title)), "command " + title);
+      await page.keyboard.press("Enter");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    const outputDeadline = Date.now() + timeout;
+    while (Date.now() < outputDeadline) {
+      observed.outputText = await page
+        .$eval(".part.panel .monaco-editor .view-lines", (el) => el.innerText.replace(/\u00a0/g, " "))
+        .catch(() => "");
+      if ((observed.outputText.match(new RegExp(job.outputLine, "g")) ?? []).length >= job.outputCount) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  if (job.afterRestart) {
+    // The restarted server must serve the document: an edit that fixes one problem
+    // must make the Problems panel drop it.
+    const { file, line, column, text, problems } = job.afterRestart;
+    step("edit after restart");
+    await press(page, "Control", "p");
+    await page.waitForSelector(".quick-input-widget input", { visible: true });
+    await page.keyboard.type(file);
+    await waitForRows(page, ".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.aria.includes(file)), "quick open again");
+    await page.keyboard.press("Enter");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await press(page, "Control", "g");
+    await page.waitForSelector(".quick-input-widget input", { visible: true });
+    await page.keyboard.type(`${line}:${column}`);
+    await page.keyboard.press("Enter");
+    await page.keyboard.type(text);
+    await press(page, "Control", "Shift", "m");
+    observed.problemsAfterRestart = await waitForRows(
+      page,
+      ".markers-panel .monaco-list-row",
+      (rows) => rows.filter((r) => /line \d+/i.test(r.aria)).length === problems,
+      "problems after restart",
+    );
+  }
+
   step("final screenshot");
   await page.screenshot({ path: job.screenshot.replace(/\.png$/, "-final.png") });
   observed.ok = true;
