@@ -171,6 +171,14 @@ def _write_sqlite(migration: MigrationPlan, dest: str) -> None:
 
     keep = {r["slug"] for r in migration.registries}
     with open_store(dest, create=True) as store:
+        # A corrupt row is replaced by an import of its slug, but cannot be deleted through
+        # the store; refuse before writing anything rather than leave it behind.
+        stuck = sorted(slug for slug, _reason in store.corrupt_registries() if slug not in keep)
+        if stuck:
+            raise StoreError(
+                f"destination {migration.dest} holds corrupt registries ({', '.join(stuck)}) that "
+                "migrate cannot remove; delete the file to replace it"
+            )
         for stale in store.list_registries():
             if stale["slug"] not in keep:
                 store.delete_registry(stale["slug"])

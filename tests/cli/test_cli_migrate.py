@@ -139,3 +139,19 @@ def test_bad_arguments(tmp_path, monkeypatch, args, code):
     assert result.code == code, result.err
     assert len(result.err.splitlines()) == 1
     assert not (tmp_path / "out.yaml").exists()
+
+
+def test_force_over_corrupt_sqlite_rows(populated, tmp_path):
+    import sqlite3
+
+    db = tmp_path / "dest.db"
+    ok("registry", "create", "default", "--store", str(db))
+    ok("registry", "create", "junk", "--store", str(db))
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE profile_registries SET payload_json = '[' WHERE slug IN ('default', 'junk')")
+    result = profreg("migrate", str(populated), str(db), "--force")
+    assert result.code == 6 and "junk" in result.err  # cannot be removed: nothing written
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM profile_registries WHERE slug = 'junk'")
+    ok("migrate", str(populated), str(db), "--force")  # the corrupt `default` is replaced
+    assert registries(db) == registries(populated)
