@@ -1,6 +1,8 @@
 // Validate JSON documents against the registry schema with ajv (draft 2020-12, strict mode).
 // Usage: node ajv_validate.cjs NODE_TOOLS_DIR SCHEMA.json < [{"name": ..., "document": ...}, ...]
-// Prints {"compiled": true, "results": {name: {"valid": bool, "errors": [...]}}} as JSON.
+// Prints {"strict_error": null | message, "results": {name: {"valid": bool, "errors": [...]}}}.
+// If strict mode rejects the schema, the message is reported and the documents are still
+// checked with strict mode off, so one schema lint does not hide the validation results.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -11,8 +13,14 @@ const requireTool = createRequire(path.join(path.resolve(toolsDir), "package.jso
 const Ajv2020 = requireTool("ajv/dist/2020").default;
 
 const schema = JSON.parse(fs.readFileSync(schemaPath, "utf8"));
-const ajv = new Ajv2020({ strict: true, allErrors: true });
-const validate = ajv.compile(schema); // throws (non-zero exit) if strict mode rejects the schema
+let strictError = null;
+let validate;
+try {
+  validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
+} catch (e) {
+  strictError = e.message;
+  validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+}
 
 const cases = JSON.parse(fs.readFileSync(0, "utf8"));
 const results = {};
@@ -20,4 +28,4 @@ for (const { name, document } of cases) {
   const valid = validate(document);
   results[name] = { valid, errors: valid ? [] : validate.errors.map((e) => `${e.instancePath} ${e.keyword}: ${e.message}`) };
 }
-process.stdout.write(JSON.stringify({ compiled: true, results }));
+process.stdout.write(JSON.stringify({ strict_error: strictError, results }));
