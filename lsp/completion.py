@@ -75,9 +75,6 @@ def _key_items(doc, lines, line_no, key_col, col, path, node, word, starts_item)
     rng = _edit_range(doc, line_no, key_col, col)
     indent = " " * key_col
     present = sibling_keys(lines, line_no, key_col, starts_item)
-    current = shape(doc.line(line_no))
-    if current is not None and current.key is not None and current.key_col == key_col:
-        present.discard(current.key)  # the key being typed
     for name, sub in schema_nav.properties(node).items():
         if name in present:
             continue
@@ -120,7 +117,6 @@ def _snippet(label: str, detail: str, template: str, indent: str, rng: types.Ran
 
 def _value_items(doc, lines, line_no, here, path, value_text, col, bundle) -> list[types.CompletionItem]:
     node = schema_nav.at_path(path, bundle)
-    key = path[-1]
     stripped = value_text.lstrip()
     if stripped.startswith("["):
         # a flow list: complete the item being typed
@@ -138,9 +134,8 @@ def _value_items(doc, lines, line_no, here, path, value_text, col, bundle) -> li
 
 
 def _scalar_items(path, node, word, line_no, key_col, col, doc, lines, bundle) -> list[types.CompletionItem]:
-    owner_line = None
+    """Values for a `- ` item of a list of scalars, minus the items already written."""
     taken: set[str] = set()
-    # items already in the list (same column, `- value`)
     for step in (-1, 1):
         i = line_no + step
         while 0 <= i < doc.line_count and abs(i - line_no) < 200:
@@ -152,7 +147,6 @@ def _scalar_items(path, node, word, line_no, key_col, col, doc, lines, bundle) -
                     break
             i += step
     values = [v for v in _candidates(path, node, doc, lines, line_no, None, bundle) if v not in taken]
-    del owner_line
     return _value_list(values, doc, line_no, key_col, col)
 
 

@@ -129,6 +129,20 @@ class Document:
             return
         start = self.offset_at(rng.start)
         end = max(start, self.offset_at(rng.end))
-        self.text = self.text[:start] + change.text + self.text[end:]
-        self._starts = None
+        old_starts = self.starts
+        new_text = change.text
+        self.text = self.text[:start] + new_text + self.text[end:]
         self.derived.clear()
+        if "\r" in new_text or "\r" in self.text:
+            self._starts = None  # recomputed on demand: \r\n pairs may have been split or joined
+            return
+        # splice the line index instead of rescanning the whole text
+        first = bisect.bisect_right(old_starts, start) - 1
+        last = bisect.bisect_right(old_starts, end) - 1
+        inserted = []
+        at = new_text.find("\n")
+        while at != -1:
+            inserted.append(start + at + 1)
+            at = new_text.find("\n", at + 1)
+        delta = len(new_text) - (end - start)
+        self._starts = old_starts[: first + 1] + inserted + [s + delta for s in old_starts[last + 1:]]

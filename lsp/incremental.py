@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from profreg.diagnostics import Span, pointer_escape, pointer_split
 from profreg.validation import Report, validate_parsed
@@ -52,7 +52,7 @@ class _Unsafe(Exception):
     """The split cannot be trusted for this text: parse the document whole."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Leaf:
     """A block holding one key of its enclosing mapping, parsed on its own."""
 
@@ -65,7 +65,7 @@ class Leaf:
     cache_key: tuple = ()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Container:
     """A mapping split into child blocks (the document root, `profiles:`, a registry)."""
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from .documents import Document
-from .yamlcontext import KeyLocation, Lines, iter_line_matches, mapping_entries, shape, unquote
+from .yamlcontext import KeyLocation, Lines, iter_line_matches, mapping_entries, unquote
 
 
 @dataclass
@@ -186,11 +186,3 @@ def slug_at(doc: Document, line: int, col: int) -> SlugTarget | None:
     if d is not None and d.line == line and d.start <= col <= d.end:
         return SlugTarget(reg, d.text, line, d.start, d.end, "default")
     return None
-
-
-def profile_block_text(doc: Document, profile: ProfileOutline) -> str:
-    return "\n".join(doc.line(i) for i in range(profile.key.line, profile.end_line))
-
-
-def shape_of(doc: Document, line: int):
-    return shape(doc.line(line))

@@ -89,3 +89,26 @@ def test_unsafe_text_falls_back_to_a_whole_parse():
     text = "slug: default\nbase: &b {x: 1}\nprofiles:\n  a:\n    <<: *b\n"
     assert as_json(validator.validate(text)) == as_json(validate_text(text))
     assert validator.last_mode == "full"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="ab\n\r é😀", max_size=40), start=st.floats(0, 1), length=st.integers(0, 10),
+       new=st.text(alphabet="xy\n\r😀", max_size=10))
+def test_document_line_index_follows_edits(text, start, length, new):
+    from lsprotocol import types
+
+    from profreg_lsp.documents import Document, line_starts
+
+    doc = Document("x", text)
+    a = int(start * len(text))
+    b = min(len(text), a + length)
+    if 0 < a < len(text) and text[a - 1] == "\r" and text[a] == "\n":
+        a += 1  # LSP positions cannot point between \r and \n
+        b = max(a, b)
+    if 0 < b < len(text) and text[b - 1] == "\r" and text[b] == "\n":
+        b += 1
+    change = types.TextDocumentContentChangePartial(
+        range=types.Range(start=doc.position_at(a), end=doc.position_at(b)), text=new)
+    doc.apply(change)
+    assert doc.text == text[:a] + new + text[b:]
+    assert doc.starts == line_starts(doc.text)
