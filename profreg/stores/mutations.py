@@ -258,9 +258,14 @@ def delete_registry(current: Registry | None, slug: str, options: WriteOptions) 
 
 
 def _existing(current: Registry | None, slug: str) -> Registry:
+    """A copy of the registry to change: its own dict and `profiles` dict; the profiles in it
+    are shared with `current` and are replaced, never modified in place (stored objects
+    are immutable by convention: reads hand out deep copies)."""
     if current is None:
         raise NotFoundError("registry", slug)
-    return copy.deepcopy(current)
+    out = dict(current)
+    out["profiles"] = dict(current["profiles"])
+    return out
 
 
 def upsert_profile(current: Registry | None, registry: str, given: dict, options: WriteOptions) -> Registry:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gc
 import glob
 import os
 import stat
@@ -24,7 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import StoreError
 from ..legacy import legacy_to_registry
@@ -48,6 +49,21 @@ class _Snapshot:
     registries: dict[str, Registry] = field(default_factory=dict)
     newline: str = "\n"
     bom: bool = False
+    root: Any = None  # the engine's node tree (source map) of `text`
+    data: Any = None  # the document data as the engine read it
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic GC: a write allocates many acyclic objects next to the large
+    source-map tree, and full collections would rescan it again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _signature(path: Path) -> Signature | None:
@@ -68,11 +84,19 @@ def _registries_of(data: dict, form: str, legacy_slug: str) -> dict[str, Registr
     return {data["slug"]: normalise_registry(data, data["slug"])}
 
 
-def parse_store_text(raw: bytes, path: Path, legacy_slug: str) -> _Snapshot:
-    """Read a store file's bytes with the engine; StoreError `file:line:col` if invalid."""
-    from ..validation import validate_text
+def parse_store_text(raw: bytes, path: Path, legacy_slug: str, *, validate: bool = True) -> _Snapshot:
+    """Read a store file's bytes with the engine; StoreError `file:line:col` if invalid.
 
-    report = validate_text(raw)
+    validate=False: YAML-level problems only (syntax, duplicate keys, limits); for text whose
+    registries the caller compares with ones already validated."""
+    from ..validation import Report, detect_form, validate_text
+    from ..yamlsource import parse
+
+    if validate:
+        report = validate_text(raw)
+    else:
+        parsed = parse(raw)
+        report = Report(list(parsed.diagnostics), data=parsed.data, form=detect_form(parsed.data), parsed=parsed)
     text = report.parsed.text if report.parsed is not None else ""
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
     if newline != "\n":
@@ -91,6 +115,7 @@ def parse_store_text(raw: bytes, path: Path, legacy_slug: str) -> _Snapshot:
         )
     snapshot.form = report.form
     snapshot.registries = _registries_of(report.data, report.form, legacy_slug)
+    snapshot.root, snapshot.data = report.parsed.root, report.data
     return snapshot
 
 
@@ -155,7 +180,8 @@ class YamlFileStore(BaseStore):
     def _current(self) -> _Snapshot:
         """The loaded snapshot, re-read first if the file changed since."""
         if _signature(self.path) != self._snapshot.signature:
-            self._snapshot = self._read()
+            with _collector_paused():
+                self._snapshot = self._read()
         return self._snapshot
 
     # ---- primitives ---------------------------------------------------------------------
@@ -170,9 +196,7 @@ class YamlFileStore(BaseStore):
 
     def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         # A YAML file is valid as a whole or not opened at all: no registry in it is corrupt.
-        from .yamledit import RoundTripDocument
-
-        with self._locked():
+        with self._locked(), _collector_paused():
             snapshot = self._current()
             if snapshot.form == "legacy":
                 raise StoreError(
@@ -185,10 +209,7 @@ class YamlFileStore(BaseStore):
                 expected.pop(slug, None)
             else:
                 expected[slug] = result
-            document, self._document = self._document, None  # edited in place: dropped on failure
-            if document is None or document[0] != snapshot.signature:
-                document = (snapshot.signature, RoundTripDocument(snapshot.text, snapshot.form))
-            text = document[1].replace_registry(slug, result)
+            text, document = self._edited_text(snapshot, slug, result)
             written = self._checked(text, expected, snapshot)
             data = text.replace("\n", snapshot.newline) if snapshot.newline != "\n" else text
             self._remove_stale_temporaries()
@@ -198,13 +219,36 @@ class YamlFileStore(BaseStore):
                 raise StoreError(f"cannot write YAML store {self.name}: {exc.strerror or exc}") from None
             written.signature = _signature(self.path)
             self._snapshot = written
-            self._document = (written.signature, document[1])
+            if document is not None:  # reusable for the next write while the file is unchanged
+                self._document = (written.signature, document)
             return result
 
-    def _checked(self, text: str, expected: dict[str, Registry], before: _Snapshot) -> _Snapshot:
-        """The engine's reading of the text about to be written; it must hold `expected`."""
+    def _edited_text(
+        self, snapshot: _Snapshot, slug: str, result: Registry | None
+    ) -> tuple[str, RoundTripDocument | None]:
+        """The file's text with the change: spliced entries when possible (fast, exact),
+        else a whole-document ruamel round trip (and the edited document, for reuse)."""
+        from .yamledit import RoundTripDocument
+        from .yamlsplice import NotSpliceable, splice_registry
+
+        cached, self._document = self._document, None  # edited in place: re-cached on success only
         try:
-            written = parse_store_text(text.encode("utf-8"), Path(self.name), self.legacy_registry)
+            return splice_registry(snapshot.text, snapshot.root, snapshot.data, snapshot.form, slug, result), None
+        except NotSpliceable:
+            pass
+        if cached is not None and cached[0] == snapshot.signature:
+            document = cached[1]
+        else:
+            document = RoundTripDocument(snapshot.text, snapshot.form)
+        return document.replace_registry(slug, result), document
+
+    def _checked(self, text: str, expected: dict[str, Registry], before: _Snapshot) -> _Snapshot:
+        """The engine's reading of the text about to be written; it must hold `expected`.
+
+        `expected` holds validated registries only (the changed one was validated by the
+        write, the others when the file was read), so equal data is a valid file."""
+        try:
+            written = parse_store_text(text.encode("utf-8"), Path(self.name), self.legacy_registry, validate=False)
         except StoreError as exc:
             raise StoreError(f"refusing to write {self.name}: the edited text would not validate ({exc})") from None
         if written.registries != expected:
