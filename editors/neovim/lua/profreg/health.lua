@@ -11,7 +11,8 @@ local info = health.info or health.report_info
 function M.check()
   start("profreg")
   if vim.fn.has("nvim-0.8") == 1 then
-    ok("Neovim " .. tostring(vim.version()))
+    local v = vim.version()
+    ok(string.format("Neovim %d.%d.%d", v.major, v.minor, v.patch))
   else
     fail("Neovim 0.8 or later is needed")
   end
