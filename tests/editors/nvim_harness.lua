@@ -66,6 +66,21 @@ local function run()
     vim.cmd.buffer(bufnr)
   end
 
+  if job.glob_file then
+    -- Served by its name alone (a legacy flat file has no registry keys to detect).
+    vim.cmd.edit(vim.fn.fnameescape(job.glob_file))
+    local named = vim.api.nvim_get_current_buf()
+    vim.wait(job.timeout_ms, function()
+      return #vim.diagnostic.get(named) > 0
+    end, 50)
+    observed.glob_clients = #profreg.clients(named)
+    observed.glob_codes = {}
+    for _, d in ipairs(vim.diagnostic.get(named)) do
+      table.insert(observed.glob_codes, d.code)
+    end
+    vim.cmd.buffer(bufnr)
+  end
+
   -- :ProfregRestart gives the buffer a new client, which publishes diagnostics again.
   local before = profreg.clients(bufnr)[1]
   vim.cmd("ProfregRestart")

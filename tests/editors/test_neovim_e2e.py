@@ -50,6 +50,9 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
     shutil.copy(CONFORMANCE / "validate" / document.name, document)
     compose = tmp_path / "compose.yaml"
     compose.write_text(COMPOSE)
+    # A legacy flat file is recognised by its name (default pattern *profiles*.yaml).
+    legacy = tmp_path / "team-profiles.yaml"
+    shutil.copy(CONFORMANCE / "validate" / "legacy-format.yaml", legacy)
     lines = document.read_text().splitlines()
     slug_line = next(i for i, line in enumerate(lines) if line.startswith("default_profile_slug:"))
 
@@ -59,6 +62,7 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
         "registration": registration,
         "file": str(document),
         "other_file": str(compose),
+        "glob_file": str(legacy),
         "min_diagnostics": expected_errors(CASE),
         "complete": {"line": slug_line, "prefix": "default_profile_slug: "},
         "timeout_ms": 30000,
@@ -82,6 +86,8 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
     # A compose file (it even has a nested `profiles:` key) gets no server and no diagnostics.
     assert observed["other_filetype"] == "yaml"
     assert observed["other_clients"] == 0 and observed["other_diagnostics"] == 0, context
+
+    assert observed["glob_clients"] == 1 and "legacy-format" in observed["glob_codes"], context
 
     assert observed["restarted"], context
 
