@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("profreg: aborted", err=True)
         sys.exit(1)
     except click.ClickException as exc:
-        exc.show()
+        # one line, like every other expected error (Click would print Usage/Try/Error)
+        click.echo(f"profreg: {exc.format_message()}", err=True)
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
     except ProfregError as exc:
         click.echo(f"profreg: {exc}", err=True)
