@@ -24,11 +24,14 @@ CASE = "several-problems"
 # Legacy-shaped YAML (profile -> section -> settings) that is not named like a registry:
 # the server would warn `legacy-format` if it were given the file; the extension must not.
 OTHER_FILE = "app-settings.yaml"
+NAMED_FILE = "team-profiles.yaml"
 OTHER_TEXT = "web:\n  http:\n    port: 8080\nworker:\n  queue:\n    threads: 4\n"
 
 
 def _problem_position(row: dict) -> tuple[int, int] | None:
-    """(line, column), 1-based, of a Problems row, from its accessible label or its text."""
+    """(line, column), 1-based, of a Problems row for an error, from its accessible label or its text."""
+    if not row["aria"].startswith("Error"):
+        return None
     match = re.search(r"line (\d+)\D+?(?:character|column) (\d+)", row["aria"], re.IGNORECASE)
     if not match:
         match = re.search(r"\[Ln (\d+), Col (\d+)\]", row["text"])
@@ -45,6 +48,8 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
     document = f"{CASE}.yaml"
     shutil.copy(CONFORMANCE / "validate" / document, workspace / document)
     (workspace / OTHER_FILE).write_text(OTHER_TEXT)
+    # The same shape in a file named like a registry is served (default glob **/*profiles*.yaml).
+    shutil.copy(CONFORMANCE / "validate" / "legacy-format.yaml", workspace / NAMED_FILE)
     # The server is the profreg of the test environment, named through the extension's setting.
     (workspace / ".vscode" / "settings.json").write_text(json.dumps({"profreg.server.command": profreg_command}))
 
@@ -68,6 +73,7 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
                 "minProblems": expected_errors(CASE),
                 "complete": {"line": slug_line + 1, "column": len(prefix) + 1, "labels": profile_slugs},
                 "otherFile": OTHER_FILE,
+                "namedFile": {"file": NAMED_FILE, "code": "legacy-format"},
                 "commands": ["profreg: Restart Language Server", "profreg: Show Language Server Output"],
                 "outputLine": "Starting the language server",
                 "outputCount": 2,
@@ -97,6 +103,8 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
 
     for slug in profile_slugs:
         assert slug in observed["completions"], context
+
+    assert any("legacy-format" in row["text"] for row in observed["problemsForNamed"]), context
 
     # Restart started the server a second time; Show Output showed the channel that says so.
     assert observed["outputText"].count("Starting the language server") >= 2, context

@@ -29,6 +29,11 @@ async function waitForRows(page, selector, predicate, what) {
   return rows;
 }
 
+/** A Problems row for one error (not a file header, warning or info). */
+function isError(row) {
+  return /^Error\b/.test(row.aria) && /line \d+/i.test(row.aria);
+}
+
 async function press(page, ...keys) {
   for (const key of keys.slice(0, -1)) {
     await page.keyboard.down(key);
@@ -62,7 +67,7 @@ try {
   step("problems panel");
   await press(page, "Control", "Shift", "m");
   const problemRow = ".markers-panel .monaco-list-row";
-  observed.problems = await waitForRows(page, problemRow, (rows) => rows.filter((r) => /line \d+/i.test(r.aria)).length >= job.minProblems, "problems");
+  observed.problems = await waitForRows(page, problemRow, (rows) => rows.filter(isError).length >= job.minProblems, "problems");
 
   if (job.complete) {
     step("completion");
@@ -126,6 +131,22 @@ try {
     );
   }
 
+  if (job.namedFile) {
+    // A file served because of its name: its diagnostics must appear.
+    step("open named file " + job.namedFile.file);
+    await press(page, "Control", "p");
+    await page.waitForSelector(".quick-input-widget input", { visible: true });
+    await page.keyboard.type(job.namedFile.file);
+    await waitForRows(page, ".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.aria.includes(job.namedFile.file)), "quick open named");
+    await page.keyboard.press("Enter");
+    observed.problemsForNamed = await waitForRows(
+      page,
+      ".markers-panel .monaco-list-row",
+      (rows) => rows.some((r) => r.text.includes(job.namedFile.code)),
+      "named file problems",
+    );
+  }
+
   if (job.commands) {
     // The extension's commands, through the command palette: restart the server, then
     // show its output channel, which logs each start.
@@ -170,7 +191,7 @@ try {
     observed.problemsAfterRestart = await waitForRows(
       page,
       ".markers-panel .monaco-list-row",
-      (rows) => rows.filter((r) => /line \d+/i.test(r.aria)).length === problems,
+      (rows) => rows.filter(isError).length === problems,
       "problems after restart",
     );
   }
