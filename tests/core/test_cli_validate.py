@@ -353,3 +353,17 @@ def test_hostile_files_give_diagnostics_not_tracebacks(tmp_path):
         assert code in [d["code"] for d in files[path]["diagnostics"]], (path, files[path])
     assert files["cr-only.yaml"]["diagnostics"][0]["line"] == 2
     assert files["separators.yaml"]["diagnostics"][0]["line"] == 3
+
+
+def test_command_module_imports_nothing_heavy():
+    """Start-up is benchmarked: loading the command must not load validators or parsers."""
+    import subprocess
+    import sys
+
+    heavy = ("jsonschema", "jsonschema_rs", "yaml", "sqlite_utils", "ruamel", "pygls", "referencing")
+    code = (
+        "import sys, profreg.commands.validate, profreg.reporters\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
