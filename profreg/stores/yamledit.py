@@ -162,6 +162,9 @@ def sync_mapping(target: CommentedMap, new: dict, shared: set[int]) -> None:
     """Make `target` equal `new`, touching only the keys whose values differ."""
     for key in [k for k in target if str(k) not in new]:
         del target[key]
+    if not target and not new:
+        _emptied(target)
+        return
     by_name = {str(k): k for k in target}
     for name, value in new.items():
         key = by_name.get(name)
@@ -193,7 +196,17 @@ def sync_sequence(target: CommentedSeq, new: list, shared: set[int]) -> None:
         else:
             target[index] = fresh(value)
     del target[len(new):]
+    if not target and not new:
+        _emptied(target)
     target.extend(fresh(v) for v in new[len(target):])
+
+
+def _emptied(target: CommentedMap | CommentedSeq) -> None:
+    """An emptied collection is written `{}` / `[]`; comments it held would be dumped in
+    front of that and break the document, so they go with the entries."""
+    target.ca.comment = None
+    target.ca.items.clear()
+    target.fa.set_flow_style()
 
 
 def _insert(target: CommentedMap, key: str, value: Any) -> None:
@@ -281,7 +294,8 @@ class RoundTripDocument:
         bundle."""
         shared = _shared_node_ids(self.root)
         if self.form == "single" and self.root.get("slug") == slug:
-            if registry is None:
+            if registry is None:  # the only registry goes: an empty bundle, under the header
+                self.prefix = _leading_comments(self.dump())
                 self.root, self.form = CommentedMap([("registries", CommentedMap())]), "bundle"
             else:
                 sync_mapping(self.root, shape_registry(registry, plain(self.root), in_bundle=False), shared)
@@ -331,6 +345,15 @@ def single_as_bundle(text: str, slug: str, indent: int) -> str:
         body[-1] += "\n"
     key = slug if _plain_key(slug) else repr(slug)
     return "".join(lines[:head]) + f"registries:\n{' ' * indent}{key}:\n" + "".join(body)
+
+
+def _leading_comments(text: str) -> str:
+    """The comment and blank lines a document starts with."""
+    lines = text.splitlines(keepends=True)
+    head = 0
+    while head < len(lines) and (not lines[head].strip() or lines[head].lstrip().startswith("#")):
+        head += 1
+    return "".join(lines[:head])
 
 
 def _plain_key(slug: str) -> bool:

@@ -209,8 +209,7 @@ class YamlFileStore(BaseStore):
                 expected.pop(slug, None)
             else:
                 expected[slug] = result
-            text, document = self._edited_text(snapshot, slug, result)
-            written = self._checked(text, expected, snapshot)
+            text, written, document = self._edited(snapshot, slug, result, expected)
             data = text.replace("\n", snapshot.newline) if snapshot.newline != "\n" else text
             self._remove_stale_temporaries()
             try:
@@ -223,24 +222,28 @@ class YamlFileStore(BaseStore):
                 self._document = (written.signature, document)
             return result
 
-    def _edited_text(
-        self, snapshot: _Snapshot, slug: str, result: Registry | None
-    ) -> tuple[str, RoundTripDocument | None]:
-        """The file's text with the change: spliced entries when possible (fast, exact),
-        else a whole-document ruamel round trip (and the edited document, for reuse)."""
+    def _edited(
+        self, snapshot: _Snapshot, slug: str, result: Registry | None, expected: dict[str, Registry]
+    ) -> tuple[str, _Snapshot, RoundTripDocument | None]:
+        """The file's new text, its reading, and the ruamel document edited (for reuse).
+
+        Entries are spliced when possible (fast, exact); otherwise, or if the spliced text
+        does not read back as `expected`, the whole document goes through ruamel."""
         from .yamledit import RoundTripDocument
         from .yamlsplice import NotSpliceable, splice_registry
 
         cached, self._document = self._document, None  # edited in place: re-cached on success only
         try:
-            return splice_registry(snapshot.text, snapshot.root, snapshot.data, snapshot.form, slug, result), None
-        except NotSpliceable:
+            text = splice_registry(snapshot.text, snapshot.root, snapshot.data, snapshot.form, slug, result)
+            return text, self._checked(text, expected, snapshot), None
+        except (NotSpliceable, StoreError):
             pass
         if cached is not None and cached[0] == snapshot.signature:
             document = cached[1]
         else:
             document = RoundTripDocument(snapshot.text, snapshot.form)
-        return document.replace_registry(slug, result), document
+        text = document.replace_registry(slug, result)
+        return text, self._checked(text, expected, snapshot), document
 
     def _checked(self, text: str, expected: dict[str, Registry], before: _Snapshot) -> _Snapshot:
         """The engine's reading of the text about to be written; it must hold `expected`.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import random
 import os
 import stat
 import textwrap
@@ -68,6 +69,26 @@ def removed_lines(old: str, new: str) -> list[str]:
     return out
 
 
+@pytest.fixture(params=["splice", "round-trip"])
+def edit_path(request, monkeypatch):
+    """Run a test through each way the store edits text: entry splicing (the fast path) and
+    the whole-document ruamel round trip (its fallback)."""
+    from profreg.stores import yamledit, yamlsplice
+
+    if request.param == "round-trip":
+        def refuse(*_args, **_kwargs):
+            raise yamlsplice.NotSpliceable("test: take the whole-document path")
+
+        monkeypatch.setattr(yamlsplice, "splice_registry", refuse)
+    else:
+        class NoRoundTrip:
+            def __init__(self, *_args, **_kwargs):
+                raise AssertionError("the splice path should have applied")
+
+        monkeypatch.setattr(yamledit, "RoundTripDocument", NoRoundTrip)
+    return request.param
+
+
 @pytest.fixture
 def hand_file(tmp_path):
     path = tmp_path / "team.yaml"
@@ -85,7 +106,7 @@ def test_missing_file_is_an_empty_store_created_private_on_first_write(tmp_path)
     assert validate_text(path.read_bytes()).valid
 
 
-def test_existing_mode_is_kept(hand_file):
+def test_existing_mode_is_kept(hand_file, edit_path):
     os.chmod(hand_file, 0o644)
     open_store(str(hand_file)).upsert_profile("team", {"slug": "writer"})
     assert stat.S_IMODE(hand_file.stat().st_mode) == 0o644
@@ -124,7 +145,7 @@ def test_a_file_broken_after_opening_is_not_overwritten(hand_file):
     assert hand_file.read_text() == broken
 
 
-def test_adding_a_profile_keeps_every_untouched_line(hand_file):
+def test_adding_a_profile_keeps_every_untouched_line(hand_file, edit_path):
     open_store(str(hand_file)).upsert_profile(
         "team", {"slug": "writer", "runtime": {"system_prompt": "Line one\nLine two", "tools": ["a"]}},
         WriteOptions(actor="bob", source="cli"),
@@ -142,7 +163,7 @@ def test_adding_a_profile_keeps_every_untouched_line(hand_file):
     assert "    runtime:\n      system_prompt: |-\n        Line one\n        Line two\n      tools:\n      - a\n" in new
 
 
-def test_editing_one_profile_leaves_the_other_byte_for_byte(hand_file):
+def test_editing_one_profile_leaves_the_other_byte_for_byte(hand_file, edit_path):
     store = open_store(str(hand_file))
     agent = store.get_profile("team", "agent")
     agent["runtime"]["step_settings_patch"]["ai-chat"]["ai-engine"] = "gpt-5"
@@ -159,7 +180,7 @@ def test_editing_one_profile_leaves_the_other_byte_for_byte(hand_file):
     assert store.get_profile("team", "reviewer")["description"] == "Reviews things,\ncarefully.\n"
 
 
-def test_deleting_a_profile_removes_only_its_lines(hand_file):
+def test_deleting_a_profile_removes_only_its_lines(hand_file, edit_path):
     store = open_store(str(hand_file))
     store.delete_profile("team", "reviewer")
     removed = removed_lines(HAND_WRITTEN, hand_file.read_text())
@@ -168,7 +189,7 @@ def test_deleting_a_profile_removes_only_its_lines(hand_file):
     assert validate_text(hand_file.read_bytes()).valid
 
 
-def test_indentation_is_detected_from_the_file(tmp_path):
+def test_indentation_is_detected_from_the_file(tmp_path, edit_path):
     text = textwrap.dedent("""\
         registries:
             main:
@@ -219,7 +240,7 @@ def test_comment_only_file_is_an_empty_store_and_keeps_its_comments(tmp_path):
     assert text.startswith("# registries go here\n") and validate_text(text).valid
 
 
-def test_crlf_line_endings_are_kept(tmp_path):
+def test_crlf_line_endings_are_kept(tmp_path, edit_path):
     path = tmp_path / "crlf.yaml"
     path.write_bytes(b"slug: team\r\n# note\r\nprofiles:\r\n  a: {}\r\ndefault_profile_slug: a\r\n")
     open_store(str(path)).upsert_profile("team", {"slug": "b"})
@@ -243,7 +264,7 @@ def test_legacy_file_is_read_but_not_written(tmp_path):
     assert [r["slug"] for r in named.list_registries()] == ["old"]
 
 
-def test_a_hand_edit_after_opening_is_not_lost(hand_file):
+def test_a_hand_edit_after_opening_is_not_lost(hand_file, edit_path):
     store = open_store(str(hand_file))
     store.get_registry("team")
     edited = HAND_WRITTEN + "  added-by-hand:\n    display_name: By hand\n"
@@ -299,3 +320,123 @@ def test_aliases_are_not_edited_through(tmp_path):
     assert store.get_profile("team", "a")["runtime"]["tools"] == ["y"]
     assert store.get_profile("team", "b")["runtime"]["tools"] == ["x"]
     assert open_store(str(path)).get_profile("team", "b")["runtime"]["tools"] == ["x"]
+
+
+# ---- differential: the YAML store against the memory store ----------------------------------
+SEEDS = [int(s) for s in os.environ.get("PROFREG_STORE_SEEDS", "1,2,3").split(",")]
+AWKWARD_STRINGS = ["no", "on", "0123", "true", "null", "1.5", "a: b", "# not a comment", "multi\nline\n",
+                   "trailing space ", "'quoted'", '"double"', "é ü 中", "", "-", "[x]", "{y}"]
+
+
+def random_value(rng, depth=0):
+    kinds = ["str", "int", "float", "bool", "null", "list", "map"] if depth < 2 else ["str", "int", "bool"]
+    kind = rng.choice(kinds)
+    if kind == "str":
+        return rng.choice(AWKWARD_STRINGS + ["plain", "x"])
+    if kind == "int":
+        return rng.choice([0, 1, -7, 1024])
+    if kind == "float":
+        return rng.choice([0.5, 2.0, -1.25])
+    if kind == "bool":
+        return rng.choice([True, False])
+    if kind == "null":
+        return None
+    if kind == "list":
+        return [random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    return {f"k{i}": random_value(rng, depth + 1) for i in range(rng.randint(0, 3))}
+
+
+def random_profile(rng, slug):
+    profile = {"slug": slug}
+    if rng.random() < 0.5:
+        profile["display_name"] = rng.choice(AWKWARD_STRINGS[:-5] + ["Agent"]) or "Agent"
+    runtime = {}
+    if rng.random() < 0.5:
+        runtime["system_prompt"] = rng.choice(AWKWARD_STRINGS)
+    if rng.random() < 0.5:
+        runtime["tools"] = rng.sample(["search", "shell", "calc", "no", "0123"], rng.randint(0, 3))
+    if rng.random() < 0.4:
+        runtime["middlewares"] = [{"name": "log", "config": random_value(rng)}]
+    if rng.random() < 0.5:
+        runtime["step_settings_patch"] = {"ai-chat": {"engine": random_value(rng, 1), "t": random_value(rng, 2)}}
+    if runtime or rng.random() < 0.2:
+        profile["runtime"] = runtime
+    if rng.random() < 0.3:
+        profile["policy"] = {"read_only": rng.choice([True, False])}
+    if rng.random() < 0.3:
+        profile["metadata"] = {"tags": rng.sample(["a", "b", "yes"], rng.randint(0, 2))}
+    return profile
+
+
+def random_operation(rng, reference):
+    registries = {r["slug"]: r for r in reference.list_registries()}
+    choice = rng.random()
+    if not registries or choice < 0.1:
+        slug = rng.choice(["team", "other", "no", "0123"])
+        fields = {"display_name": "R " + slug} if rng.random() < 0.5 else {}
+        return "upsert_registry", ({"slug": slug, **fields},), {}
+    slug = rng.choice(sorted(registries))
+    profiles = sorted(registries[slug]["profiles"])
+    if choice < 0.55 or not profiles:
+        name = rng.choice(profiles + ["p1", "p2", "p3", "on", "007"])
+        return "upsert_profile", (slug, random_profile(rng, name)), {}
+    if choice < 0.75:
+        victim = rng.choice(profiles)
+        others = [p for p in profiles if p != victim]
+        new_default = rng.choice(others) if others and rng.random() < 0.7 else None
+        return "delete_profile", (slug, victim), {"new_default": new_default}
+    if choice < 0.9:
+        return "set_default_profile", (slug, rng.choice(profiles)), {}
+    if choice < 0.95:
+        return "upsert_registry", ({"slug": slug, "description": rng.choice(AWKWARD_STRINGS)},), {}
+    return "delete_registry", (slug,), {}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("whole_document", [False, True], ids=["auto", "round-trip"])
+def test_random_writes_match_the_memory_store(tmp_path, monkeypatch, whole_document, seed):
+    from profreg.stores import mutations, yamlsplice
+
+    spliced: list[str | None] = []
+    if whole_document:
+        def refuse(*_args, **_kwargs):
+            raise yamlsplice.NotSpliceable("test: take the whole-document path")
+
+        monkeypatch.setattr(yamlsplice, "splice_registry", refuse)
+    else:  # record what splicing produced: when it applies, its text must be what is written
+        real_splice = yamlsplice.splice_registry
+
+        def recording(*args, **kwargs):
+            spliced.append(None)
+            spliced[-1] = real_splice(*args, **kwargs)
+            return spliced[-1]
+
+        monkeypatch.setattr(yamlsplice, "splice_registry", recording)
+
+    monkeypatch.setattr(mutations, "now_ms", lambda: 1_700_000_000_000)
+    path = tmp_path / "team.yaml"
+    path.write_text(HAND_WRITTEN)
+    store = open_store(str(path))
+    reference = open_store("memory:")
+    for registry in store.list_registries():
+        reference.import_registry(registry)
+    rng = random.Random(seed)
+    used_splice = 0
+    for _step in range(40):
+        name, args, kwargs = random_operation(rng, reference)
+        outcomes = []
+        for target in (reference, store):
+            try:
+                getattr(target, name)(*args, **kwargs)
+                outcomes.append(None)
+            except Exception as exc:  # the same refusal from both
+                outcomes.append(type(exc).__name__)
+        assert outcomes[0] == outcomes[1], (name, args, kwargs, outcomes)
+        if outcomes[1] is None and spliced and spliced[-1] is not None:
+            assert path.read_text() == spliced[-1], "spliced text was rejected by the read-back check"
+            used_splice += 1
+        spliced.clear()
+        assert validate_text(path.read_bytes()).valid
+        assert open_store(str(path)).list_registries() == reference.list_registries(), (name, args, kwargs)
+    assert "# Keep this header.\n" in path.read_text()
+    assert whole_document or used_splice > 10, "most writes should take the splice path"
