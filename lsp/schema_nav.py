@@ -15,7 +15,13 @@ ANY_KEY = "*"  # a path token for "some key of a mapping with free keys"
 
 
 def _resolve(node: Any) -> dict:
-    """Follow local `$ref`s, merging the referring node's own keywords over the target."""
+    """Follow local `$ref`s, merging the referring node's own keywords over the target.
+
+    A boolean schema (`true`, as in `properties: {slug: true}` written for ajv's strict
+    mode) says nothing to document, so it never hides the definition it sits beside.
+    """
+    if node is True:
+        return {}
     schema = load_schema()
     seen = 0
     while isinstance(node, dict) and "$ref" in node and seen < 16:
@@ -31,7 +37,10 @@ def _resolve(node: Any) -> dict:
             if key == "$ref":
                 continue
             if key == "properties":
-                merged["properties"] = {**merged.get("properties", {}), **value}
+                merged["properties"] = {
+                    **merged.get("properties", {}),
+                    **{k: v for k, v in value.items() if v is not True or k not in merged.get("properties", {})},
+                }
             elif key == "required":
                 merged["required"] = list(merged.get("required", [])) + list(value)
             else:

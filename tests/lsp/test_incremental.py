@@ -112,3 +112,17 @@ def test_document_line_index_follows_edits(text, start, length, new):
     doc.apply(change)
     assert doc.text == text[:a] + new + text[b:]
     assert doc.starts == line_starts(doc.text)
+
+
+def test_schema_lookup_documents_every_property():
+    """Completion and hover text comes from the schema: every property has a title."""
+    from profreg_lsp import schema_nav
+
+    paths = [([], False), (["registries", "x"], True), (["profiles", "p"], False),
+             (["profiles", "p", "runtime"], False), (["profiles", "p", "policy"], False),
+             (["profiles", "p", "metadata"], False), (["profiles", "p", "runtime", "middlewares", "[]"], False)]
+    for path, bundle in paths:
+        props = schema_nav.properties(schema_nav.at_path(path, bundle))
+        assert props, path
+        for name, node in props.items():
+            assert node.get("title") and node.get("description"), (path, name)
