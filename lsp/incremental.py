@@ -33,8 +33,8 @@ _UNSAFE_CHECKS = (
     ("---", re.compile(r"(?:^|\n)---")),  # document markers and directives
     ("...", re.compile(r"(?:^|\n)\.\.\.")),
     ("%", re.compile(r"(?:^|\n)%")),
-    ("&", re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]")),  # anchors and aliases cross blocks
-    ("*", re.compile(r"(?:^|[\s\[{,])\*[^\s\[\]{},]")),
+    ("&", re.compile(r"(?:^|[\s\[{,])&[^ \t\r\n\[\]{},]")),  # anchors and aliases cross blocks
+    ("*", re.compile(r"(?:^|[\s\[{,])\*[^ \t\r\n\[\]{},]")),
 )
 # Characters some YAML readers treat as line breaks, and a byte-order mark.
 _UNSAFE_CHARS = ("\x85", "\u2028", "\u2029", "\ufeff")
@@ -44,6 +44,8 @@ def _unsafe_text(text: str) -> bool:
     if any(ch in text for ch in _UNSAFE_CHARS):
         return True
     return any(needle in text and pattern.search(text) for needle, pattern in _UNSAFE_CHECKS)
+# Whitespace in the patterns below is YAML's (space, tab, line breaks), never Python's
+# Unicode `\s`: U+00A0 and friends are ordinary characters of a key.
 # First characters of a line that cannot start a simple `key:` entry of a block mapping.
 _NOT_A_KEY_START = frozenset("-?:[]{}%&*!|>@`,")
 
@@ -86,12 +88,12 @@ class _LeafParse:
 
 @lru_cache(maxsize=64)
 def _entry_pattern(indent: int) -> re.Pattern:
-    return re.compile(r"\n {%d}[^\s#]" % indent)
+    return re.compile(r"\n {%d}[^ \t\r\n#]" % indent)
 
 
 @lru_cache(maxsize=64)
 def _shallower_pattern(indent: int) -> re.Pattern:
-    return re.compile(r"\n {0,%d}[^\s#]" % (indent - 1))
+    return re.compile(r"\n {0,%d}[^ \t\r\n#]" % (indent - 1))
 
 
 def _leading_spaces(line: str) -> int:
@@ -161,7 +163,7 @@ class IncrementalValidator:
         # than the keys may appear besides the keys themselves.
         if indent and _shallower_pattern(indent).search(text, max(0, start - 1), end):
             raise _Unsafe
-        if re.search(r"(?:^|\n)[ ]*[^\s#]", text[start:entry_starts[0]]):
+        if re.search(r"(?:^|\n)[ ]*[^ \t\r\n#]", text[start:entry_starts[0]]):
             raise _Unsafe
         container = Container(start, end)
         bounds = entry_starts[1:] + [end]
@@ -183,7 +185,7 @@ class IncrementalValidator:
                 key = header.group(2)
                 child_path = path + (key,)
                 if self._splits(child_path) and header.end() < end:
-                    first = re.compile(r"(?:^|\n)( *)[^\s#]").search(text, header.end() - 1, end)
+                    first = re.compile(r"(?:^|\n)( *)[^ \t\r\n#]").search(text, header.end() - 1, end)
                     if first is not None and len(first.group(1)) > indent:
                         sub = self._mapping(text, first.start(1), end, len(first.group(1)), child_path,
                                             depth + 1, leaves)
