@@ -323,11 +323,6 @@ class RoundTripDocument:
         return self.dump()
 
 
-def replace_registry(text: str, form: str | None, slug: str, registry: dict | None) -> str:
-    """`text` with registry `slug` set to `registry` (None: removed); see RoundTripDocument."""
-    return RoundTripDocument(text, form).replace_registry(slug, registry)
-
-
 def single_as_bundle(text: str, slug: str, indent: int) -> str:
     """The single-form text nested under `registries: {slug: ...}`, comments and layout kept.
 

@@ -28,7 +28,7 @@ def write_once(store, profile: str) -> None:
 def main(spec: str, profile: str, count: int) -> None:
     store = open_store(spec)
     # Warm up the lazy imports (validators, ruamel) so the kill window covers real writes.
-    from profreg.stores import yamledit  # noqa: F401
+    from profreg.stores import yamledit, yamlsplice  # noqa: F401
     from profreg.validation import validate_registry
 
     validate_registry({"slug": "warm-up", "profiles": {"a": {}}, "default_profile_slug": "a"})
