@@ -440,3 +440,40 @@ def test_random_writes_match_the_memory_store(tmp_path, monkeypatch, whole_docum
         assert open_store(str(path)).list_registries() == reference.list_registries(), (name, args, kwargs)
     assert "# Keep this header.\n" in path.read_text()
     assert whole_document or used_splice > 10, "most writes should take the splice path"
+
+
+def test_writes_are_fsynced_and_renamed_into_place(hand_file, monkeypatch):
+    from profreg.stores import yamlfile
+
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        calls.append(("fsync", "directory" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"))
+        real_fsync(fd)
+
+    def replace(source, target):
+        calls.append(("replace", "same directory" if os.path.dirname(source) == os.path.dirname(target) else "elsewhere"))
+        real_replace(source, target)
+
+    monkeypatch.setattr(yamlfile.os, "fsync", fsync)
+    monkeypatch.setattr(yamlfile.os, "replace", replace)
+    open_store(str(hand_file)).upsert_profile("team", {"slug": "writer"})
+    assert calls == [("fsync", "file"), ("replace", "same directory"), ("fsync", "directory")]
+
+
+def test_a_held_lock_makes_writes_fail_with_a_store_error(hand_file, monkeypatch):
+    import fcntl
+
+    from profreg.stores import yamlfile
+
+    monkeypatch.setattr(yamlfile, "LOCK_TIMEOUT_S", 0.2)
+    with open(f"{hand_file}.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        store = open_store(str(hand_file))
+        assert store.get_registry("team")["slug"] == "team", "reads do not wait for the lock"
+        with pytest.raises(StoreError) as raised:
+            store.upsert_profile("team", {"slug": "writer"})
+        assert "locked" in str(raised.value)
+    assert hand_file.read_text() == HAND_WRITTEN
+    store.upsert_profile("team", {"slug": "writer"})
