@@ -8,6 +8,9 @@ middle, close. It prints the median per size and the ratio time(largest) / time(
 (target: <= 1.5, SPEC section 10: "opening a store of 100,000 registries and resolving one
 profile costs about the same as with 10").
 
+It also times one profile update in YAML files of 100 and 1,000 profiles (`--yaml-sizes`):
+a YAML write re-reads and rewrites the whole file, so it grows with the file.
+
 Other benchmarks can add operations: `OPERATIONS["resolve"] = lambda store, slug: ...`
 then call `main()`; or import `build_database` and `measure`. Sizes are measured
 interleaved (round-robin) so that load on the machine affects every size alike.
@@ -106,11 +109,36 @@ def measure(paths: dict[int, Path], operation: Callable[[Store, str], object], r
     return {count: statistics.median(times) for count, times in samples.items()}
 
 
+def yaml_write_times(directory: Path, sizes: list[int], repeat: int) -> dict[int, float]:
+    """Median seconds of one profile update in a YAML file of N profiles (bench/generate.py
+    layout), the store already open: the cost of keeping a hand-edited file's layout."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from generate import document
+
+    medians = {}
+    for count in sizes:
+        path = directory / f"profiles-{count}.yaml"
+        path.write_text(document(count))
+        with open_store(f"yaml:{path}") as store:
+            target = f"agent-{count // 2:06d}"
+            times = []
+            for index in range(repeat):
+                profile = store.get_profile("default", target)
+                profile["display_name"] = f"Agent {index}"
+                start = time.perf_counter()
+                store.upsert_profile("default", profile)
+                times.append(time.perf_counter() - start)
+        medians[count] = statistics.median(times)
+    return medians
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,1000,100000")
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--dir", default=None, help="where to build the databases (default: a temp dir)")
+    parser.add_argument("--yaml-sizes", default="100,1000",
+                        help="profiles per YAML file for the YAML write timing ('' to skip)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -131,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
             ratio = medians[max(sizes)] / medians[min(sizes)]
             verdict = "ok" if ratio <= 1.5 else "over target"
             print(f"{name:<20} time({max(sizes)})/time({min(sizes)}) = {ratio:.2f}  (target <= 1.5: {verdict})")
+        yaml_sizes = [int(s) for s in args.yaml_sizes.split(",") if s]
+        if yaml_sizes:
+            for count, seconds in yaml_write_times(Path(tmp), yaml_sizes, 5).items():
+                print(f"{'yaml upsert_profile':<20} {count:>7} profiles:   {seconds * 1000:8.1f} ms (median of 5)")
     return 0
 
 
