@@ -63,6 +63,11 @@ class Store(abc.ABC):
         """(slug, reason) for every registry that failed to load; [] if none."""
 
     @abc.abstractmethod
+    def registry_slugs(self) -> list[str]:
+        """Every registry's slug, sorted, corrupt ones included; reads no payload (cheap:
+        for shell completion and the like)."""
+
+    @abc.abstractmethod
     def get_registry(self, slug: str) -> dict:
         """The registry; NotFoundError("registry", slug); StoreError if it is corrupt."""
 
@@ -170,6 +175,10 @@ class BaseStore(Store):
     def corrupt_registries(self) -> list[tuple[str, str]]:
         self._check_open()
         return sorted(self._load_all()[1])
+
+    def registry_slugs(self) -> list[str]:
+        self._check_open()
+        return sorted(self._registry_slugs())
 
     def get_registry(self, slug: str) -> dict:
         return copy.deepcopy(self._registry(slug))

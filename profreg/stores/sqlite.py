@@ -136,7 +136,7 @@ class SqliteStore(BaseStore):
 
     # ---- primitives ---------------------------------------------------------------------
     def _registry_slugs(self) -> list[str]:
-        return [row[0] for row in self.db.execute(f"SELECT slug FROM {TABLE}")]
+        return self._guard(lambda: [row[0] for row in self.db.execute(f"SELECT slug FROM {TABLE}")])
 
     def _load_registry(self, slug: str) -> Registry | None:
         payload_json = self._guard(self._row, slug)

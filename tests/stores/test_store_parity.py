@@ -54,6 +54,7 @@ def test_lists_are_sorted_by_slug(store):
     profiles = store.list_profiles("mid")
     assert [p["slug"] for p in profiles] == ["a", "b", "c"]
     assert store.corrupt_registries() == []
+    assert store.registry_slugs() == ["alpha", "mid", "zeta"]
 
 
 def test_objects_carry_their_slugs(store):
@@ -388,6 +389,7 @@ def test_every_call_after_close_fails_and_close_twice_is_fine(backend):
     calls = [
         lambda: store.list_registries(),
         lambda: store.corrupt_registries(),
+        lambda: store.registry_slugs(),
         lambda: store.get_registry("default"),
         lambda: store.list_profiles("default"),
         lambda: store.get_profile("default", "a"),

@@ -137,6 +137,7 @@ def test_a_corrupt_row_fails_only_its_registry(tmp_path):
     go_database(path, [("default", json.dumps(GO_PAYLOAD), 0), *CORRUPT_ROWS])
     store = open_store(str(path))
     assert [r["slug"] for r in store.list_registries()] == ["default"]
+    assert store.registry_slugs() == ["badjson", "default", "invalid", "mismatch", "notobject"]
     corrupt = dict(store.corrupt_registries())
     assert sorted(corrupt) == ["badjson", "invalid", "mismatch", "notobject"]
     assert all(slug in reason for slug, reason in corrupt.items())
