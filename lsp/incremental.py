@@ -113,11 +113,15 @@ class IncrementalValidator:
         self._previous_leaves: dict[tuple, _LeafParse] = {}
         self._current_leaves: dict[tuple, _LeafParse] = {}
         self._split_size = 0
+        self._headers: set[tuple] = set()
+        self._previous_headers: set[tuple] = set()
+        self._current_headers: set[tuple] = set()
         self.last_mode = ""  # "incremental" or "full": for tests and benchmarks
 
     # -- public ---------------------------------------------------------------------
     def validate(self, text: str) -> Report:
         self._previous_leaves, self._current_leaves = self._leaves, {}
+        self._previous_headers, self._current_headers = self._headers, set()
         try:
             root, leaves = self._split(text)
         except _Unsafe:
@@ -128,7 +132,9 @@ class IncrementalValidator:
             return validate_parsed(parse(text, self.limits))
         finally:
             self._previous_leaves = {}
+            self._previous_headers = set()
         self._leaves = self._current_leaves
+        self._headers = self._current_headers
         self._split_size = len(leaves)
         assembled = AssembledYaml(text, root, self)
         keys_by_id = {id(leaf.value): leaf.cache_key for leaf in leaves}
@@ -187,13 +193,25 @@ class IncrementalValidator:
                 if self._splits(child_path) and header.end() < end:
                     first = re.compile(r"(?:^|\n)( *)[^ \t\r\n#]").search(text, header.end() - 1, end)
                     if first is not None and len(first.group(1)) > indent:
-                        sub = self._mapping(text, first.start(1), end, len(first.group(1)), child_path,
+                        # the header's own text (comments above it included) must read cleanly too
+                        self._check_header(text[start:header.end()], indent, depth, key)
+                        sub = self._mapping(text, header.end(), end, len(first.group(1)), child_path,
                                             depth + 1, leaves)
                         sub.start = start
                         return key, sub
         leaf = self._leaf(text, start, end, indent, depth)
         leaves.append(leaf)
         return leaf.key, leaf
+
+    def _check_header(self, raw: str, indent: int, depth: int, key: str) -> None:
+        cache_key = (raw, indent, depth)
+        if cache_key in self._previous_headers or cache_key in self._current_headers:
+            self._current_headers.add(cache_key)
+            return
+        parsed = self._parse_leaf(raw, indent, depth)
+        if parsed.key != key or parsed.value is not None:
+            raise _Unsafe
+        self._current_headers.add(cache_key)
 
     def _splits(self, path: tuple) -> bool:
         generic = tuple("*" if (i == 1 and path[0] == "registries") else p for i, p in enumerate(path))
