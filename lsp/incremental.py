@@ -35,6 +35,7 @@ _UNSAFE_CHECKS = (
     ("%", re.compile(r"(?:^|\n)%")),
     ("&", re.compile(r"(?:^|[\s\[{,])&[^ \t\r\n\[\]{},]")),  # anchors and aliases cross blocks
     ("*", re.compile(r"(?:^|[\s\[{,])\*[^ \t\r\n\[\]{},]")),
+    ("<<", re.compile(r"<<['\"]?[ \t]*:")),  # merge keys reorder and override across entries
 )
 # Characters some YAML readers treat as line breaks, and a byte-order mark.
 _UNSAFE_CHARS = ("\x85", "\u2028", "\u2029", "\ufeff")
@@ -149,7 +150,7 @@ class IncrementalValidator:
 
     # -- splitting ------------------------------------------------------------------
     def _split(self, text: str) -> tuple[Container, list[Leaf]]:
-        if not text or _unsafe_text(text):
+        if not text or len(text) > self.limits.max_bytes or _unsafe_text(text):
             raise _Unsafe
         leaves: list[Leaf] = []
         root = self._mapping(text, 0, len(text), 0, (), 0, leaves)

@@ -36,7 +36,7 @@ BASES = [document(6), BUNDLE] + [
 ]
 
 FRAGMENTS = [
-    "\n", "\n  ", "  ", ": ", "- ", "# c", "{", "}", "[", "]", "'", '"', ",", "&a ", "*a", "<<: *a",
+    "\n", "\n  ", "  ", ": ", "- ", "# c", "{", "}", "[", "]", "'", '"', ",", "&a ", "*a", "<<: *a", "<<: {slug: a}\n",
     "profiles:", "slug: x", "slug: Agent", "default_profile_slug: ", "\t", "\r\n", "\r", "\u2028",
     "é", "😀", "\xa0", "\u3000", "\x0c", "\x1c", "---\n", "...", "%YAML 1.2\n", "null", "~", "no", "0123", "|\n    text\n", "tools: [\" \"]",
     "\n  new-profile:\n    display_name: N\n", "\nprofiles:\n  a: {}\n", "x" * 300,
