@@ -33,7 +33,6 @@ def validate(doc: Document) -> Report:
         validator = doc.state["validator"] = IncrementalValidator()
     report = validator.validate(doc.text)
     doc.state["report"] = report
-    doc.state["report_text"] = doc.text
     return report
 
 
