@@ -1,15 +1,32 @@
 #!/usr/bin/env bash
 # Builds the VS Code extension and packages it as editors/vscode/profreg.vsix
-# (the code-server end-to-end test installs that file). npm ci only runs when the
-# lock file changed since the last install.
+# (the code-server end-to-end test installs that file). Its node_modules are installed
+# once per lock file under a cache outside the repo and linked in, so a fresh clone
+# (as in CI) does not run npm ci again.
 set -euo pipefail
+CACHE="${PROFREG_CI_CACHE:-$HOME/.cache/profreg-ci}"
 cd "$(dirname "$0")/../../editors/vscode"
-stamp=node_modules/.profreg-lock.sha256
-if ! sha256sum --status -c "$stamp" 2>/dev/null; then
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
-  sha256sum package-lock.json > "$stamp"
+
+store="$CACHE/npm/vscode-extension-$(sha256sum package-lock.json | cut -c1-16)"
+if [ ! -e "$store/.complete" ]; then
+  rm -rf "$store" && mkdir -p "$store"
+  cp package.json package-lock.json "$store/"
+  (cd "$store" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$store/.complete"
+fi
+if [ "$(readlink node_modules || true)" != "$store/node_modules" ]; then
+  rm -rf node_modules
+  ln -s "$store/node_modules" node_modules
+fi
+
+# Rebuild only when the sources or the manifest changed since the last build.
+build_key=$(cat package.json package-lock.json tsconfig.json .vscodeignore README.md LICENSE \
+  $(find src -type f | sort) | sha256sum | cut -c1-64)
+if [ -e profreg.vsix ] && [ "$(cat out/.build-key 2>/dev/null)" = "$build_key" ]; then
+  exit 0
 fi
 npm run --silent compile
 log=$(mktemp)
 npx --no-install vsce package --out profreg.vsix >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
 rm -f "$log"
+echo "$build_key" > out/.build-key

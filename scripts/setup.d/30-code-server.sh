@@ -48,10 +48,17 @@ exec "$NODE_HOME/bin/node" "$CS_DIR/node_modules/code-server/out/node/entry.js" 
 LAUNCHER
 chmod +x "$CACHE/bin/code-server.tmp" && mv "$CACHE/bin/code-server.tmp" "$CACHE/bin/code-server"
 
-# puppeteer-core, which drives Chromium for the test (it downloads no browser).
+# puppeteer-core, which drives Chromium for the test (it downloads no browser): installed
+# once per lock file in the cache and linked into the repo.
 cd "$(dirname "$0")/../../tests/editors/driver"
-stamp=node_modules/.profreg-lock.sha256
-if ! sha256sum --status -c "$stamp" 2>/dev/null; then
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
-  sha256sum package-lock.json > "$stamp"
+store="$CACHE/npm/editor-test-driver-$(sha256sum package-lock.json | cut -c1-16)"
+if [ ! -e "$store/.complete" ]; then
+  rm -rf "$store" && mkdir -p "$store"
+  cp package.json package-lock.json "$store/"
+  (cd "$store" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$store/.complete"
+fi
+if [ "$(readlink node_modules || true)" != "$store/node_modules" ]; then
+  rm -rf node_modules
+  ln -s "$store/node_modules" node_modules
 fi
