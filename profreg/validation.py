@@ -668,7 +668,14 @@ def _with_field(diag: Diagnostic, root_kind: str) -> Diagnostic:
 
 def validate_text(source: str | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Report:
     """Validate one registry YAML document (text or raw bytes): all diagnostics, with ranges."""
-    return validate_parsed(parse(source, limits))
+    # One pause for both steps: a collection in between would scan every fresh object.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return validate_parsed(parse(source, limits))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def validate_document(data: Any) -> list[Diagnostic]:
