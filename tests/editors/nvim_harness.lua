@@ -15,7 +15,7 @@ local function run()
   vim.opt.runtimepath:prepend(job.plugin)
   vim.cmd("filetype on")
   local profreg = require("profreg")
-  profreg.setup({ cmd = job.cmd, registration = job.registration })
+  profreg.setup(vim.tbl_extend("force", job.setup, { registration = job.registration }))
   observed.mode = profreg.mode
 
   vim.cmd.edit(vim.fn.fnameescape(job.file))

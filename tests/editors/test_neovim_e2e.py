@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -44,8 +45,9 @@ def run_neovim(tmp_path, job: dict) -> dict:
     return json.loads((tmp_path / "observed.json").read_text())
 
 
-@pytest.mark.parametrize("registration", ["config", "start"])
-def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration, profreg_command):
+@pytest.mark.parametrize("registration, launch", [("config", "cmd"), ("start", "python")])
+def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration, launch, profreg_command):
+    """`cmd` names the venv's profreg script; `python` makes the plugin run `PYTHON -m profreg lsp`."""
     document = tmp_path / f"{CASE}.yaml"
     shutil.copy(CONFORMANCE / "validate" / document.name, document)
     compose = tmp_path / "compose.yaml"
@@ -58,7 +60,7 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
 
     observed = run_neovim(tmp_path, {
         "plugin": str(NEOVIM_PLUGIN),
-        "cmd": [profreg_command, "lsp"],
+        "setup": {"cmd": [profreg_command, "lsp"]} if launch == "cmd" else {"python": sys.executable},
         "registration": registration,
         "file": str(document),
         "other_file": str(compose),
@@ -94,4 +96,5 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
     health = "\n".join(observed["health"])
     assert "setup() called" in health and "server command:" in health, health
     assert "server version: profreg" in health, health
+    assert (sys.executable if launch == "python" else profreg_command) in health, health
     assert "attached to the current buffer" in health, health

@@ -41,7 +41,11 @@ function M.command(opts)
     return opts.cmd
   end
   if opts.python then
-    return { vim.fn.expand(opts.python), "-m", "profreg", "lsp" }
+    local python = vim.fn.expand(opts.python)
+    if python:find("/", 1, true) then
+      python = vim.fn.fnamemodify(python, ":p") -- relative to Neovim's working directory
+    end
+    return { python, "-m", "profreg", "lsp" }
   end
   return { "profreg", "lsp" }
 end
