@@ -5,12 +5,14 @@ Targets: a registry YAML file (written in bundle form) or a SQLite store.
 
 - Registries are copied raw: versions, timestamps, authors and sources stay as they are
   (the versioning write path would bump them). The SQLite target is written through the
-  store's `import_registry`; the YAML target is rendered in one go and replaced atomically
+  store's `import_registries`, in one transaction (2,000 registries: one fsync, not 2,000);
+  the YAML target is rendered in one go and replaced atomically under the YAML store's lock
   (importing registry by registry would rewrite the file once per registry).
 - A legacy source converts with `profreg.legacy` to one registry, named by `--registry`
   (default `default`). For other sources `--registry R` copies only registry R.
 - Every registry is validated before anything is written; a target that already holds
-  data is refused (UsageError, exit 2) unless `force`, which replaces its content.
+  data is refused (UsageError, exit 2) unless `force`, which replaces its content (corrupt
+  SQLite rows included).
 """
 from __future__ import annotations
 
@@ -74,7 +76,7 @@ def read_source(source: str, registry: str | None = None) -> tuple[str, list[dic
             raw = Path(path).read_bytes()
         except OSError as exc:
             raise UsageError(f"source {path}: {exc.strerror or exc}") from None
-        snapshot = parse_store_text(raw, Path(path), registry or DEFAULT_REGISTRY_SLUG)
+        snapshot = parse_store_text(raw, path, registry or DEFAULT_REGISTRY_SLUG)
         form = snapshot.form or "empty"
         registries = list(snapshot.registries.values())
     else:
@@ -143,54 +145,50 @@ def check_dest(migration: MigrationPlan, dest: str, force: bool) -> None:
         raise UsageError(f"destination {migration.dest} is not empty; use --force to replace its content")
 
 
-def write(migration: MigrationPlan, dest: str) -> None:
-    """Write the plan's registries to the target, replacing what it held."""
+def write(migration: MigrationPlan, dest: str, *, force: bool = False) -> None:
+    """Write the plan's registries to the target, replacing what it held; unless `force`,
+    a target that holds data is refused (checked again here, under the target's lock for YAML)."""
     if migration.dest_kind == "yaml":
-        _write_yaml(migration)
+        _write_yaml(migration, dest, force)
     else:
-        _write_sqlite(migration, dest)
+        _write_sqlite(migration, dest, force)
 
 
-def _write_yaml(migration: MigrationPlan) -> None:
-    from .stores.yamlfile import parse_store_text, write_atomic
+def _write_yaml(migration: MigrationPlan, dest: str, force: bool) -> None:
+    from .stores.yamlfile import file_lock, parse_store_text, write_atomic
 
     text = migration.rendered()
-    target = Path(migration.dest)
     # The engine must read back exactly the registries being copied before the file is replaced.
-    written = parse_store_text(text.encode("utf-8"), target, DEFAULT_REGISTRY_SLUG)
+    written = parse_store_text(text.encode("utf-8"), migration.dest, DEFAULT_REGISTRY_SLUG)
     if list(written.registries.values()) != migration.registries:
         raise StoreError(f"refusing to write {migration.dest}: the rendered YAML does not read back the same")
-    try:
-        write_atomic(target, text.encode("utf-8"))
-    except OSError as exc:
-        raise StoreError(f"cannot write {migration.dest}: {exc.strerror or exc}") from None
+    # The YAML store's own lock (on the real path, as the store takes it): a store writer in
+    # another process is never overwritten half-way, and the emptiness check cannot go stale.
+    target = os.path.realpath(migration.dest)
+    with file_lock(target, migration.dest):
+        check_dest(migration, dest, force)
+        try:
+            write_atomic(target, text.encode("utf-8"))
+        except OSError as exc:
+            raise StoreError(f"cannot write {migration.dest}: {exc.strerror or exc}") from None
 
 
-def _write_sqlite(migration: MigrationPlan, dest: str) -> None:
+def _write_sqlite(migration: MigrationPlan, dest: str, force: bool) -> None:
     from .stores import open_store
 
-    keep = {r["slug"] for r in migration.registries}
+    check_dest(migration, dest, force)
     with open_store(dest, create=True) as store:
-        # A corrupt row is replaced by an import of its slug, but cannot be deleted through
-        # the store; refuse before writing anything rather than leave it behind.
-        stuck = sorted(slug for slug, _reason in store.corrupt_registries() if slug not in keep)
-        if stuck:
-            raise StoreError(
-                f"destination {migration.dest} holds corrupt registries ({', '.join(stuck)}) that "
-                "migrate cannot remove; delete the file to replace it"
-            )
-        for stale in store.list_registries():
-            if stale["slug"] not in keep:
-                store.delete_registry(stale["slug"])
-        for registry in migration.registries:
-            store.import_registry(registry)
+        # One transaction: every registry (or none) lands, and what the target held before,
+        # corrupt rows included, is gone.
+        store.import_registries(migration.registries, replace=True)
 
 
 def migrate(source: str, dest: str, *, registry: str | None = None, dry_run: bool = False,
             force: bool = False) -> MigrationPlan:
     """Plan, check the target, and (unless `dry_run`) write. Returns the plan."""
     migration = plan(source, dest, registry)
-    check_dest(migration, dest, force)
-    if not dry_run:
-        write(migration, dest)
+    if dry_run:
+        check_dest(migration, dest, force)
+    else:
+        write(migration, dest, force=force)
     return migration

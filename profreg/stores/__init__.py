@@ -6,7 +6,7 @@ or explicitly `yaml:PATH`, `sqlite:PATH`, `memory:`.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from ..errors import UsageError
 from .base import BaseStore, Store, WriteOptions
@@ -25,7 +25,7 @@ def store_kind(spec: str) -> tuple[str, str]:
         if prefix != "memory" and not rest:
             raise UsageError(f"store spec {spec!r} names no file")
         return prefix, rest
-    suffix = Path(spec).suffix.lower()
+    suffix = os.path.splitext(spec)[1].lower()
     if suffix in YAML_SUFFIXES:
         return "yaml", spec
     if suffix in SQLITE_SUFFIXES:
@@ -48,7 +48,7 @@ def open_store(spec: str, *, create: bool = True, legacy_registry: str = "defaul
         from .memory import MemoryStore
 
         return MemoryStore()
-    if not create and not Path(path).exists():
+    if not create and not os.path.exists(path):
         raise UsageError(f"store file {path} does not exist")
     if kind == "yaml":
         from .yamlfile import YamlFileStore

@@ -34,5 +34,11 @@ class MemoryStore(BaseStore):
                 self._registries[slug] = result
             return result
 
+    def _commit_all(self, registries: dict[str, Registry], replace: bool) -> None:
+        with self._lock:  # all at once, as one transaction would
+            if replace:
+                self._registries = {}
+            self._registries.update(registries)
+
     def _close(self) -> None:
         self._registries = {}

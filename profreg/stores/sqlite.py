@@ -4,8 +4,11 @@ One row per registry: `profile_registries(slug, payload_json, updated_at_ms)`, t
 being the registry as JSON with the schema's field names, so databases written by the Go
 implementation open here and the other way round.
 
-- Schema changes go through `sqlite_utils.Migrations` (set "profreg"); a database that has
-  migrations this profreg does not know comes from a newer profreg and is refused for writes.
+- Schema changes go through `sqlite_utils.Migrations` (set "profreg", in `sqlite_schema`); a
+  database that has migrations this profreg does not know comes from a newer profreg and is
+  refused for writes. sqlite-utils is imported only when a migration is pending: opening an
+  up-to-date database reads the migrations table with plain `sqlite3` (CLI start-up time is
+  benchmarked, and sqlite-utils costs more to import than a whole resolve).
 - WAL journal and a busy timeout; every mutation is one `BEGIN IMMEDIATE` transaction that
   reads the row, checks versions and writes, so concurrent processes lose no update.
 - Reads touch only the rows they need (one row by primary key for a registry).
@@ -18,11 +21,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from pathlib import Path
-from typing import Iterator
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import Iterable, Iterator
 
 from ..errors import ProfregError, StoreError
 from .base import BaseStore, Change, Registry
@@ -31,24 +30,25 @@ from .mutations import normalise_registry
 TABLE = "profile_registries"
 BUSY_TIMEOUT_S = 30.0
 
-MIGRATIONS = Migrations("profreg")
+# The migration set and the names of its migrations, as `sqlite_schema.MIGRATIONS` defines
+# them (a test keeps the two in step), and the table sqlite-utils records them in.
+MIGRATION_SET = "profreg"
+KNOWN_MIGRATIONS = frozenset({"0001_profile_registries"})
+MIGRATIONS_TABLE = "_sqlite_migrations"
+
+UPSERT = (
+    f"INSERT INTO {TABLE} (slug, payload_json, updated_at_ms) VALUES (?, ?, ?) "
+    "ON CONFLICT(slug) DO UPDATE SET payload_json = excluded.payload_json, updated_at_ms = excluded.updated_at_ms"
+)
 
 
-@MIGRATIONS(name="0001_profile_registries")
-def _create_registries_table(db: Database) -> None:
-    # IF NOT EXISTS: a database created by the Go implementation already has the table.
-    db.execute(
-        f"CREATE TABLE IF NOT EXISTS {TABLE} ("
-        "slug TEXT PRIMARY KEY, "
-        "payload_json TEXT NOT NULL, "
-        "updated_at_ms INTEGER NOT NULL DEFAULT 0)"
-    )
+def _row_values(slug: str, registry: Registry) -> tuple[str, str, int]:
+    """The row a registry is stored as: slug, compact JSON payload, updated_at_ms."""
+    updated = (registry.get("metadata") or {}).get("updated_at_ms", 0)
+    return slug, json.dumps(registry, ensure_ascii=False, separators=(",", ":")), updated if isinstance(updated, int) else 0
 
 
-KNOWN_MIGRATIONS = frozenset(m.name for m in MIGRATIONS._migrations)
-
-
-def _create_private_file(path: Path) -> None:
+def _create_private_file(path: str) -> None:
     """Create an empty database file readable by its owner only (SQLite accepts an empty file)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -61,24 +61,35 @@ class SqliteStore(BaseStore):
     kind = "SQLite"
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        super().__init__(str(path))
-        self.path = Path(path)
+        super().__init__(os.fspath(path))
+        self.path = os.fspath(path)
         self._cache: dict[str, tuple[str, Registry]] = {}  # slug -> (payload_json, registry)
         self._read_only_reason = ""
         try:
-            if self.path.is_dir():
+            if os.path.isdir(self.path):
                 raise StoreError(f"SQLite store {self.path} is a directory")
             _create_private_file(self.path)
-            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S)
-            self.db = Database(conn, execute_plugins=False)
-            self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            self.db.enable_wal()
+            self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+            self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            self._enable_wal()
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from None
 
+    def _enable_wal(self) -> None:
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.conn.execute("PRAGMA journal_mode = wal")
+
+    def _applied_migrations(self) -> set[str]:
+        if not self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [MIGRATIONS_TABLE]
+        ).fetchone():
+            return set()
+        rows = self.conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", [MIGRATION_SET])
+        return {name for (name,) in rows}
+
     def _migrate(self) -> None:
-        applied = {m.name for m in MIGRATIONS.applied(self.db)}
+        applied = self._applied_migrations()
         newer = sorted(applied - KNOWN_MIGRATIONS)
         if newer:
             self._read_only_reason = (
@@ -88,13 +99,15 @@ class SqliteStore(BaseStore):
             return
         if KNOWN_MIGRATIONS <= applied:
             return
+        from .sqlite_schema import apply_migrations  # sqlite-utils: only when something is pending
+
         with self._immediate():  # serialises processes that open a fresh database at once
-            MIGRATIONS.apply(self.db)
+            apply_migrations(self.conn)
 
     @contextlib.contextmanager
     def _immediate(self) -> Iterator[None]:
         """One IMMEDIATE transaction: the write lock is taken before anything is read."""
-        conn = self.db.conn
+        conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -131,19 +144,19 @@ class SqliteStore(BaseStore):
         return registry
 
     def _row(self, slug: str) -> str | None:
-        row = self.db.execute(f"SELECT payload_json FROM {TABLE} WHERE slug = ?", [slug]).fetchone()
+        row = self.conn.execute(f"SELECT payload_json FROM {TABLE} WHERE slug = ?", [slug]).fetchone()
         return None if row is None else row[0]
 
     # ---- primitives ---------------------------------------------------------------------
     def _registry_slugs(self) -> list[str]:
-        return self._guard(lambda: [row[0] for row in self.db.execute(f"SELECT slug FROM {TABLE}")])
+        return self._guard(lambda: [row[0] for row in self.conn.execute(f"SELECT slug FROM {TABLE}")])
 
     def _load_registry(self, slug: str) -> Registry | None:
         payload_json = self._guard(self._row, slug)
         return None if payload_json is None else self._decode(slug, payload_json)
 
     def _load_all(self) -> tuple[list[Registry], list[tuple[str, str]]]:
-        rows = self._guard(lambda: self.db.execute(f"SELECT slug, payload_json FROM {TABLE} ORDER BY slug").fetchall())
+        rows = self._guard(lambda: self.conn.execute(f"SELECT slug, payload_json FROM {TABLE} ORDER BY slug").fetchall())
         healthy: list[Registry] = []
         corrupt: list[tuple[str, str]] = []
         for slug, payload_json in rows:
@@ -163,21 +176,31 @@ class SqliteStore(BaseStore):
                 current = None if payload_json is None else self._decode(slug, payload_json)
                 result = change(current)
                 if result is None:
-                    self.db.execute(f"DELETE FROM {TABLE} WHERE slug = ?", [slug])
+                    self.conn.execute(f"DELETE FROM {TABLE} WHERE slug = ?", [slug])
                     self._cache.pop(slug, None)
                     return None
-                new_json = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
-                updated = (result.get("metadata") or {}).get("updated_at_ms", 0)
-                self.db.execute(
-                    f"INSERT INTO {TABLE} (slug, payload_json, updated_at_ms) VALUES (?, ?, ?) "
-                    "ON CONFLICT(slug) DO UPDATE SET payload_json = excluded.payload_json, "
-                    "updated_at_ms = excluded.updated_at_ms",
-                    [slug, new_json, updated if isinstance(updated, int) else 0],
-                )
-                self._cache[slug] = (new_json, result)
+                row = _row_values(slug, result)
+                self.conn.execute(UPSERT, row)
+                self._cache[slug] = (row[1], result)
                 return result
 
         return self._guard(transaction)
+
+    def _commit_all(self, registries: dict[str, Registry], replace: bool) -> None:
+        if self._read_only_reason:
+            raise StoreError(self._read_only_reason)
+
+        def transaction() -> None:
+            with self._immediate():  # one transaction, one fsync, however many registries
+                if replace:
+                    self.conn.execute(f"DELETE FROM {TABLE}")
+                    self._cache.clear()
+                rows = [_row_values(slug, registry) for slug, registry in registries.items()]
+                self.conn.executemany(UPSERT, rows)
+            for (slug, payload_json, _updated), registry in zip(rows, registries.values()):
+                self._cache[slug] = (payload_json, registry)
+
+        self._guard(transaction)
 
     def _guard(self, operation, *args):
         """Run a database operation; SQLite failures (locked, read-only, I/O) become StoreError."""
@@ -190,4 +213,4 @@ class SqliteStore(BaseStore):
 
     def _close(self) -> None:
         self._cache.clear()
-        self.db.close()
+        self.conn.close()

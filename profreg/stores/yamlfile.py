@@ -15,16 +15,10 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import gc
-import glob
 import os
-import stat
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import StoreError
@@ -66,7 +60,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _signature(path: Path) -> Signature | None:
+def _signature(path: str) -> Signature | None:
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -84,7 +78,7 @@ def _registries_of(data: dict, form: str, legacy_slug: str) -> dict[str, Registr
     return {data["slug"]: normalise_registry(data, data["slug"])}
 
 
-def parse_store_text(raw: bytes, path: Path, legacy_slug: str, *, validate: bool = True) -> _Snapshot:
+def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool = True) -> _Snapshot:
     """Read a store file's bytes with the engine; StoreError `file:line:col` if invalid.
 
     validate=False: YAML-level problems only (syntax, duplicate keys, limits); for text whose
@@ -119,14 +113,20 @@ def parse_store_text(raw: bytes, path: Path, legacy_slug: str, *, validate: bool
     return snapshot
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` durably: temp file in the same dir, fsync, rename, fsync the dir."""
-    directory = path.parent
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace `path` durably: temp file in the same dir, fsync, rename, fsync the dir.
+
+    Callers hold `file_lock(path)`: stale temporaries are removed on that assumption."""
+    import stat
+    import tempfile  # writes only: resolve start-up is benchmarked
+
+    directory, name = os.path.split(path)
+    directory = directory or "."
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = 0o600  # new files are private
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -145,15 +145,57 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def remove_stale_temporaries(path: str) -> None:
+    """Temp files are only made under the lock, so any found now is a killed writer's."""
+    import glob
+
+    directory, name = os.path.split(path)
+    for stale in glob.glob(os.path.join(glob.escape(directory or "."), f".{glob.escape(name)}.*.tmp")):
+        with contextlib.suppress(OSError):
+            os.unlink(stale)
+
+
+@contextlib.contextmanager
+def file_lock(path: str, name: str | None = None) -> Iterator[None]:
+    """Exclusive lock across processes on the sidecar `PATH.lock` file; every writer of a YAML
+    store file takes it (the store, `profreg migrate`). `path` is the real path (symlinks
+    resolved), `name` what messages call the file. Stale temporaries are cleared once held."""
+    import errno
+    import fcntl
+
+    name = name or path
+    lock_path = path + ".lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StoreError(f"cannot lock YAML store {name}: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + LOCK_TIMEOUT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise StoreError(f"cannot lock YAML store {name}: {exc.strerror}") from None
+                if time.monotonic() > deadline:
+                    raise StoreError(f"YAML store {name} is locked by another writer ({lock_path})") from None
+                time.sleep(0.005)
+        remove_stale_temporaries(path)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 class YamlFileStore(BaseStore):
     kind = "YAML"
 
     def __init__(self, path: str | os.PathLike[str], *, legacy_registry: str = "default") -> None:
         super().__init__(str(path))
         # Write through symlinks to the real file (a rename would replace the link).
-        self.path = Path(os.path.realpath(path))
+        self.path = os.path.realpath(path)
         self.legacy_registry = legacy_registry
-        if self.path.is_dir():
+        if os.path.isdir(self.path):
             raise StoreError(f"YAML store {path} is a directory")
         self._snapshot = self._read()
         # The ruamel document of the last write, reused while the file is unchanged.
@@ -166,13 +208,14 @@ class YamlFileStore(BaseStore):
             if before is None:
                 return _Snapshot(None)
             try:
-                raw = self.path.read_bytes()
+                with open(self.path, "rb") as handle:
+                    raw = handle.read()
             except FileNotFoundError:
                 continue
             except OSError as exc:
                 raise StoreError(f"cannot read YAML store {self.name}: {exc.strerror}") from None
             if _signature(self.path) == before:  # not replaced while we read it
-                snapshot = parse_store_text(raw, Path(self.name), self.legacy_registry)
+                snapshot = parse_store_text(raw, self.name, self.legacy_registry)
                 snapshot.signature = before
                 return snapshot
         raise StoreError(f"YAML store {self.name} keeps changing while being read")
@@ -196,7 +239,7 @@ class YamlFileStore(BaseStore):
 
     def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         # A YAML file is valid as a whole or not opened at all: no registry in it is corrupt.
-        with self._locked(), _collector_paused():
+        with file_lock(self.path, self.name), _collector_paused():
             snapshot = self._current()
             if snapshot.form == "legacy":
                 raise StoreError(
@@ -211,7 +254,6 @@ class YamlFileStore(BaseStore):
                 expected[slug] = result
             text, written, document = self._edited(snapshot, slug, result, expected)
             data = text.replace("\n", snapshot.newline) if snapshot.newline != "\n" else text
-            self._remove_stale_temporaries()
             try:
                 write_atomic(self.path, ("\ufeff" if snapshot.bom else "").encode() + data.encode("utf-8"))
             except OSError as exc:
@@ -251,7 +293,7 @@ class YamlFileStore(BaseStore):
         `expected` holds validated registries only (the changed one was validated by the
         write, the others when the file was read), so equal data is a valid file."""
         try:
-            written = parse_store_text(text.encode("utf-8"), Path(self.name), self.legacy_registry, validate=False)
+            written = parse_store_text(text.encode("utf-8"), self.name, self.legacy_registry, validate=False)
         except StoreError as exc:
             raise StoreError(f"refusing to write {self.name}: the edited text would not validate ({exc})") from None
         if written.registries != expected:
@@ -261,38 +303,6 @@ class YamlFileStore(BaseStore):
             )
         written.newline, written.bom = before.newline, before.bom
         return written
-
-    def _remove_stale_temporaries(self) -> None:
-        """Temp files are only made under the lock, so any found now is a killed writer's."""
-        for stale in self.path.parent.glob(f".{glob.escape(self.path.name)}.*.tmp"):
-            with contextlib.suppress(OSError):
-                stale.unlink()
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Exclusive lock across processes on the sidecar `PATH.lock` file."""
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise StoreError(f"cannot lock YAML store {self.name}: {exc.strerror}") from None
-        try:
-            deadline = time.monotonic() + LOCK_TIMEOUT_S
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise StoreError(f"cannot lock YAML store {self.name}: {exc.strerror}") from None
-                    if time.monotonic() > deadline:
-                        raise StoreError(
-                            f"YAML store {self.name} is locked by another writer ({lock_path})"
-                        ) from None
-                    time.sleep(0.005)
-            yield
-        finally:
-            os.close(fd)  # releases the lock
 
     def _close(self) -> None:
         self._snapshot = _Snapshot(None)

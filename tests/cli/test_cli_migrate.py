@@ -149,9 +149,8 @@ def test_force_over_corrupt_sqlite_rows(populated, tmp_path):
     ok("registry", "create", "junk", "--store", str(db))
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE profile_registries SET payload_json = '[' WHERE slug IN ('default', 'junk')")
-    result = profreg("migrate", str(populated), str(db), "--force")
-    assert result.code == 6 and "junk" in result.err  # cannot be removed: nothing written
-    with sqlite3.connect(db) as conn:
-        conn.execute("DELETE FROM profile_registries WHERE slug = 'junk'")
-    ok("migrate", str(populated), str(db), "--force")  # the corrupt `default` is replaced
+    assert profreg("migrate", str(populated), str(db)).code == 2  # holds data: needs --force
+    ok("migrate", str(populated), str(db), "--force")  # corrupt rows replaced or removed
     assert registries(db) == registries(populated)
+    with open_store(str(db), create=False) as store:
+        assert store.corrupt_registries() == [] and store.registry_slugs() == ["default", "team"]

@@ -158,11 +158,11 @@ def test_get_registry_reads_one_row_by_primary_key(tmp_path):
     go_database(path, [(f"r{i:03d}", json.dumps({"slug": f"r{i:03d}"}), 0) for i in range(200)])
     store = open_store(str(path))
     statements: list[str] = []
-    store.db.conn.set_trace_callback(statements.append)
+    store.conn.set_trace_callback(statements.append)
     assert store.get_registry("r150")["slug"] == "r150"
     with pytest.raises(NotFoundError):
         store.get_profile("r007", "nope")
-    store.db.conn.set_trace_callback(None)
+    store.conn.set_trace_callback(None)
     assert statements == [
         "SELECT payload_json FROM profile_registries WHERE slug = 'r150'",
         "SELECT payload_json FROM profile_registries WHERE slug = 'r007'",

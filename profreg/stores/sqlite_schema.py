@@ -1,0 +1,32 @@
+"""The SQLite store's schema, as sqlite-utils migrations (set "profreg").
+
+Imported only when a database has a migration pending (a new file, or one written by the
+Go implementation): sqlite-utils is slow to import and an up-to-date database does not need
+it (`SqliteStore` reads the migrations table itself).
+"""
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from .sqlite import MIGRATION_SET, TABLE
+
+MIGRATIONS = Migrations(MIGRATION_SET)
+
+
+@MIGRATIONS(name="0001_profile_registries")
+def _create_registries_table(db: Database) -> None:
+    # IF NOT EXISTS: a database created by the Go implementation already has the table.
+    db.execute(
+        f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+        "slug TEXT PRIMARY KEY, "
+        "payload_json TEXT NOT NULL, "
+        "updated_at_ms INTEGER NOT NULL DEFAULT 0)"
+    )
+
+
+def apply_migrations(conn: sqlite3.Connection) -> None:
+    """Apply the pending migrations on `conn` (inside the caller's transaction)."""
+    MIGRATIONS.apply(Database(conn, execute_plugins=False))
