@@ -52,3 +52,17 @@ def test_without_a_store_nothing_is_offered_and_nothing_fails(tmp_path):
     assert complete(["resolve", ""], env_store=None) == []
     assert complete(["resolve", ""], env_store=str(tmp_path / "missing.yaml")) == []
     assert not (tmp_path / "missing.yaml").exists()
+
+
+def test_registries_come_from_the_slug_list_corrupt_ones_included(tmp_path):
+    """Completion reads slugs only (no payload decoded), so a corrupt SQLite row is offered
+    too: `registry delete` is how it goes away."""
+    import sqlite3
+
+    db = str(tmp_path / "s.db")
+    for slug in ("alpha", "beta"):
+        assert run_cli("registry", "create", slug, "--store", db).returncode == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE profile_registries SET payload_json = '[' WHERE slug = 'beta'")
+    assert complete(["registry", "delete", ""], env_store=db) == ["alpha", "beta"]
+    assert run_cli("list", "--store", db).returncode == 6  # list, which decodes, names it corrupt

@@ -146,3 +146,25 @@ def test_same_result_from_sqlite_after_migrate(store, tmp_path):
     assert profreg("migrate", str(store), str(db)).code == 0
     for args in ((), ("team/coder",), ("keyed", "--set", "tools=[x]")):
         assert resolve(*args, "--store", str(db)) == resolve(*args)
+
+
+@pytest.mark.parametrize("kind", ["yaml", "sqlite"])
+def test_resolve_loads_no_write_path_module(store, tmp_path, kind):
+    """Start-up is benchmarked: a resolve imports neither sqlite-utils nor the writers' modules."""
+    import subprocess
+    import sys
+
+    spec = str(store)
+    if kind == "sqlite":
+        spec = str(tmp_path / "copy.db")
+        assert profreg("migrate", str(store), spec).code == 0  # migrated already: nothing pending
+    # (not pathlib: an editable install's import hook loads it before profreg)
+    write_only = ("sqlite_utils", "tempfile", "ruamel", "jsonschema", "pygls")
+    code = (
+        "import sys\nfrom profreg.cli import main\n"
+        f"try:\n    main(['resolve', 'agent', '--store', {spec!r}])\nexcept SystemExit as exc:\n    assert not exc.code\n"
+        f"print(','.join(m for m in {write_only!r} if m in sys.modules), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["profile"] == "agent"
+    assert done.stderr.strip() == ""

@@ -380,6 +380,29 @@ def test_import_registry_keeps_metadata(store):
         store.import_registry({"slug": "bad", "default_profile_slug": "missing"})
 
 
+def test_import_registries_keeps_metadata_and_validates_all_before_writing(store):
+    make_registry(store, "old")
+    team = {"slug": "team", "metadata": {"version": 7, "created_by": "go"},
+            "profiles": {"a": {"metadata": {"version": 3}}}, "default_profile_slug": "a"}
+    with pytest.raises(ValidationError):  # the second is invalid: the first is not written either
+        store.import_registries([team, {"slug": "bad", "default_profile_slug": "missing"}])
+    assert store.registry_slugs() == ["old"]
+    store.import_registries([team, {"slug": "other"}])
+    assert store.registry_slugs() == ["old", "other", "team"]
+    assert version(store.get_registry("team")) == 7 and store.get_registry("team")["metadata"]["created_by"] == "go"
+    assert version(store.get_profile("team", "a")) == 3
+
+
+def test_import_registries_replace_removes_the_others(store):
+    make_registry(store, "old")
+    make_registry(store, "team", display_name="Before")
+    store.import_registries([{"slug": "team", "display_name": "After"}, {"slug": "new"}], replace=True)
+    assert store.registry_slugs() == ["new", "team"]
+    assert store.get_registry("team")["display_name"] == "After"
+    store.import_registries([], replace=True)
+    assert store.list_registries() == []
+
+
 # ---- closing --------------------------------------------------------------------------------
 def test_every_call_after_close_fails_and_close_twice_is_fine(backend):
     store = backend.open()
@@ -399,6 +422,7 @@ def test_every_call_after_close_fails_and_close_twice_is_fine(backend):
         lambda: store.delete_profile("default", "a"),
         lambda: store.set_default_profile("default", "a"),
         lambda: store.import_registry({"slug": "x"}),
+        lambda: store.import_registries([{"slug": "x"}]),
     ]
     for call in calls:
         with pytest.raises(StoreError) as raised:

@@ -193,3 +193,40 @@ def test_import_replaces_a_corrupt_registry(tmp_path):
     store.import_registry({"slug": "badjson", "display_name": "Repaired"})
     assert store.get_registry("badjson")["display_name"] == "Repaired"
     assert "badjson" not in dict(store.corrupt_registries())
+
+
+def test_import_registries_is_one_transaction_and_replaces_corrupt_rows(tmp_path):
+    path = tmp_path / "mixed.db"
+    go_database(path, [("default", json.dumps(GO_PAYLOAD), 0), *CORRUPT_ROWS])
+    store = open_store(str(path))
+    statements: list[str] = []
+    store.conn.set_trace_callback(statements.append)
+    store.import_registries([{"slug": f"r{i:03d}"} for i in range(50)], replace=True)
+    store.conn.set_trace_callback(None)
+    assert [s for s in statements if s.split()[0] in ("BEGIN", "COMMIT")] == ["BEGIN IMMEDIATE", "COMMIT"]
+    assert store.corrupt_registries() == []
+    assert store.registry_slugs() == [f"r{i:03d}" for i in range(50)]
+
+
+def test_sqlite_utils_is_imported_only_when_a_migration_is_pending(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.db"
+    script = (
+        "import sys; from profreg.stores import open_store; "
+        f"open_store({str(path)!r}).close(); print('sqlite_utils' in sys.modules)"
+    )
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
+            for _ in range(2)]
+    assert runs == ["True", "False"]  # the new file is migrated; the up-to-date one is not touched
+
+
+def test_the_migration_names_the_store_checks_are_the_ones_it_applies():
+    from sqlite_utils.migrations import Migrations
+
+    from profreg.stores import sqlite, sqlite_schema
+
+    assert {m.name for m in sqlite_schema.MIGRATIONS._migrations} == sqlite.KNOWN_MIGRATIONS
+    assert sqlite_schema.MIGRATIONS.name == sqlite.MIGRATION_SET
+    assert Migrations.migrations_table == sqlite.MIGRATIONS_TABLE
