@@ -196,3 +196,28 @@ def test_positions_follow_the_negotiated_encoding(tmp_path, encoding, column):
         assert slug["range"]["start"] == {"line": 2, "character": column}
     finally:
         client.close()
+
+
+def test_a_burst_of_edits_is_validated_once(tmp_path):
+    """Typing fast does not queue one validation per keystroke: the last version wins."""
+    client = StdioLspClient(SERVER)
+    try:
+        client.initialize(tmp_path.as_uri(), {"debounce_ms": 300})
+        uri = (tmp_path / "burst.yaml").as_uri()
+        text = "slug: default\nprofiles:\n  a: {}\ndefault_profile_slug: "
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1,
+                                                                "text": text}})
+        client.wait_diagnostics(uri, 0, version=1)
+        end = {"line": 3, "character": len("default_profile_slug: ")}
+        for version, ch in enumerate("abcdefgh", start=2):
+            client.notify("textDocument/didChange", {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"range": {"start": end, "end": end}, "text": ch}]})
+            end = {"line": 3, "character": end["character"] + 1}
+            text += ch
+        _, diagnostics = client.wait_diagnostics(uri, 1, version=9)
+        assert published_as_dicts(diagnostics) == expected_for(text)
+        assert [d["code"] for d in diagnostics] == ["default-profile-unknown"]
+        assert [v for _, v, _ in client.diagnostics[uri]] == [1, 9]
+    finally:
+        client.close()
