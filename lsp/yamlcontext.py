@@ -16,9 +16,10 @@ from .documents import Document
 from .schema_nav import ITEM
 
 _KEY = re.compile(
-    r"""(?P<key>"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#"'\[\]{},][^#]*?)[ \t]*:(?=[ \t]|$)"""
+    r"""(?P<key>"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^ \t\r\n#"'\[\]{},][^#]*?)[ \t]*:(?=[ \t]|$)"""
 )
-_LINEAR_WALK = 100  # lines walked one by one before using the indent index
+_LINEAR_WALK = 100
+_YAML_SPACE = " \t\r\n"  # YAML's white space; U+00A0 and friends are content  # lines walked one by one before using the indent index
 
 
 @dataclass
@@ -59,14 +60,14 @@ def strip_comment(text: str) -> str:
         elif ch in "\"'" and (i == 0 or text[i - 1] in " [,{:"):
             quote = ch
         elif ch == "#" and (i == 0 or text[i - 1] in " \t"):
-            return text[:i].rstrip()
-    return text.rstrip()
+            return text[:i].rstrip(_YAML_SPACE)
+    return text.rstrip(_YAML_SPACE)
 
 
 def shape(line: str) -> Shape | None:
     """The frames of a line; None for a blank or comment-only line."""
     stripped = line.lstrip(" ")
-    if not stripped.strip() or stripped.startswith("#"):
+    if not stripped.strip(_YAML_SPACE) or stripped.startswith("#"):
         return None
     indent = len(line) - len(stripped)
     out = Shape(indent)
@@ -113,10 +114,10 @@ class Lines:
         if got is None:
             starts = self.doc.starts
             # a literal newline first lets the regex engine skip ahead (a `^` scan is slow)
-            pattern = re.compile(r"\n {%d}[^\s#]" % indent)
+            pattern = re.compile(r"\n {%d}[^ \t\r\n#]" % indent)
             text = self.doc.text
             got = [bisect.bisect_right(starts, m.start() + 1) - 1 for m in pattern.finditer(text)]
-            if re.match(r" {%d}[^\s#]" % indent, text):
+            if re.match(r" {%d}[^ \t\r\n#]" % indent, text):
                 got.insert(0, 0)
             index[indent] = got
         return got
@@ -244,7 +245,7 @@ def sibling_keys(lines: Lines, line: int, col: int, starts_item: bool = False) -
 
 
 _SIBLING_WALK = 5000
-_TOP_KEY = re.compile(r"""\n("[^"\n]*"|'[^'\n]*'|[^\s#"'\-?\[\]{},][^:#\n]*?)[ \t]*:(?=[ \t\r\n]|$)""")
+_TOP_KEY = re.compile(r"""\n("[^"\n]*"|'[^'\n]*'|[^ \t\r\n#"'\-?\[\]{},][^:#\n]*?)[ \t]*:(?=[ \t\r\n]|$)""")
 
 
 def iter_line_matches(body: str, text: str, begin: int = 0, end: int | None = None):
@@ -301,11 +302,11 @@ def mapping_entries(lines: Lines, line: int, col: int) -> tuple[list[KeyLocation
         return entries, i
     # a regex over the text from here finds the entries and the end quickly
     start_offset = doc.starts[i]
-    end_re = re.compile(r"\n {0,%d}(?=[^\s#])" % col)
+    end_re = re.compile(r"\n {0,%d}(?=[^ \t\r\n#])" % col)
     m_end = end_re.search(doc.text, start_offset)
     end_offset = m_end.start() + 1 if m_end else len(doc.text)
     entry_body = (
-        r""" {%d}("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s#"'\-?\[\]{},][^:#\n]*?)[ \t]*:(?=[ \t\r\n]|$)"""
+        r""" {%d}("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^ \t\r\n#"'\-?\[\]{},][^:#\n]*?)[ \t]*:(?=[ \t\r\n]|$)"""
         % child_col
     )
     starts = doc.starts
