@@ -135,7 +135,10 @@ def plan(source: str, dest: str, registry: str | None = None) -> MigrationPlan:
     if os.path.realpath(src_path) == os.path.realpath(dest_path):
         raise UsageError("source and destination are the same file")
     form, registries = read_source(source, registry)
-    _check_valid(registries, src_path)
+    if form == "legacy":
+        # The other forms were validated as they were read (the YAML document by the engine,
+        # SQLite rows by the store's decoding); a legacy file's conversion was not.
+        _check_valid(registries, src_path)
     return MigrationPlan(source=src_path, dest=dest_path, dest_kind=dest_kind, source_form=form,
                          registries=registries)
 

@@ -13,12 +13,13 @@ import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
-from click.shell_completion import CompletionItem
 
 from ..errors import UsageError
 from ..slugs import canonical_slug
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem  # imported when completing only
+
     from ..stores.base import Store, WriteOptions
 
 STORE_ENV = "PROFREG_STORE"
@@ -30,6 +31,8 @@ MAX_COMPLETIONS = 200
 
 # ------------------------------------------------------------------------------ the store
 def _complete_store_spec(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
     return [CompletionItem(incomplete, type="file")]
 
 
@@ -186,6 +189,8 @@ def _profile_slugs(store, registry: str) -> list[str]:
 
 
 def _complete(ctx: click.Context, produce: Callable[[Any], list[str]]) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
     store = _completion_store(ctx)
     if store is None:
         return []
