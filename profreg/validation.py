@@ -22,10 +22,13 @@ import gc
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterable, MutableMapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, MutableMapping
 
 from .diagnostics import Diagnostic, Span, NO_SPAN, pointer_join, pointer_split
-from .yamlsource import DEFAULT_LIMITS, Limits, ParsedYaml, iter_top_level_keys, parse
+
+if TYPE_CHECKING:  # the YAML reader is imported only where text is read: a SQLite
+    # store's registries are validated as objects and never need PyYAML
+    from .yamlsource import Limits, ParsedYaml
 
 REGISTRY_FIELDS = frozenset(
     ("slug", "display_name", "description", "default_profile_slug", "profiles", "metadata")
@@ -124,6 +127,8 @@ def looks_like_registry(parsed: ParsedYaml) -> bool:
     if has_registry_modeline(parsed.text):
         return True
     if parsed.fatal:
+        from .yamlsource import iter_top_level_keys
+
         return any(key in REGISTRY_MARKER_KEYS for key in iter_top_level_keys(parsed.text))
     data = parsed.data
     if not isinstance(data, dict):
@@ -666,13 +671,15 @@ def _with_field(diag: Diagnostic, root_kind: str) -> Diagnostic:
     return diag
 
 
-def validate_text(source: str | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Report:
+def validate_text(source: str | bytes, *, limits: Limits | None = None) -> Report:
     """Validate one registry YAML document (text or raw bytes): all diagnostics, with ranges."""
     # One pause for both steps: a collection in between would scan every fresh object.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return validate_parsed(parse(source, limits))
+        from .yamlsource import DEFAULT_LIMITS, parse
+
+        return validate_parsed(parse(source, limits or DEFAULT_LIMITS))
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -83,14 +83,20 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
 
     validate=False: YAML-level problems only (syntax, duplicate keys, limits); for text whose
     registries the caller compares with ones already validated."""
+    from .. import validcache
     from ..validation import Report, detect_form, validate_text
     from ..yamlsource import parse
 
-    if validate:
+    known_form = validcache.lookup(raw) if validate else None
+    if validate and known_form is None:
         report = validate_text(raw)
+        if report.valid and report.form is not None:
+            validcache.remember(raw, report.form)
     else:
+        # Bytes that validated before (or text the caller checks itself): read, don't judge.
         parsed = parse(raw)
-        report = Report(list(parsed.diagnostics), data=parsed.data, form=detect_form(parsed.data), parsed=parsed)
+        form = known_form or detect_form(parsed.data)
+        report = Report(list(parsed.diagnostics), data=parsed.data, form=form, parsed=parsed)
     text = report.parsed.text if report.parsed is not None else ""
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
     if newline != "\n":

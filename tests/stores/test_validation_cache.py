@@ -1,0 +1,96 @@
+"""The YAML store skips re-validating bytes that validated before, and only those."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from profreg import validcache
+from profreg.errors import StoreError
+from profreg.stores import open_store
+
+VALID = b"slug: default\ndefault_profile_slug: agent\nprofiles:\n  agent: {runtime: {tools: [search]}}\n"
+LEGACY = b"default:\n  ai-chat:\n    ai-engine: gpt-4o-mini\n"
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("PROFREG_CACHE_DIR", str(directory))
+    return directory
+
+
+def test_valid_bytes_are_remembered_with_their_form(tmp_path, cache_dir):
+    path = tmp_path / "profiles.yaml"
+    path.write_bytes(VALID)
+    assert validcache.lookup(VALID) is None
+    with open_store(str(path)) as store:
+        assert store.get_profile("default", "agent")["runtime"]["tools"] == ["search"]
+    assert validcache.lookup(VALID) == "single"
+    path.write_bytes(LEGACY)
+    with open_store(str(path)) as store:
+        assert [r["slug"] for r in store.list_registries()] == ["default"]
+    assert validcache.lookup(LEGACY) == "legacy"
+
+
+def test_changed_bytes_are_validated_again(tmp_path, cache_dir):
+    path = tmp_path / "profiles.yaml"
+    path.write_bytes(VALID)
+    open_store(str(path)).close()
+    broken = VALID.replace(b"default_profile_slug: agent", b"default_profile_slug: ghost")
+    path.write_bytes(broken)
+    with pytest.raises(StoreError, match="default-profile-unknown"):
+        open_store(str(path))
+    assert validcache.lookup(broken) is None
+
+
+def test_invalid_bytes_are_never_remembered(tmp_path, cache_dir):
+    path = tmp_path / "profiles.yaml"
+    broken = b"slug: Default\n"
+    path.write_bytes(broken)
+    for _ in range(2):
+        with pytest.raises(StoreError):
+            open_store(str(path))
+    assert not cache_dir.exists() or not any(cache_dir.rglob("*"))
+
+
+def test_empty_setting_turns_the_cache_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROFREG_CACHE_DIR", "")
+    path = tmp_path / "profiles.yaml"
+    path.write_bytes(VALID)
+    open_store(str(path)).close()
+    assert validcache.lookup(VALID) is None
+
+
+def test_an_unwritable_cache_is_ignored(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("PROFREG_CACHE_DIR", str(blocker))
+    path = tmp_path / "profiles.yaml"
+    path.write_bytes(VALID)
+    with open_store(str(path)) as store:
+        assert store.get_registry("default")["default_profile_slug"] == "agent"
+    assert validcache.lookup(VALID) is None
+
+
+def test_a_warm_resolve_does_not_load_the_validator(tmp_path, cache_dir):
+    path = tmp_path / "profiles.yaml"
+    path.write_bytes(VALID)
+    probe = (
+        "import sys, json\n"
+        "from profreg.cli import main\n"
+        "try:\n"
+        f"    main(['resolve', 'agent', '--store', {str(path)!r}, '--format', 'json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write(json.dumps(sorted(m for m in sys.modules if m.startswith(('jsonschema', 'profreg.validation')))))\n"
+    )
+    env = dict(os.environ, PROFREG_CACHE_DIR=str(cache_dir))
+    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env) for _ in range(2)]
+    cold, warm = (json.loads(run.stderr.strip().splitlines()[-1]) for run in runs)
+    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout)
+    assert "jsonschema_rs" in cold
+    assert "jsonschema_rs" not in warm
