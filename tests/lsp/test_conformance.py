@@ -12,9 +12,9 @@ from tests.conftest import CONFORMANCE, VALIDATE_CASES, run_cli
 # Documents that do not look like a registry get no diagnostics (conformance README).
 NOT_A_REGISTRY = {"empty-document"}
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("name", VALIDATE_CASES)
 async def test_published_diagnostics_equal_validate_json(client: LanguageClient, conformance_dir, name):
     path = conformance_dir / "validate" / f"{name}.yaml"
