@@ -18,13 +18,13 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
-import gc
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, MutableMapping
 
 from .diagnostics import Diagnostic, Span, NO_SPAN, pointer_join, pointer_split
+from .gcpause import collector_paused
 
 if TYPE_CHECKING:  # the YAML reader is imported only where text is read: a SQLite
     # store's registries are validated as objects and never need PyYAML
@@ -634,13 +634,8 @@ def check_data(
             )
         ]
     run = _Run(profile_cache, profile_key)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         _check(data, form, run)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return form, _finish(run.problems, _root_kind(form), parsed)
 
 
@@ -674,15 +669,10 @@ def _with_field(diag: Diagnostic, root_kind: str) -> Diagnostic:
 def validate_text(source: str | bytes, *, limits: Limits | None = None) -> Report:
     """Validate one registry YAML document (text or raw bytes): all diagnostics, with ranges."""
     # One pause for both steps: a collection in between would scan every fresh object.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        from .yamlsource import DEFAULT_LIMITS, parse
+    from .yamlsource import DEFAULT_LIMITS, parse
 
+    with collector_paused():
         return validate_parsed(parse(source, limits or DEFAULT_LIMITS))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def validate_document(data: Any) -> list[Diagnostic]:

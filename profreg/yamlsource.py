@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import gc
 import math
 import re
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .diagnostics import Diagnostic, Span, pointer_join, pointer_split
+from .gcpause import collector_paused
 
 try:  # the C parser is an order of magnitude faster; the pure-Python one is the fallback
     from yaml import CSafeLoader as _BaseLoader
@@ -280,9 +280,7 @@ def parse(source: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedYaml:
     if text.startswith("\ufeff"):
         text = text[1:]
     result = ParsedYaml(text=text)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the collector would rescan millions of fresh, acyclic objects
-    try:
+    with collector_paused():
         shielded, restore = _shield_yaml11_breaks(text)
         root = _compose(shielded, result)
         if result.fatal:
@@ -298,9 +296,6 @@ def parse(source: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedYaml:
         except _Abort:
             result.data = None
             result.fatal = True
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return result
 
 

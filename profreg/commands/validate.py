@@ -20,7 +20,6 @@ or a path that is missing or unreadable (the other paths are still checked and r
 """
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from pathlib import Path
@@ -57,13 +56,10 @@ def validate_command(paths: tuple[str, ...], store_spec: str | None, fmt: str) -
     # Acyclic data, freed by reference counting as each document is done: the cyclic
     # collector would only rescan every fresh object (a third of the run time on a
     # 10,000-profile file). Restored afterwards for in-process callers (tests).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    from ..gcpause import collector_paused
+
+    with collector_paused():
         _validate(paths, store_spec, fmt)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _validate(paths: tuple[str, ...], store_spec: str | None, fmt: str) -> None:

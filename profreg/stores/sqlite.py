@@ -21,7 +21,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from ..errors import ProfregError, StoreError
 from .base import BaseStore, Change, Registry

@@ -15,13 +15,13 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import StoreError
+from ..gcpause import collector_paused
 from ..legacy import legacy_to_registry
 from .base import BaseStore, Change, Registry
 from .mutations import normalise_registry
@@ -45,19 +45,6 @@ class _Snapshot:
     bom: bool = False
     root: Any = None  # the engine's node tree (source map) of `text`
     data: Any = None  # the document data as the engine read it
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic GC: a write allocates many acyclic objects next to the large
-    source-map tree, and full collections would rescan it again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _signature(path: str) -> Signature | None:
@@ -229,7 +216,7 @@ class YamlFileStore(BaseStore):
     def _current(self) -> _Snapshot:
         """The loaded snapshot, re-read first if the file changed since."""
         if _signature(self.path) != self._snapshot.signature:
-            with _collector_paused():
+            with collector_paused():
                 self._snapshot = self._read()
         return self._snapshot
 
@@ -245,7 +232,7 @@ class YamlFileStore(BaseStore):
 
     def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         # A YAML file is valid as a whole or not opened at all: no registry in it is corrupt.
-        with file_lock(self.path, self.name), _collector_paused():
+        with file_lock(self.path, self.name), collector_paused():
             snapshot = self._current()
             if snapshot.form == "legacy":
                 raise StoreError(
