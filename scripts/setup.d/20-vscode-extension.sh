@@ -4,20 +4,11 @@
 # once per lock file under a cache outside the repo and linked in, so a fresh clone
 # (as in CI) does not run npm ci again.
 set -euo pipefail
+. "$(dirname "$0")/../lib/npm-ci-cached.sh"
 CACHE="${PROFREG_CI_CACHE:-$HOME/.cache/profreg-ci}"
 cd "$(dirname "$0")/../../editors/vscode"
 
-store="$CACHE/npm/vscode-extension-$(sha256sum package-lock.json | cut -c1-16)"
-if [ ! -e "$store/.complete" ]; then
-  rm -rf "$store" && mkdir -p "$store"
-  cp package.json package-lock.json "$store/"
-  (cd "$store" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  touch "$store/.complete"
-fi
-if [ "$(readlink node_modules || true)" != "$store/node_modules" ]; then
-  rm -rf node_modules
-  ln -s "$store/node_modules" node_modules
-fi
+npm_ci_cached vscode-extension
 
 # Rebuild only when the sources or the manifest changed since the last build.
 build_key=$(cat package.json package-lock.json tsconfig.json .vscodeignore README.md LICENSE \

