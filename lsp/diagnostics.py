@@ -11,6 +11,8 @@ from profreg.diagnostics import Diagnostic
 from profreg.validation import Report, looks_like_registry
 
 from .documents import Document
+from profreg.gcpause import collector_paused
+
 from .incremental import IncrementalValidator
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,7 +33,8 @@ def validate(doc: Document) -> Report:
     validator = doc.state.get("validator")
     if validator is None:
         validator = doc.state["validator"] = IncrementalValidator()
-    report = validator.validate(doc.text)
+    with collector_paused():
+        report = validator.validate(doc.text)
     doc.state["report"] = report
     return report
 
