@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from profreg.diagnostics import Diagnostic
+from profreg.gcpause import collector_paused
 from profreg.validation import Report, looks_like_registry
 
 from .documents import Document
-from profreg.gcpause import collector_paused
-
 from .incremental import IncrementalValidator
 
 if TYPE_CHECKING:  # pragma: no cover
