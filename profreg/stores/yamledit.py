@@ -171,34 +171,30 @@ def sync_mapping(target: CommentedMap, new: dict, shared: set[int]) -> None:
         if key is None:
             _insert(target, name, fresh(value))
             continue
-        old = target[key]
-        if _same(old, value):
-            continue
-        if _editable(old, value, shared):
-            if isinstance(old, dict):
-                sync_mapping(old, value, shared)
-            else:
-                sync_sequence(old, value, shared)
-        else:
-            target[key] = fresh(value)
+        _sync_entry(target, key, value, shared)
 
 
 def sync_sequence(target: CommentedSeq, new: list, shared: set[int]) -> None:
     for index, value in enumerate(new[: len(target)]):
-        old = target[index]
-        if _same(old, value):
-            continue
-        if _editable(old, value, shared):
-            if isinstance(old, dict):
-                sync_mapping(old, value, shared)
-            else:
-                sync_sequence(old, value, shared)
-        else:
-            target[index] = fresh(value)
+        _sync_entry(target, index, value, shared)
     del target[len(new):]
     if not target and not new:
         _emptied(target)
     target.extend(fresh(v) for v in new[len(target):])
+
+
+def _sync_entry(container, key, value, shared: set[int]) -> None:
+    """Bring one entry up to `value`: edit it in place where that keeps its layout, else replace it."""
+    old = container[key]
+    if _same(old, value):
+        return
+    if _editable(old, value, shared):
+        if isinstance(old, dict):
+            sync_mapping(old, value, shared)
+        else:
+            sync_sequence(old, value, shared)
+    else:
+        container[key] = fresh(value)
 
 
 def _emptied(target: CommentedMap | CommentedSeq) -> None:
