@@ -329,7 +329,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     yls_samples = [int(s) for s in args.yls_samples.split(",")]
-    ours = [sys.executable, "-m", "profreg_lsp.server"]
+    ours = [sys.executable, "-m", "profreg_lsp"]
     yls = ["node", str(YLS), "--stdio"]
     yls_settings = {"yaml": {"schemas": {SCHEMA.as_uri(): ["*.yaml"]}, "validate": True, "completion": True,
                              "hover": True, "format": {"enable": False}, "maxItemsComputed": 100000}}

@@ -9,7 +9,7 @@ from lsprotocol import types
 
 from profreg.diagnostics import Diagnostic
 from profreg.gcpause import collector_paused
-from profreg.validation import Report, looks_like_registry
+from profreg.validation import Report, accelerator_loaded, looks_like_registry
 
 from .documents import Document
 from .incremental import IncrementalValidator
@@ -40,7 +40,7 @@ def validate(doc: Document) -> Report:
 
 def lsp_diagnostics(doc: Document, report: Report) -> list[types.Diagnostic]:
     """The report as LSP diagnostics, or none for YAML that is not a registry."""
-    if report.parsed is None or not looks_like_registry(report.parsed):
+    if report.parsed is None or not looks_like_registry(report.parsed, accelerate=accelerator_loaded()):
         return []
     return [to_lsp(doc, d) for d in report.diagnostics]
 

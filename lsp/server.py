@@ -6,10 +6,8 @@ keeps serving (SPEC section 7).
 """
 from __future__ import annotations
 
-import argparse
 import functools
 import logging
-import sys
 from typing import Any, Callable
 
 from lsprotocol import types
@@ -195,36 +193,3 @@ def create_server(debounce: float = 0.03) -> ProfregLanguageServer:
         return code_actions.code_actions(doc, params) if doc else None
 
     return server
-
-
-def _host_port(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
-    return host or "127.0.0.1", int(port)
-
-
-def serve(tcp: tuple[str, int] | None = None, log_level: str = "WARNING") -> None:
-    """Run the server on stdio (default) or TCP until the client disconnects."""
-    logging.basicConfig(stream=sys.stderr, level=log_level, format="profreg-lsp %(levelname)s %(name)s: %(message)s")
-    server = create_server()
-    if tcp is not None:
-        server.start_tcp(*tcp)
-    else:
-        server.start_io()
-
-
-def main(argv: list[str] | None = None) -> None:
-    """`profreg-lsp [--stdio] [--tcp HOST:PORT]`."""
-    parser = argparse.ArgumentParser(prog="profreg-lsp", description="The profreg language server.")
-    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
-    parser.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on a TCP address instead")
-    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    args = parser.parse_args(argv)
-    if args.stdio and args.tcp:
-        parser.error("--stdio and --tcp exclude each other")
-    serve(args.tcp, args.log_level)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

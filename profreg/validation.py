@@ -78,8 +78,13 @@ def _fast_validator(defname: str):
         return None
 
 
-def _is_valid(defname: str, instance: Any) -> bool:
-    fast = _fast_validator(defname)
+def accelerator_loaded() -> bool:
+    """Whether jsonschema-rs has been loaded (then using it costs nothing more)."""
+    return _fast_validator.cache_info().currsize > 0
+
+
+def _is_valid(defname: str, instance: Any, accelerate: bool = True) -> bool:
+    fast = _fast_validator(defname) if accelerate else None
     if fast is not None:
         try:
             return fast.is_valid(instance)
@@ -94,13 +99,13 @@ def schema_def(defname: str) -> dict[str, Any]:
     return load_schema()["$defs"][defname]
 
 
-def detect_form(data: Any) -> str | None:
+def detect_form(data: Any, *, accelerate: bool = True) -> str | None:
     """bundle, legacy or single (None for a non-mapping); see SPEC section 2."""
     if not isinstance(data, dict):
         return None
     if "registries" in data:
         return BUNDLE
-    if data and not (REGISTRY_FIELDS & data.keys()) and _is_valid("legacy", data):
+    if data and not (REGISTRY_FIELDS & data.keys()) and _is_valid("legacy", data, accelerate):
         return LEGACY
     return SINGLE
 
@@ -117,7 +122,7 @@ def has_registry_modeline(text: str) -> bool:
     return bool(_MODELINE_RE.match(first))
 
 
-def looks_like_registry(parsed: ParsedYaml) -> bool:
+def looks_like_registry(parsed: ParsedYaml, *, accelerate: bool = True) -> bool:
     """Whether a YAML document is a registry file rather than some other YAML (SPEC section 7).
 
     Yes if its root mapping has a `registries`, `slug`, `profiles` or `default_profile_slug`
@@ -133,7 +138,7 @@ def looks_like_registry(parsed: ParsedYaml) -> bool:
     data = parsed.data
     if not isinstance(data, dict):
         return False
-    return bool(REGISTRY_MARKER_KEYS & data.keys()) or detect_form(data) == LEGACY
+    return bool(REGISTRY_MARKER_KEYS & data.keys()) or detect_form(data, accelerate=accelerate) == LEGACY
 
 
 # --------------------------------------------------------------------------------------
@@ -338,7 +343,9 @@ ProfileCache = MutableMapping[Any, list]
 class _Run:
     """One validation pass over a document: collects problems with their pointers."""
 
-    def __init__(self, profile_cache: ProfileCache | None = None, profile_key: Callable | None = None):
+    def __init__(self, profile_cache: ProfileCache | None = None, profile_key: Callable | None = None,
+                 accelerate: bool = True):
+        self.accelerate = accelerate
         self.problems: list[_Problem] = []
         self.rejected: set[str] = set()  # pointers at or above a schema error
         self.profile_cache = profile_cache
@@ -346,7 +353,7 @@ class _Run:
 
     # schema ---------------------------------------------------------------------------
     def schema(self, defname: str, instance: Any, prefix: str) -> None:
-        fast = _fast_validator(defname)
+        fast = _fast_validator(defname) if self.accelerate else None
         if fast is not None:
             try:
                 if fast.is_valid(instance):
@@ -402,7 +409,7 @@ class _Run:
         self._replay(self._profile_problems(profile), pointer)
 
     def _profile_problems(self, profile: Any) -> list[_Problem]:
-        sub = _Run()
+        sub = _Run(accelerate=self.accelerate)
         sub.schema("profile", profile, "")
         if isinstance(profile, dict):
             sub.profile_invariants(profile, "", slug=None)
@@ -619,9 +626,15 @@ def check_data(
     *,
     profile_cache: ProfileCache | None = None,
     profile_key: Callable | None = None,
+    accelerate: bool = True,
 ) -> tuple[str | None, list[Diagnostic]]:
-    """Both layers over loaded data; `parsed` (if given) supplies ranges."""
-    form = detect_form(data)
+    """Both layers over loaded data; `parsed` (if given) supplies ranges.
+
+    `accelerate=False` keeps jsonschema-rs unloaded: the results are the same, the
+    pure-Python validator is slower per profile, and a long-running process that only sees
+    small documents stays about 6 MB smaller (the language server decides per document).
+    """
+    form = detect_form(data, accelerate=accelerate)
     if form == LEGACY:
         span = parsed.span_of("", "object") if parsed is not None else NO_SPAN
         return form, [
@@ -633,13 +646,14 @@ def check_data(
                 span=span,
             )
         ]
-    run = _Run(profile_cache, profile_key)
+    run = _Run(profile_cache, profile_key, accelerate)
     with collector_paused():
         _check(data, form, run)
     return form, _finish(run.problems, _root_kind(form), parsed)
 
 
-def validate_parsed(parsed: ParsedYaml, **cache_options: Any) -> Report:
+def validate_parsed(parsed: ParsedYaml, **options: Any) -> Report:
+    """Both layers over a parsed document; `options` are `check_data`'s keywords."""
     if parsed.fatal:
         return Report(_sort(list(parsed.diagnostics)), parsed=parsed)
     if parsed.empty:
@@ -654,7 +668,7 @@ def validate_parsed(parsed: ParsedYaml, **cache_options: Any) -> Report:
             ],
             parsed=parsed,
         )
-    form, diags = check_data(parsed.data, parsed, **cache_options)
+    form, diags = check_data(parsed.data, parsed, **options)
     reader_diags = [_with_field(d, _root_kind(form)) for d in parsed.diagnostics]
     return Report(_sort(reader_diags + diags), data=parsed.data, form=form, parsed=parsed)
 

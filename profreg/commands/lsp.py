@@ -22,6 +22,6 @@ def lsp_command(stdio: bool, tcp: tuple[str, int] | None, log_level: str) -> Non
     """Run the profreg language server (diagnostics, completion, hover, rename, quick fixes)."""
     if stdio and tcp:
         raise click.UsageError("--stdio and --tcp exclude each other")
-    from profreg_lsp.server import serve
+    from profreg_lsp.launch import serve
 
     serve(tcp, log_level)

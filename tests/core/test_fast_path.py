@@ -4,6 +4,8 @@ Both must agree on every instance, or a document could pass with no reported err
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -142,3 +144,29 @@ def test_the_generators_reach_both_answers():
     rich_valid = find(profile, lambda p: schema.is_valid(p) and {"runtime", "policy"} <= p.keys())
     assert schema.is_valid(rich_valid)
     assert not schema.is_valid(find(profile, lambda p: not schema.is_valid(p)))
+
+
+@pytest.mark.parametrize("name", VALIDATE_CASES)
+def test_unaccelerated_reports_equal_accelerated_ones(name):
+    """`accelerate=False` (the language server on small documents) changes nothing reported."""
+    from profreg.validation import validate_parsed
+
+    raw = case_path(name).read_bytes()
+    with_rs = validate_parsed(parse(raw)).diagnostics
+    without_rs = validate_parsed(parse(raw), accelerate=False).diagnostics
+    assert [d.to_json() for d in without_rs] == [d.to_json() for d in with_rs]
+
+
+def test_unaccelerated_validation_does_not_load_jsonschema_rs():
+    script = (
+        "import sys\n"
+        "from profreg.validation import validate_parsed, looks_like_registry\n"
+        "from profreg.yamlsource import parse\n"
+        "parsed = parse('slug: x\\nprofiles:\\n  a: {runtime: {tools: [1]}}\\ndefault_profile_slug: b\\n')\n"
+        "codes = [d.code for d in validate_parsed(parsed, accelerate=False).diagnostics]\n"
+        "legacy = parse('a: {ai-chat: {engine: x}}\\n')\n"
+        "assert looks_like_registry(legacy, accelerate=False)\n"
+        "print(codes, 'jsonschema_rs' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['schema', 'default-profile-unknown'] False"

@@ -8,7 +8,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-SERVER_COMMAND = [sys.executable, "-m", "profreg_lsp.server"]
+SERVER_COMMAND = [sys.executable, "-m", "profreg_lsp"]
 
 
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER_COMMAND))

@@ -115,3 +115,27 @@ def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
 
 def load_json(path: Path):
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def published_as_dicts(diagnostics: list[dict]) -> list[dict]:
+    """Raw publishDiagnostics entries (a plain JSON-RPC client) in `expected_lsp` form."""
+    out = []
+    for d in diagnostics:
+        r = d["range"]
+        data = d.get("data") or {}
+        out.append({
+            "code": d["code"], "severity": d["severity"], "message": d["message"],
+            "field": data.get("field"), "pointer": data.get("pointer"), "keyword": data.get("keyword"),
+            "range": [r["start"]["line"], r["start"]["character"], r["end"]["line"], r["end"]["character"]],
+        })
+    return out
+
+
+def expected_for(text: str) -> list[dict]:
+    """What the server must publish for a text: the engine's report, or nothing for non-registry YAML."""
+    from profreg.validation import looks_like_registry
+    from profreg.yamlsource import parse
+
+    if not looks_like_registry(parse(text)):
+        return []
+    return expected_lsp(text, engine_json(text))

@@ -13,16 +13,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from lsp_helpers import expected_lsp, engine_json
-from profreg.validation import looks_like_registry
-from profreg.yamlsource import parse
+from lsp_helpers import expected_for, published_as_dicts
 from tests.conftest import CONFORMANCE, profreg_executable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from bench_lsp import StdioLspClient  # noqa: E402
 from generate import document  # noqa: E402
 
-SERVER = [sys.executable, "-m", "profreg_lsp.server"]
+SERVER = [sys.executable, "-m", "profreg_lsp"]
 _BREAK = re.compile(r"\r\n|\r|\n")
 _uris = itertools.count()
 
@@ -51,25 +49,6 @@ def safe_offset(text: str, offset: int) -> int:
     if 0 < offset < len(text) and text[offset - 1] == "\r" and text[offset] == "\n":
         return offset + 1
     return offset
-
-
-def published_as_dicts(diagnostics: list[dict]) -> list[dict]:
-    out = []
-    for d in diagnostics:
-        r = d["range"]
-        data = d.get("data") or {}
-        out.append({
-            "code": d["code"], "severity": d["severity"], "message": d["message"],
-            "field": data.get("field"), "pointer": data.get("pointer"), "keyword": data.get("keyword"),
-            "range": [r["start"]["line"], r["start"]["character"], r["end"]["line"], r["end"]["character"]],
-        })
-    return out
-
-
-def expected_for(text: str) -> list[dict]:
-    if not looks_like_registry(parse(text)):
-        return []
-    return expected_lsp(text, engine_json(text))
 
 
 BASES = [document(5), (CONFORMANCE / "validate" / "several-problems.yaml").read_text(encoding="utf-8"),
@@ -127,7 +106,7 @@ def complete(doc, position):
         raise RuntimeError("injected failure")
     return real(doc, position)
 completion.complete = complete
-from profreg_lsp.server import main
+from profreg_lsp.launch import main
 main()
 """
 

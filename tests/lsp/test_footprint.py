@@ -1,0 +1,109 @@
+"""What the server process leaves out of memory, and that it works the same without it.
+
+`profreg_lsp.launch` keeps OpenSSL out and drops attrs' generated sources; small documents
+are validated without loading jsonschema-rs, large ones with it. Each run below reports
+the server's own module table when it exits, and its diagnostics must equal the engine's.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lsp_helpers import expected_for, published_as_dicts
+from profreg_lsp.incremental import ACCELERATE_FROM_BYTES
+from tests.conftest import CONFORMANCE
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from bench_lsp import StdioLspClient  # noqa: E402
+from generate import document  # noqa: E402
+
+REPORTING_SERVER = """
+import atexit, json, linecache, sys
+
+def report():
+    with open(sys.argv[1], "w") as out:
+        json.dump({
+            "ssl_blocked": "ssl" in sys.modules and sys.modules["ssl"] is None,
+            "jsonschema_rs": "jsonschema_rs" in sys.modules,
+            "lsprotocol_sources": sum(1 for name in linecache.cache
+                                      if name.startswith("<attrs generated") and " lsprotocol." in name),
+        }, out)
+
+atexit.register(report)
+from profreg_lsp.launch import main
+main(sys.argv[2:])
+"""
+
+
+def _run_server_on(tmp_path: Path, text: str) -> tuple[list[dict], dict]:
+    script = tmp_path / "reporting_server.py"
+    script.write_text(REPORTING_SERVER)
+    report = tmp_path / "modules.json"
+    client = StdioLspClient([sys.executable, str(script), str(report)])
+    try:
+        client.initialize(tmp_path.as_uri(), {"debounce_ms": 0})
+        uri = (tmp_path / "registry.yaml").as_uri()
+        client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "yaml", "version": 1,
+                                                                "text": text}})
+        _, diagnostics = client.wait_diagnostics(uri, 0, version=1)
+    finally:
+        client.close()
+    assert client.proc.returncode == 0
+    return diagnostics, json.loads(report.read_text())
+
+
+def test_a_small_document_is_served_without_openssl_lsprotocol_sources_or_jsonschema_rs(tmp_path):
+    text = (CONFORMANCE / "validate" / "several-problems.yaml").read_text(encoding="utf-8")
+    assert len(text) < ACCELERATE_FROM_BYTES
+    diagnostics, modules = _run_server_on(tmp_path, text)
+    assert diagnostics and published_as_dicts(diagnostics) == expected_for(text)
+    assert modules == {"ssl_blocked": True, "jsonschema_rs": False, "lsprotocol_sources": 0}
+
+
+def test_a_large_document_loads_jsonschema_rs_and_gets_the_same_diagnostics(tmp_path):
+    text = document(400).replace("tools: [calculator, search, shell]", "tools: [calculator, '  ']", 1)
+    text = text.replace("allow_overrides: true", "allow_overrides: yes-please", 1)
+    assert len(text) >= ACCELERATE_FROM_BYTES
+    diagnostics, modules = _run_server_on(tmp_path, text)
+    assert diagnostics and published_as_dicts(diagnostics) == expected_for(text)
+    assert modules["jsonschema_rs"] is True
+
+
+def _lsp_message(body: dict) -> bytes:
+    data = json.dumps(body).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(data) + data
+
+
+def test_tcp_mode_serves_without_openssl(tmp_path):
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "profreg_lsp", "--tcp", f"127.0.0.1:{port}"],
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, "the TCP server did not start listening"
+                time.sleep(0.1)
+        with conn:
+            conn.sendall(_lsp_message({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                       "params": {"processId": None, "rootUri": tmp_path.as_uri(),
+                                                  "capabilities": {}}}))
+            received = b""
+            while b'"id": 1' not in received and b'"id":1' not in received:
+                chunk = conn.recv(65536)
+                assert chunk, "the server closed the connection"
+                received += chunk
+        assert b'"hoverProvider"' in received
+    finally:
+        proc.kill()
+        proc.wait()
