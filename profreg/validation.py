@@ -115,6 +115,25 @@ REGISTRY_MARKER_KEYS = frozenset(("registries", "slug", "profiles", "default_pro
 _MODELINE_RE = re.compile(r"#\s*profreg\b|#.*\$schema=\S*profile-registry")
 
 
+# Other tools' files that have the legacy shape (name -> name -> mapping) by accident. SPEC
+# section 7 names compose and workflow files as YAML that gets no diagnostics, so the shape
+# alone does not make them registries when their entries carry the other tool's own keys.
+_OTHER_TOOLS_ENTRY_KEYS = {
+    "services": frozenset(("image", "build")),  # Compose: services -> name -> {image|build}
+    "jobs": frozenset(("runs-on", "uses", "steps")),  # GitHub Actions: jobs -> id -> {runs-on}
+}
+
+
+def _another_tools_document(data: dict) -> bool:
+    for key, entry_keys in _OTHER_TOOLS_ENTRY_KEYS.items():
+        entries = data.get(key)
+        if isinstance(entries, dict) and any(
+            isinstance(entry, dict) and not entry_keys.isdisjoint(entry) for entry in entries.values()
+        ):
+            return True
+    return False
+
+
 def has_registry_modeline(text: str) -> bool:
     """The first line is a `# profreg` or `$schema=...profile-registry...` modeline."""
     first = text[1:] if text.startswith("\ufeff") else text
@@ -126,8 +145,9 @@ def looks_like_registry(parsed: ParsedYaml, *, accelerate: bool = True) -> bool:
     """Whether a YAML document is a registry file rather than some other YAML (SPEC section 7).
 
     Yes if its root mapping has a `registries`, `slug`, `profiles` or `default_profile_slug`
-    key, or it has the legacy shape, or its first line is a profreg modeline. A document
-    that does not parse is judged by the top-level keys a line scan finds.
+    key, or it has the legacy shape (unless it is plainly a Compose or GitHub Actions file),
+    or its first line is a profreg modeline. A document that does not parse is judged by the
+    top-level keys a line scan finds.
     """
     if has_registry_modeline(parsed.text):
         return True
@@ -138,7 +158,9 @@ def looks_like_registry(parsed: ParsedYaml, *, accelerate: bool = True) -> bool:
     data = parsed.data
     if not isinstance(data, dict):
         return False
-    return bool(REGISTRY_MARKER_KEYS & data.keys()) or detect_form(data, accelerate=accelerate) == LEGACY
+    if REGISTRY_MARKER_KEYS & data.keys():
+        return True
+    return detect_form(data, accelerate=accelerate) == LEGACY and not _another_tools_document(data)
 
 
 # --------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ What a directory argument checks
 Every `*.yaml` / `*.yml` file below it, recursively, that *looks like a registry*
 (`profreg.validation.looks_like_registry`, the same test the language server uses):
 its root mapping has a `registries`, `slug`, `profiles` or `default_profile_slug` key,
-or it has the legacy shape, or its first line is a `# profreg` / `$schema=...profile-registry`
+or it has the legacy shape (not a Compose or workflow file), or its first line is a `# profreg` / `$schema=...profile-registry`
 modeline; a file that does not parse is judged by the top-level keys a line scan finds.
 Other YAML (CI workflows, compose files, empty files) is skipped silently. Hidden
 directories (`.git`, `.github`, ...) and `node_modules` are not entered; symlinked

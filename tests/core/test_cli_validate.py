@@ -190,6 +190,8 @@ def test_directory_checks_registry_files_only(tmp_path):
     # not registries, or not entered:
     write(root / ".github" / "workflows" / "ci.yaml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n")
     write(root / "compose.yaml", "version: '3'\nservices:\n  web:\n    image: nginx\n")
+    write(root / "deploy" / "stack.yml", "services:\n  web:\n    image: nginx\n")  # legacy-shaped Compose
+    write(root / "ci-pr.yaml", "on:\n  pull_request: {branches: [main]}\njobs:\n  t:\n    runs-on: x\n")
     write(root / "empty.yaml", "")
     write(root / "comments.yaml", "# nothing yet\n")
     write(root / "node_modules" / "pkg" / "registry.yaml", INVALID)
@@ -367,3 +369,11 @@ def test_command_module_imports_nothing_heavy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_compose_file_named_explicitly_is_still_checked(tmp_path):
+    write(tmp_path / "compose.yaml", "services:\n  web:\n    image: nginx\n")
+    proc = run_cli("validate", "compose.yaml", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (checked,) = json.loads(proc.stdout)["files"]
+    assert [d["code"] for d in checked["diagnostics"]] == ["legacy-format"]

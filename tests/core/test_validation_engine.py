@@ -143,6 +143,13 @@ def test_detect_form(data, form):
         ("on: push\njobs: {}\n", False),
         ("name: CI\non: push\n", False),
         ("version: '3'\nservices:\n  web: {image: nginx}\n", False),
+        # legacy-shaped, but plainly Compose / GitHub Actions files (SPEC section 7)
+        ("services:\n  web: {image: nginx, ports: ['80:80']}\n  db: {build: {context: .}}\n", False),
+        ("on:\n  push: {branches: [main]}\njobs:\n  test: {runs-on: ubuntu-latest, steps: []}\n", False),
+        ("jobs:\n  call: {uses: ./.github/workflows/x.yml}\n", False),
+        # the same top-level names holding legacy sections are still registries
+        ("services:\n  ai-chat: {ai-engine: gpt}\n", True),
+        ("jobs:\n  ai-chat: {ai-engine: gpt}\n", True),
         ("# yaml-language-server: $schema=https://json.schemastore.org/github-workflow.json\non: push\n", False),
         ("", False),
         ("- a\n", False),

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.editor_e2e
 
 CASE = "several-problems"
 HARNESS = ROOT / "tests" / "editors" / "nvim_harness.lua"
-COMPOSE = "services:\n  web:\n    image: nginx\n    profiles: [debug]\nslugs: []\n"
+COMPOSE = "services:\n  web:\n    image: nginx\n    profiles: [debug]\n"
 
 
 def run_neovim(tmp_path, job: dict) -> dict:

@@ -199,8 +199,11 @@ async def test_quick_fix_writes_a_missing_default(client, uri_for):
     "name, text",
     [
         ("ci.yml", "name: CI\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n"),
-        # (a compose file of only `services:` has the legacy registry shape, so it is judged)
         ("compose.yaml", "version: '3.8'\nservices:\n  web:\n    image: nginx\n    ports: ['80:80']\n"),
+        # legacy-shaped (name -> name -> mapping), but plainly Compose / GitHub Actions files
+        ("docker-compose.yml", "services:\n  web:\n    image: nginx\n  db:\n    build:\n      context: .\n"),
+        ("build.yml", "on:\n  push:\n    branches: [main]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+                      "    steps:\n      - run: make\n"),
         ("empty.yaml", ""),
         ("broken-workflow.yml", "name: CI\njobs: [\n"),
     ],
