@@ -144,8 +144,20 @@ def test_a_failing_handler_is_logged_and_answered_with_an_error_and_the_next_wor
     assert "injected failure" in (tmp_path / "stderr.log").read_text()
 
 
-def test_profreg_lsp_command_speaks_lsp_on_stdio(tmp_path):
-    client = StdioLspClient([*profreg_executable(), "lsp", "--stdio"])
+def _lsp_script() -> list[str]:
+    script = Path(sys.executable).with_name("profreg-lsp")
+    assert script.exists(), "the profreg-lsp console script is installed with the package"
+    return [str(script)]
+
+
+@pytest.mark.parametrize("command", ["profreg lsp --stdio", "profreg-lsp --stdio", "python -m profreg_lsp"])
+def test_every_entry_point_speaks_lsp_on_stdio(tmp_path, command):
+    argv = {
+        "profreg lsp --stdio": lambda: [*profreg_executable(), "lsp", "--stdio"],
+        "profreg-lsp --stdio": lambda: [*_lsp_script(), "--stdio"],
+        "python -m profreg_lsp": lambda: SERVER,
+    }[command]()
+    client = StdioLspClient(argv)
     try:
         result = client.initialize(tmp_path.as_uri())
         caps = result["capabilities"]
