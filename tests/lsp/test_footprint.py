@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from lsp_helpers import expected_for, published_as_dicts
 from profreg_lsp.incremental import ACCELERATE_FROM_BYTES
 from tests.conftest import CONFORMANCE
@@ -34,16 +36,20 @@ def report():
         }, out)
 
 atexit.register(report)
-from profreg_lsp.launch import main
-main(sys.argv[2:])
+if sys.argv[2] == "profreg":  # `profreg lsp`, as the editors start it
+    from profreg.cli import main
+    main(["lsp", *sys.argv[3:]])
+else:  # `profreg-lsp`
+    from profreg_lsp.launch import main
+    main(sys.argv[3:])
 """
 
 
-def _run_server_on(tmp_path: Path, text: str) -> tuple[list[dict], dict]:
+def _run_server_on(tmp_path: Path, text: str, entry: str = "profreg-lsp") -> tuple[list[dict], dict]:
     script = tmp_path / "reporting_server.py"
     script.write_text(REPORTING_SERVER)
     report = tmp_path / "modules.json"
-    client = StdioLspClient([sys.executable, str(script), str(report)])
+    client = StdioLspClient([sys.executable, str(script), str(report), entry, "--stdio"])
     try:
         client.initialize(tmp_path.as_uri(), {"debounce_ms": 0})
         uri = (tmp_path / "registry.yaml").as_uri()
@@ -56,10 +62,11 @@ def _run_server_on(tmp_path: Path, text: str) -> tuple[list[dict], dict]:
     return diagnostics, json.loads(report.read_text())
 
 
-def test_a_small_document_is_served_without_openssl_lsprotocol_sources_or_jsonschema_rs(tmp_path):
+@pytest.mark.parametrize("entry", ["profreg", "profreg-lsp"])
+def test_a_small_document_is_served_without_openssl_lsprotocol_sources_or_jsonschema_rs(tmp_path, entry):
     text = (CONFORMANCE / "validate" / "several-problems.yaml").read_text(encoding="utf-8")
     assert len(text) < ACCELERATE_FROM_BYTES
-    diagnostics, modules = _run_server_on(tmp_path, text)
+    diagnostics, modules = _run_server_on(tmp_path, text, entry)
     assert diagnostics and published_as_dicts(diagnostics) == expected_for(text)
     assert modules == {"ssl_blocked": True, "jsonschema_rs": False, "lsprotocol_sources": 0}
 
