@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import queue
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -326,10 +327,13 @@ def main() -> None:
     parser.add_argument("--yls-samples", default="20,10,3", help="samples for yaml-language-server per size")
     parser.add_argument("--no-yls", action="store_true", help="measure profreg-lsp only")
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
+    parser.add_argument("--server", default=f"{sys.executable} -m profreg_lsp",
+                        help="the profreg server command line (default: this Python's `-m profreg_lsp`, "
+                             "the same as the `profreg-lsp` script; editors run `profreg lsp`)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     yls_samples = [int(s) for s in args.yls_samples.split(",")]
-    ours = [sys.executable, "-m", "profreg_lsp"]
+    ours = shlex.split(args.server)
     yls = ["node", str(YLS), "--stdio"]
     yls_settings = {"yaml": {"schemas": {SCHEMA.as_uri(): ["*.yaml"]}, "validate": True, "completion": True,
                              "hover": True, "format": {"enable": False}, "maxItemsComputed": 100000}}

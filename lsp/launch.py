@@ -1,4 +1,5 @@
-"""Entry points of the language server: `profreg-lsp`, `python -m profreg_lsp`, `profreg lsp`.
+"""Entry points of the language server: `profreg-lsp`, `python -m profreg_lsp`, `profreg lsp`
+(see `profreg.entry`).
 
 This module imports nothing heavy itself: it trims what the server process loads before
 pygls is imported (see `_keep_tls_out`) and after (see `_drop_generated_sources`). A
@@ -59,9 +60,17 @@ def _host_port(value: str) -> tuple[str, int]:
     return host or "127.0.0.1", int(port)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """`profreg-lsp [--stdio] [--tcp HOST:PORT] [--log-level LEVEL]`."""
-    parser = argparse.ArgumentParser(prog="profreg-lsp", description="The profreg language server.")
+class _OneLineErrors(argparse.ArgumentParser):
+    """Usage errors as one line on stderr and exit 2, like every other profreg command."""
+
+    def error(self, message: str):  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: {message}\n")
+        sys.exit(2)
+
+
+def main(argv: list[str] | None = None, prog: str = "profreg-lsp") -> None:
+    """`profreg-lsp [--stdio] [--tcp HOST:PORT] [--log-level LEVEL]` (also `profreg lsp ...`)."""
+    parser = _OneLineErrors(prog=prog, description="The profreg language server.")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
     parser.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on a TCP address instead")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])

@@ -1,6 +1,7 @@
 """What the server process leaves out of memory, and that it works the same without it.
 
-`profreg_lsp.launch` keeps OpenSSL out and drops attrs' generated sources; small documents
+`profreg_lsp.launch` keeps OpenSSL out and drops attrs' generated sources, `profreg lsp`
+starts it without Click (`profreg.entry`); small documents
 are validated without loading jsonschema-rs, large ones with it. Each run below reports
 the server's own module table when it exits, and its diagnostics must equal the engine's.
 """
@@ -26,19 +27,23 @@ from generate import document  # noqa: E402
 REPORTING_SERVER = """
 import atexit, json, linecache, sys
 
+REPORT = sys.argv[1]
+
 def report():
-    with open(sys.argv[1], "w") as out:
+    with open(REPORT, "w") as out:
         json.dump({
             "ssl_blocked": "ssl" in sys.modules and sys.modules["ssl"] is None,
             "jsonschema_rs": "jsonschema_rs" in sys.modules,
+            "click": "click" in sys.modules,
             "lsprotocol_sources": sum(1 for name in linecache.cache
                                       if name.startswith("<attrs generated") and " lsprotocol." in name),
         }, out)
 
 atexit.register(report)
-if sys.argv[2] == "profreg":  # `profreg lsp`, as the editors start it
-    from profreg.cli import main
-    main(["lsp", *sys.argv[3:]])
+if sys.argv[2] == "profreg":  # `profreg lsp`, as the editors start it (the console script's code)
+    from profreg.entry import main
+    sys.argv = ["profreg", "lsp", *sys.argv[3:]]
+    main()
 else:  # `profreg-lsp`
     from profreg_lsp.launch import main
     main(sys.argv[3:])
@@ -68,7 +73,7 @@ def test_a_small_document_is_served_without_openssl_lsprotocol_sources_or_jsonsc
     assert len(text) < ACCELERATE_FROM_BYTES
     diagnostics, modules = _run_server_on(tmp_path, text, entry)
     assert diagnostics and published_as_dicts(diagnostics) == expected_for(text)
-    assert modules == {"ssl_blocked": True, "jsonschema_rs": False, "lsprotocol_sources": 0}
+    assert modules == {"ssl_blocked": True, "jsonschema_rs": False, "click": False, "lsprotocol_sources": 0}
 
 
 def test_a_large_document_loads_jsonschema_rs_and_gets_the_same_diagnostics(tmp_path):
