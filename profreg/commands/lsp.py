@@ -1,4 +1,8 @@
-"""`profreg lsp`: the language server on stdio (or TCP). pygls is imported only here."""
+"""`profreg lsp`: the language server on stdio (or TCP). pygls is imported only here.
+
+The `profreg` console script hands `profreg lsp ...` straight to `profreg_lsp.launch`
+(see `profreg.entry`); this Click command gives `profreg lsp --help` and in-process runs.
+"""
 from __future__ import annotations
 
 import click
@@ -7,10 +11,14 @@ import click
 def _host_port(ctx: click.Context, param: click.Parameter, value: str | None):
     if value is None:
         return None
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise click.BadParameter(f"expected HOST:PORT, got {value!r}")
-    return host or "127.0.0.1", int(port)
+    import argparse
+
+    from profreg_lsp.launch import host_port
+
+    try:
+        return host_port(value)
+    except argparse.ArgumentTypeError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command("lsp")
