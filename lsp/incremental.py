@@ -8,14 +8,19 @@ re-assembled into the document's data, and `AssembledYaml` offers the source-map
 methods the engine calls on a `ParsedYaml`, so `profreg.validation.validate_parsed`
 runs unchanged on it (with its per-profile result cache). Nothing here validates.
 
-Whenever the split is not certain to mean what the whole text means (anchors and
-aliases, tabs or odd line breaks, directives or document markers, a leaf that does not
-parse cleanly, duplicate keys across leaves, a range that points at a container), the
-document is parsed whole instead, so the result is always the engine's own.
+Anchors and aliases may cross blocks (hand-written registries share middlewares with
+`&std` / `*std` and `<<: *base`): a block whose aliases name anchors of earlier blocks is
+parsed together with those blocks' text in front of it, as the whole document would read
+it. Whenever the split is not certain to mean what the whole text means (tabs or odd line
+breaks, directives or document markers, a merge key at a split level, a block that does
+not parse cleanly, chained aliases across blocks, duplicate keys across leaves, alias
+expansion over the limit in total, a range that points at a container), the document is
+parsed whole instead, so the result is always the engine's own.
 """
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -33,10 +38,13 @@ _UNSAFE_CHECKS = (
     ("---", re.compile(r"(?:^|\n)---")),  # document markers and directives
     ("...", re.compile(r"(?:^|\n)\.\.\.")),
     ("%", re.compile(r"(?:^|\n)%")),
-    ("&", re.compile(r"(?:^|[\s\[{,])&[^ \t\r\n\[\]{},]")),  # anchors and aliases cross blocks
-    ("*", re.compile(r"(?:^|[\s\[{,])\*[^ \t\r\n\[\]{},]")),
-    ("<<", re.compile(r"<<['\"]?[ \t]*:")),  # merge keys reorder and override across entries
 )
+# Anchor and alias names wherever a node property may stand (after a space, a line start,
+# or `[`, `{`, `,`, `:`), so also some inside strings and comments: a name too many only
+# adds a block to parse with or falls back to a whole parse, while a real anchor missed
+# could pair an alias with the wrong block (a real alias missed fails its block's parse).
+_ANCHOR = re.compile(r"(?:^|[ \t\n\[{,:])&([^ \t\r\n\[\]{},]+)")
+_ALIAS = re.compile(r"(?:^|[ \t\n\[{,:])\*([^ \t\r\n\[\]{},]+)")
 # From this size on, documents are validated with jsonschema-rs (about 50x faster per
 # profile, but ~6 MB of resident library). Below it the pure-Python validator takes under
 # ~150 ms on open and ~1 ms per edited profile, and a server that only sees small
@@ -52,8 +60,9 @@ def _unsafe_text(text: str) -> bool:
     return any(needle in text and pattern.search(text) for needle, pattern in _UNSAFE_CHECKS)
 # Whitespace in the patterns below is YAML's (space, tab, line breaks), never Python's
 # Unicode `\s`: U+00A0 and friends are ordinary characters of a key.
-# First characters of a line that cannot start a simple `key:` entry of a block mapping.
-_NOT_A_KEY_START = frozenset("-?:[]{}%&*!|>@`,")
+# First characters of a line that cannot start a simple `key:` entry of a block mapping
+# (`<` too: a merge key `<<` at a split level would merge into the split mapping itself).
+_NOT_A_KEY_START = frozenset("-?:[]{}%&*!|>@`,<")
 
 
 class _Unsafe(Exception):
@@ -71,6 +80,9 @@ class Leaf:
     key: str = ""
     value: Any = None
     cache_key: tuple = ()
+    # Earlier leaves whose text is parsed in front of this one (their anchors are used here);
+    # each of them parsed on its own, so any alias of theirs is to an anchor of their own.
+    with_leaves: tuple["Leaf", ...] = ()
 
 
 @dataclass(eq=False, slots=True)
@@ -89,7 +101,10 @@ class Container:
 class _LeafParse:
     key: str
     value: Any
-    text: str  # the dedented text that was parsed
+    text: str  # the dedented text that was parsed (after the texts of `with_leaves`, if any)
+    alias_expansion: int = 0
+    # Line in `text` where each part starts: one per leaf parsed in front, then the leaf's own.
+    part_lines: tuple[int, ...] = (0,)
 
 
 @lru_cache(maxsize=64)
@@ -160,6 +175,8 @@ class IncrementalValidator:
         if not text or len(text) > self.limits.max_bytes or _unsafe_text(text):
             raise _Unsafe
         leaves: list[Leaf] = []
+        self._anchor_leaves: dict[str, Leaf] = {}  # anchor name -> the last leaf defining it
+        self._alias_expansion = 0
         root = self._mapping(text, 0, len(text), 0, (), 0, leaves)
         return root, leaves
 
@@ -227,21 +244,50 @@ class IncrementalValidator:
 
     def _leaf(self, text: str, start: int, end: int, indent: int, depth: int) -> Leaf:
         raw = text[start:end]
+        aliases = set(_ALIAS.findall(raw)) if "*" in raw else ()
+        with_leaves = tuple(dict.fromkeys(  # earlier leaves defining what this one aliases
+            self._anchor_leaves[name] for name in aliases if name in self._anchor_leaves))
+        if any(leaf.with_leaves for leaf in with_leaves):
+            raise _Unsafe  # chained across blocks (its aliases need yet other blocks): rare
         cache_key = (raw, indent, depth)
+        if with_leaves:
+            cache_key += tuple(leaf.cache_key for leaf in with_leaves)
         parsed = self._previous_leaves.get(cache_key) or self._current_leaves.get(cache_key)
         if parsed is None:
-            parsed = self._parse_leaf(raw, indent, depth)
+            parsed = self._parse_leaf(raw, indent, depth, with_leaves)
         self._current_leaves[cache_key] = parsed
-        return Leaf(start, end, indent, depth, parsed.key, parsed.value, cache_key)
+        self._alias_expansion += parsed.alias_expansion
+        if self._alias_expansion > self.limits.max_alias_expansion:
+            raise _Unsafe  # over the limit in total: the whole parse reports where
+        leaf = Leaf(start, end, indent, depth, parsed.key, parsed.value, cache_key, with_leaves)
+        if "&" in raw:
+            for name in _ANCHOR.findall(raw):
+                if self._anchor_leaves.setdefault(name, leaf) is not leaf:
+                    raise _Unsafe  # an anchor name used again: the reader rejects the document
+        return leaf
 
-    def _parse_leaf(self, raw: str, indent: int, depth: int) -> _LeafParse:
+    def _parse_leaf(self, raw: str, indent: int, depth: int, with_leaves: tuple[Leaf, ...] = ()) -> _LeafParse:
         dedented = re.sub(r"(?m)^ {1,%d}" % indent, "", raw) if indent else raw
-        result = self.parse_leaf_text(dedented, depth)
-        data = result.data
-        if result.fatal or result.empty or result.diagnostics or not isinstance(data, dict) or len(data) != 1:
+        part_lines, prefix, line = [], "", 0
+        if with_leaves and dedented[:1] in ("", " ", "#", "\n", "\r"):
+            # comment lines above the key would sit between the parts and move where the
+            # part in front ends; the whole parse places such ends exactly
             raise _Unsafe
-        (key, value), = data.items()
-        return _LeafParse(key, value, dedented)
+        for leaf in with_leaves:  # their texts first, as the whole document has them before
+            own = self._current_leaves[leaf.cache_key].text  # parsed alone: its own text
+            if not own.endswith("\n"):
+                raise _Unsafe
+            part_lines.append(line)
+            prefix += own
+            line += own.count("\n")  # \n ends every line here (lone \r and U+2028 are unsafe)
+        part_lines.append(line)
+        result = self.parse_leaf_text(prefix + dedented, depth)
+        data = result.data
+        if (result.fatal or result.empty or result.diagnostics or not isinstance(data, dict)
+                or len(data) != len(with_leaves) + 1 or list(data)[:-1] != [leaf.key for leaf in with_leaves]):
+            raise _Unsafe
+        key, value = next(reversed(data.items()))
+        return _LeafParse(key, value, prefix + dedented, result.alias_expansion, tuple(part_lines))
 
     def parse_leaf_text(self, dedented: str, depth: int) -> ParsedYaml:
         limits = Limits(self.limits.max_bytes, max(0, self.limits.max_depth - depth),
@@ -297,13 +343,21 @@ class AssembledYaml:
         return got
 
     def _to_document(self, leaf: Leaf, span: Span) -> Span:
-        """Map a span in the dedented leaf text back to the document."""
+        """Map a span in the dedented leaf text back to the document.
+
+        A leaf parsed after other leaves' text (for their anchors) maps each span through
+        the part it starts in: an aliased node's span is its anchor's, in a part in front.
+        """
+        part_lines = self.owner._leaves[leaf.cache_key].part_lines
+        part = bisect_right(part_lines, span.start_line) - 1
+        source = (*leaf.with_leaves, leaf)[part]
+        offset = part_lines[part]
         lines = self.lines
-        first_line = lines.position(leaf.start)[0]
+        first_line = lines.position(source.start)[0] - offset
 
         def point(line: int, col: int) -> tuple[int, int]:
             doc_line = first_line + line
-            removed = min(leaf.indent, _leading_spaces(lines.line_text(doc_line))) if leaf.indent else 0
+            removed = min(source.indent, _leading_spaces(lines.line_text(doc_line))) if source.indent else 0
             return doc_line, col + removed
 
         sl, sc = point(span.start_line, span.start_col)

@@ -145,6 +145,7 @@ class ParsedYaml:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     fatal: bool = False  # syntax/limit/multi-document: nothing more may be reported
     empty: bool = False
+    alias_expansion: int = 0  # nodes added by aliases (counted against Limits.max_alias_expansion)
     _lines: LineIndex | None = None
     _key_index: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict)
 
@@ -292,7 +293,9 @@ def parse(source: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedYaml:
             _restore_scalars(root, restore)
         result.root = root
         try:
-            result.data = _Constructor(result, limits).build(root)
+            constructor = _Constructor(result, limits)
+            result.data = constructor.build(root)
+            result.alias_expansion = constructor.expansion
         except _Abort:
             result.data = None
             result.fatal = True

@@ -10,6 +10,40 @@ from pytest_lsp import LanguageClient
 
 from profreg_lsp.documents import Document
 
+# Hand-written registries share pieces with anchors: across profiles, through merge keys,
+# an alias where a profile goes, and `&`/`*` inside text that are not anchors or aliases.
+SHARED = """slug: default
+default_profile_slug: agent
+profiles:
+  agent:
+    description: R&D agent
+    runtime:
+      middlewares: &std
+        - name: logging
+          config: &logcfg {level: info}
+      tools: &tools [search, shell]
+    policy: &policy {allow_overrides: true, allowed_override_keys: [tools]}
+  helper:
+    runtime:
+      middlewares: *std
+      tools: *tools
+    policy:
+      <<: *policy
+      read_only: true
+  twin: *std
+  coder:
+    runtime:
+      middlewares:
+        - name: retry
+          config: *logcfg
+    metadata: {tags: [a*b]}
+  reviewer:
+    description: Tom &Jerry *not an alias
+    runtime: {tools: &py [python]}
+  auditor:
+    runtime: {tools: *py}
+"""
+
 PUBLISH = types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
 _versions: dict[str, int] = {}
 

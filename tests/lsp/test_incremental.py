@@ -4,10 +4,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from profreg.validation import validate_text
 from profreg_lsp.incremental import IncrementalValidator
+
+from lsp_helpers import SHARED
 
 from tests.conftest import CONFORMANCE
 
@@ -31,12 +34,13 @@ BUNDLE = """registries:
       coder: {}
 """
 
-BASES = [document(6), BUNDLE] + [
+BASES = [document(6), BUNDLE, SHARED] + [
     p.read_text(encoding="utf-8") for p in sorted((CONFORMANCE / "validate").glob("*.yaml"))
 ]
 
 FRAGMENTS = [
     "\n", "\n  ", "  ", ": ", "- ", "# c", "{", "}", "[", "]", "'", '"', ",", "&a ", "*a", "<<: *a", "<<: {slug: a}\n",
+    "&std ", "*std", "*tools", "<<: *policy\n      ", " &x", "*x ",
     "profiles:", "slug: x", "slug: Agent", "default_profile_slug: ", "\t", "\r\n", "\r", "\u2028",
     "é", "😀", "\xa0", "\u3000", "\x0c", "\x1c", "---\n", "...", "%YAML 1.2\n", "null", "~", "no", "0123", "|\n    text\n", "tools: [\" \"]",
     "\n  new-profile:\n    display_name: N\n", "\nprofiles:\n  a: {}\n", "x" * 300,
@@ -84,11 +88,50 @@ def test_an_ordinary_edit_reuses_blocks_and_finds_the_error():
     assert {d.code for d in got.diagnostics} == {"empty-name", "schema"}
 
 
-def test_unsafe_text_falls_back_to_a_whole_parse():
+def test_anchors_across_blocks_stay_incremental_and_errors_point_at_the_anchor():
     validator = IncrementalValidator()
-    text = "slug: default\nbase: &b {x: 1}\nprofiles:\n  a:\n    <<: *b\n"
+    assert as_json(validator.validate(SHARED)) == as_json(validate_text(SHARED))
+    assert validator.last_mode == "incremental"
+    # `twin: *std` aliases a list where a profile goes; breaking the shared policy is
+    # reported for both profiles that use it, at the anchor's text
+    broken = SHARED.replace("allow_overrides: true", "allow_overrides: sometimes")
+    got = validator.validate(broken)
+    assert validator.last_mode == "incremental"
+    assert as_json(got) == as_json(validate_text(broken))
+    anchored = [d for d in got.diagnostics if d.pointer.endswith("/policy/allow_overrides")]
+    assert {d.pointer for d in anchored} == {"/profiles/agent/policy/allow_overrides",
+                                             "/profiles/helper/policy/allow_overrides"}
+    assert {(d.span.start_line, d.span.start_col) for d in anchored} == {(10, 38)}  # the `policy: &policy` line
+    # an edit elsewhere reuses every block, the ones parsed after their anchors' blocks too
+    edited = broken.replace("R&D agent", "R&D agents")
+    assert as_json(validator.validate(edited)) == as_json(validate_text(edited))
+    assert validator.last_mode == "incremental"
+
+
+@pytest.mark.parametrize("text", [
+    "slug: default\nprofiles:\n  a: {x: 1}\n\tb: {}\n",  # tab indentation
+    "slug: default\nprofiles:\n  a: &a {x: 1}\n  <<: {b: *a}\n",  # a merge key at a split level
+    "slug: default\nbase: &b {x: 1}\nmid: &m {y: *b}\nprofiles:\n  a: *m\n",  # chained aliases across blocks
+    "slug: default\nprofiles:\n  a: *later\n  b: &later {}\n",  # an alias before its anchor
+    "slug: default\nprofiles:\n  a: {tools: &t [x]}\n  b: {tools: &t [y]}\n",  # an anchor name used twice
+    "slug: default\nbase: &b {x: 1}\nprofiles:\n  # comment above the first profile\n  a: {<<: *b}\n",
+])
+def test_what_the_split_cannot_be_sure_of_is_parsed_whole(text):
+    validator = IncrementalValidator()
     assert as_json(validator.validate(text)) == as_json(validate_text(text))
     assert validator.last_mode == "full"
+
+
+def test_alias_expansion_is_limited_over_the_whole_document_not_per_block():
+    from profreg.yamlsource import Limits
+
+    limits = Limits(max_alias_expansion=30)
+    text = "slug: default\nprofiles:\n  a: &a {x: [1, 2, 3, 4, 5, 6, 7, 8]}\n" + "".join(
+        f"  p{i}: {{y: *a}}\n" for i in range(4))  # each block 10 nodes over, 40 in all
+    validator = IncrementalValidator(limits)
+    got = validator.validate(text)
+    assert validator.last_mode == "full"
+    assert [d.code for d in got.diagnostics] == ["yaml-limit"]
 
 
 @settings(max_examples=300, deadline=None)

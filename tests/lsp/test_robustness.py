@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from lsp_helpers import expected_for, published_as_dicts
+from lsp_helpers import SHARED, expected_for, published_as_dicts
 from tests.conftest import CONFORMANCE, profreg_executable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -51,7 +51,7 @@ def safe_offset(text: str, offset: int) -> int:
     return offset
 
 
-BASES = [document(5), (CONFORMANCE / "validate" / "several-problems.yaml").read_text(encoding="utf-8"),
+BASES = [document(5), SHARED, (CONFORMANCE / "validate" / "several-problems.yaml").read_text(encoding="utf-8"),
          "slug: default\nprofiles:\n  a: {}\n", "name: CI\non: push\n", ""]
 PASTES = [document(300), "x" * 100_000, "\n".join(f"  p{i}:\n    slug: p{i}" for i in range(2000))]
 FRAGMENTS = ["\n", "  ", ": ", "- ", "{", "[", "'", '"', "&a ", "*a", "\t", "\r\n", "\r", "\u2028", "😀",
