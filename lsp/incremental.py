@@ -281,13 +281,14 @@ class IncrementalValidator:
             prefix += own
             line += own.count("\n")  # \n ends every line here (lone \r and U+2028 are unsafe)
         part_lines.append(line)
-        result = self.parse_leaf_text(prefix + dedented, depth)
+        combined = prefix + dedented
+        result = self.parse_leaf_text(combined, depth)
         data = result.data
         if (result.fatal or result.empty or result.diagnostics or not isinstance(data, dict)
                 or len(data) != len(with_leaves) + 1 or list(data)[:-1] != [leaf.key for leaf in with_leaves]):
             raise _Unsafe
         key, value = next(reversed(data.items()))
-        return _LeafParse(key, value, prefix + dedented, result.alias_expansion, tuple(part_lines))
+        return _LeafParse(key, value, combined, result.alias_expansion, tuple(part_lines))
 
     def parse_leaf_text(self, dedented: str, depth: int) -> ParsedYaml:
         limits = Limits(self.limits.max_bytes, max(0, self.limits.max_depth - depth),

@@ -29,8 +29,9 @@ def _drop_generated_sources() -> None:
     """Forget the source text attrs keeps for every method it generates (~2 MB).
 
     lsprotocol defines some 550 attrs classes; attrs stores each generated
-    `__init__`/`__eq__`/... source in `linecache` so a debugger can show it. The server
-    never reads it, and a traceback through such a method only loses its source line.
+    `__init__`/`__eq__`/... source in `linecache` so a debugger can show it (cattrs does the
+    same for the few converters made at import). The server never reads it, and a
+    traceback through such a method only loses its source line.
     """
     import linecache
 
