@@ -15,6 +15,9 @@ import pytest
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from lsp import schema_nav
+from lsp.documents import Document
+from lsp.yamlcontext import Lines, container_path, shape
 from tests.conftest import CONFORMANCE, ROOT, VALIDATE_CASES
 
 YAML_LS = ROOT / "tests" / "node" / "node_modules" / ".bin" / "yaml-language-server"
@@ -38,8 +41,14 @@ SCHEMA_CASES = [case for case in VALIDATE_CASES if any(d.get("code") == "schema"
 VALID_CASES = [case for case in VALIDATE_CASES if _expect(case)["valid"] and case != "empty-document"]
 
 
-async def _diagnostics_from_yaml_language_server(documents: dict[str, str], timeout: float = 60) -> dict[str, list]:
-    """Opens each document (uri -> text) in yaml-language-server; returns uri -> its diagnostics."""
+async def _diagnostics_from_yaml_language_server(
+    documents: dict[str, str], timeout: float = 60, hovers: dict[str, list[tuple[int, int]]] | None = None
+) -> dict[str, list]:
+    """Opens each document (uri -> text) in yaml-language-server; returns uri -> its diagnostics.
+
+    `hovers` (uri -> positions): the hover text at each position is returned under
+    ("hover", uri) as a list in the same order.
+    """
     client = LanguageClient("profreg-tests", "1")
     published: dict[str, list] = {}
 
@@ -56,7 +65,11 @@ async def _diagnostics_from_yaml_language_server(documents: dict[str, str], time
         await client.initialize_async(types.InitializeParams(
             process_id=None,
             root_uri=None,
-            capabilities=types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(configuration=True)),
+            capabilities=types.ClientCapabilities(
+                workspace=types.WorkspaceClientCapabilities(configuration=True),
+                text_document=types.TextDocumentClientCapabilities(
+                    hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.Markdown])),
+            ),
         ))
         client.initialized(types.InitializedParams())
         client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=SETTINGS))
@@ -68,7 +81,16 @@ async def _diagnostics_from_yaml_language_server(documents: dict[str, str], time
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)  # a later publish for the same document replaces the first
         assert set(published) == set(documents), f"no diagnostics published for {set(documents) - set(published)}"
-        return dict(published)
+        result: dict = dict(published)
+        for uri, positions in (hovers or {}).items():
+            texts = []
+            for line, character in positions:
+                got = await client.text_document_hover_async(types.HoverParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri),
+                    position=types.Position(line=line, character=character)))
+                texts.append(got.contents.value if got is not None and hasattr(got.contents, "value") else None)
+            result[("hover", uri)] = texts
+        return result
     finally:
         await client.shutdown_async(None)
         client.exit(None)
@@ -111,3 +133,53 @@ def test_yaml_language_server_reports_schema_errors(case, yaml_ls_results):
 def test_yaml_language_server_accepts_valid_registries(case, yaml_ls_results):
     errors = [d.message for d in yaml_ls_results[case] if d.severity == types.DiagnosticSeverity.Error]
     assert errors == [], f"{case}: {errors}"
+
+
+HOVER_CASES = ["valid-single", "valid-bundle"]
+
+
+def _schema_titles(text: str) -> list[tuple[int, int, str, str]]:
+    """(line, column, key, title) for every key of a document whose schema node has a title."""
+    doc = Document("file:///hover.yaml", text)
+    lines = Lines(doc)
+    bundle = "\nregistries:" in text
+    found = []
+    for number in range(doc.line_count):
+        s = shape(doc.line(number))
+        if s is None or s.key is None:
+            continue
+        parent = schema_nav.at_path(container_path(lines, number, s.key_col, s.dashes), bundle)
+        node = schema_nav.child(parent, s.key) if parent is not None else None
+        title = (node or {}).get("title")
+        if title:
+            found.append((number, s.key_col + 1, s.key, title))
+    return found
+
+
+@pytest.fixture(scope="module")
+def yaml_ls_hovers(tmp_path_factory) -> dict[str, list]:
+    assert YAML_LS.exists(), "yaml-language-server missing: run scripts/setup.d/10-node-test-tools.sh"
+    folder = tmp_path_factory.mktemp("yaml-ls-hover")
+    documents, positions, expected = {}, {}, {}
+    for case in HOVER_CASES:
+        text = MODELINE + (CONFORMANCE / "validate" / f"{case}.yaml").read_text()
+        uri = (folder / f"{case}.yaml").as_uri()
+        documents[uri] = text
+        expected[case] = _schema_titles(text)
+        positions[uri] = [(line, col) for line, col, _, _ in expected[case]]
+    got = asyncio.run(_diagnostics_from_yaml_language_server(documents, hovers=positions))
+    return {case: list(zip(expected[case], got[("hover", uri)])) for case, uri in zip(HOVER_CASES, documents)}
+
+
+@pytest.mark.parametrize("case", HOVER_CASES)
+def test_yaml_language_server_hover_shows_each_keys_own_title(case, yaml_ls_hovers):
+    """The root `if`/`else` must not lend the legacy branch's title to registry keys."""
+    pairs = yaml_ls_hovers[case]
+    assert len(pairs) >= 5
+    wrong = []
+    for (line, _, key, title), hover in pairs:
+        heading = (hover or "").split("\n", 1)[0]
+        if heading != f"#### {title}":
+            wrong.append(f"line {line} {key}: expected {title!r}, yaml-language-server shows {heading!r}")
+        assert "Legacy document" not in (hover or ""), f"{key}: {hover}"
+    assert wrong == [], "\n".join(wrong)
