@@ -6,19 +6,23 @@ keeps serving (SPEC section 7).
 """
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
-from typing import Any, Callable
+import sys
+import threading
+from typing import Any, BinaryIO, Callable
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from profreg import __version__
 
-from . import code_actions, completion, hover, navigation, symbols
+from . import code_actions, completion, framing, hover, navigation, symbols
 from .diagnostics import DiagnosticsPublisher
 from .documents import UTF8, UTF16, UTF32, Document
 
@@ -85,6 +89,41 @@ class ProfregLanguageServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         log.error("server error (%s): %s", getattr(source, "__name__", source), error)
+
+    # pygls's start_io/start_tcp, reading through `framing.BoundedReader` (bad frames are
+    # skipped, not fatal); everything else as pygls does it.
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        self._stop_event = threading.Event()
+        reader = framing.stdin_reader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(run_async(stop_event=self._stop_event, reader=reader, protocol=self.protocol,
+                                  logger=log, error_handler=self.report_server_error))
+        except BrokenPipeError:
+            log.error("the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    def start_tcp(self, host: str, port: int) -> None:
+        self._stop_event = stop_event = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)  # type: ignore[arg-type]
+            await run_async(stop_event=stop_event, reader=framing.stream_reader(reader), protocol=self.protocol,
+                            logger=log, error_handler=self.report_server_error)
+            self.shutdown()
+
+        async def serve() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            async with self._server:
+                await self._server.serve_forever()
+
+        try:
+            asyncio.run(serve())
+        except asyncio.CancelledError:
+            pass
 
 
 def _guarded(handler: Callable) -> Callable:
