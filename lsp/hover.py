@@ -91,8 +91,8 @@ def profile_summary(doc: Document, registry, key: str) -> str:
         policy = data.get("policy") if isinstance(data.get("policy"), dict) else {}
         if policy.get("read_only") is True:
             facts.append("read-only")
-        if policy.get("allow_overrides") is False:
-            facts.append("no overrides")
+        if policy.get("allow_overrides") is not True:  # closed unless opened (SPEC 2)
+            facts.append("no request overrides")
         if facts:
             parts.append("\n".join(f"- {f}" for f in facts))
     return "\n\n".join(parts)

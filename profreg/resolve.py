@@ -65,7 +65,8 @@ def check_overrides(overrides: Mapping[str, Any] | None, policy: Mapping[str, An
 
     policy = policy or {}
     who = f"profile {profile_slug!r}" if profile_slug else "the profile"
-    if policy.get("allow_overrides", True) is False:
+    # Closed by default (SPEC 2, as in Go): only an explicit `allow_overrides: true` opens it.
+    if policy.get("allow_overrides") is not True:
         raise PolicyViolationError(f"{who} does not allow request overrides")
     denied = _policy_keys(policy, "denied_override_keys")
     allowed = _policy_keys(policy, "allowed_override_keys")

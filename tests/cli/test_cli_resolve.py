@@ -73,8 +73,11 @@ def test_secrets_are_masked_but_fingerprinted_on_real_values(store):
     assert masked["effective_runtime"]["step_settings_patch"]["ai-chat"]["openai-api-key"] == "***"
     assert shown["effective_settings"]["ai-chat"]["openai-api-key"] == "sk-test-1234567890"
     assert masked["fingerprint"] == shown["fingerprint"]
-    other = resolve("keyed", "--set", "step_settings_patch={ai-chat: {openai-api-key: sk-other}}")
-    assert other["fingerprint"] != masked["fingerprint"]
+    # `keyed` has no policy, so it takes no overrides (SPEC 2); `agent` allows the settings patch
+    secret = "step_settings_patch={ai-chat: {openai-api-key: sk-%s}}"
+    one, other = resolve("agent", "--set", secret % "one"), resolve("agent", "--set", secret % "other")
+    assert one["effective_settings"]["ai-chat"]["openai-api-key"] == "***"
+    assert one["fingerprint"] != other["fingerprint"]
     for fmt in ("yaml", "text"):
         assert "sk-test" not in profreg("resolve", "keyed", "--format", fmt).out
 
@@ -106,6 +109,7 @@ def test_addressing(store):
         (("--set", "SystemPrompt=1"), 1, "request_overrides.system_prompt"),
         (("strict", "--set", "tools=[a]"), 4, "tools"),
         (("locked", "--set", "system_prompt=x"), 4, "locked"),
+        (("keyed", "--set", "system_prompt=x"), 4, "keyed"),  # no policy: closed (SPEC 2)
         (("--runtime-key", "bad key!"), 1, "runtime_key"),
         (("--overrides", "/nonexistent/o.json"), 2, "o.json"),
         (("ghost",), 3, "ghost"),
@@ -144,7 +148,7 @@ def test_legacy_store_resolves_under_the_registry_asked_for(tmp_path):
 def test_same_result_from_sqlite_after_migrate(store, tmp_path):
     db = tmp_path / "copy.db"
     assert profreg("migrate", str(store), str(db)).code == 0
-    for args in ((), ("team/coder",), ("keyed", "--set", "tools=[x]")):
+    for args in ((), ("team/coder",), ("agent", "--set", "tools=[x]")):
         assert resolve(*args, "--store", str(db)) == resolve(*args)
 
 

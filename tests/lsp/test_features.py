@@ -113,9 +113,15 @@ async def test_hover_on_key_and_on_default_profile(client, uri_for):
     h = await client.text_document_hover_async(types.HoverParams(text_document=doc_id(uri), position=pos(9, 7)))
     assert "Tools" in h.contents.value and "Names of the tools" in h.contents.value
     h = await client.text_document_hover_async(types.HoverParams(text_document=doc_id(uri), position=pos(11, 8)))
-    assert "Allow overrides" in h.contents.value and "default: `true`" in h.contents.value
+    # closed by default (SPEC 2): the hover says so
+    assert "Allow overrides" in h.contents.value and "default: `false`" in h.contents.value
+    assert "no overrides are accepted" in h.contents.value
     h = await client.text_document_hover_async(types.HoverParams(text_document=doc_id(uri), position=pos(2, 24)))
     assert "Profile `agent`" in h.contents.value and "Agent" in h.contents.value and "`search`" in h.contents.value
+    assert "no request overrides" not in h.contents.value
+    # `helper` has no policy: its summary says it takes no request overrides
+    h = await client.text_document_hover_async(types.HoverParams(text_document=doc_id(uri), position=pos(14, 4)))
+    assert "Profile `helper`" in h.contents.value and "no request overrides" in h.contents.value
 
 
 async def test_definition_references_and_rename(client, uri_for):

@@ -10,6 +10,9 @@ from profreg.errors import PolicyViolationError, ValidationError
 from profreg.resolve import canonical_override_key, check_overrides, fingerprint, merge_patch, resolve_profile
 
 
+OPEN = {"allow_overrides": True}
+
+
 @pytest.mark.parametrize(
     "raw, canonical",
     [
@@ -54,9 +57,9 @@ def test_same_key_twice_in_different_spellings_is_refused():
     "policy",
     [
         {"allow_overrides": False},
-        {"denied_override_keys": ["tools"]},
-        {"allowed_override_keys": ["system_prompt"]},
-        {"allowed_override_keys": ["systemPrompt"], "denied_override_keys": []},
+        {"allow_overrides": True, "denied_override_keys": ["tools"]},
+        {"allow_overrides": True, "allowed_override_keys": ["system_prompt"]},
+        {"allow_overrides": True, "allowed_override_keys": ["systemPrompt"], "denied_override_keys": []},
     ],
 )
 def test_policy_refuses_tools(policy):
@@ -67,7 +70,17 @@ def test_policy_refuses_tools(policy):
 def test_policy_runs_before_value_types():
     # a wrongly typed value for a denied key is a policy violation, not a validation error
     with pytest.raises(PolicyViolationError):
-        check_overrides({"tools": "x"}, {"denied_override_keys": ["tools"]})
+        check_overrides({"tools": "x"}, {"allow_overrides": True, "denied_override_keys": ["tools"]})
+
+
+@pytest.mark.parametrize("policy", [None, {}, {"read_only": False}, {"allowed_override_keys": ["tools"]},
+                                    {"denied_override_keys": ["system_prompt"]}])
+def test_overrides_are_closed_unless_allow_overrides_is_true(policy):
+    # SPEC 2: a profile with no policy, or one without `allow_overrides`, takes no overrides (as in Go)
+    with pytest.raises(PolicyViolationError):
+        check_overrides({"tools": ["x"]}, policy)
+    assert check_overrides({"tools": ["x"]}, {**(policy or {}), "allow_overrides": True,
+                                              "denied_override_keys": []}) == {"tools": ["x"]}
 
 
 def test_no_overrides_pass_a_locked_profile():
@@ -94,7 +107,7 @@ def test_no_overrides_pass_a_locked_profile():
 )
 def test_value_types_are_checked(key, value):
     with pytest.raises(ValidationError) as err:
-        check_overrides({key: value}, {})
+        check_overrides({key: value}, OPEN)
     assert err.value.field == f"request_overrides.{key}"
 
 
@@ -108,7 +121,7 @@ def test_value_types_are_checked(key, value):
     ],
 )
 def test_valid_values_pass(key, value):
-    assert check_overrides({key: value}, {}) == {key: value}
+    assert check_overrides({key: value}, OPEN) == {key: value}
 
 
 # RFC 7386 appendix A, verbatim
@@ -163,6 +176,7 @@ PROFILE = {
         "middlewares": [{"name": "m"}],
         "step_settings_patch": {"chat": {"engine": "e", "temp": 0.5}},
     },
+    "policy": {"allow_overrides": True},
     "metadata": {"version": 2},
 }
 
