@@ -294,9 +294,14 @@ def run_server(name: str, command: list[str], n: int, samples: int, workdir: Pat
     return out
 
 
+def ms(result: dict, key: str, q: float) -> float:
+    """The q-quantile of a list of seconds in `result`, in milliseconds."""
+    return percentile(result[key], q) * 1000
+
+
 def summarize(result: dict) -> dict:
     def p(key: str, q: float) -> float:
-        return percentile(result[key], q) * 1000
+        return ms(result, key, q)
 
     return {
         "server": result["server"], "profiles": result["profiles"], "open_ms": result["open_s"] * 1000,
@@ -318,6 +323,15 @@ def row(r: dict) -> str:
     return (f"| {r['server']} | {r['profiles']} | {r['samples']} | {r['open_ms']:.0f} | {r['edit_p50']:.1f} | "
             f"{r['edit_p95']:.1f} | {r['completion_p50']:.1f} | {r['completion_p95']:.1f} | {r['completion_items']} | "
             f"{r['hover_p50']:.1f} | {r['hover_p95']:.1f} | {r['hover_answered']} | {r['peak_mb']:.0f} |")
+
+
+def print_table(header: tuple[str, ...], lines: list[str]) -> None:
+    """A Markdown table: the header, then the rows already formatted, then a blank line."""
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for line in lines:
+        print(line)
+    print()
 
 
 def main() -> None:
@@ -354,11 +368,7 @@ def main() -> None:
                 print(row(rows[-1]), file=sys.stderr, flush=True)  # progress, in case a later run fails
                 if args.json:
                     args.json.write_text(json.dumps(raw, indent=2))
-    print("| " + " | ".join(HEADER) + " |")
-    print("|" + "---|" * len(HEADER))
-    for r in rows:
-        print(row(r))
-    print()
+    print_table(HEADER, [row(r) for r in rows])
     for r in rows:
         for error in r["errors"]:
             print(f"{r['server']} at {r['profiles']} profiles answered with an error: {error}")

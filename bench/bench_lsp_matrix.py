@@ -22,6 +22,7 @@ figures and the ratio of the worst edit p95 to the valid one's, against the issu
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shlex
 import sys
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_lsp import ROOT, StdioLspClient, percentile  # noqa: E402
+from bench_lsp import ROOT, StdioLspClient, ms, print_table  # noqa: E402
 from shapes import FORMS, STATES, STYLES, Shape, registry  # noqa: E402
 
 # The targets: edit->diagnostics p95 per size (ms), open at 10,000 (ms),
@@ -132,16 +133,13 @@ def run_cell(command: list[str], n: int, form: str, state: str, style: str, samp
 
 
 def summarize(r: dict) -> dict:
-    def ms(key: str, q: float) -> float:
-        return percentile(r[key], q) * 1000
-
     return {
         "profiles": r["profiles"], "cell": f"{r['form']}/{r['state']}/{r['style']}", "state": r["state"],
         "diagnostics": r["diagnostics"], "open_ms": r["open_s"] * 1000,
-        "profile_p50": ms("profile_edit_s", 0.5), "profile_p95": ms("profile_edit_s", 0.95),
-        "registry_p50": ms("registry_edit_s", 0.5), "registry_p95": ms("registry_edit_s", 0.95),
-        "completion_p95": ms("completion_s", 0.95), "completion_items": r["completion_items"],
-        "hover_p95": ms("hover_s", 0.95), "hover_answered": f"{r['hover_answered']}/{len(r['hover_s'])}",
+        "profile_p50": ms(r, "profile_edit_s", 0.5), "profile_p95": ms(r, "profile_edit_s", 0.95),
+        "registry_p50": ms(r, "registry_edit_s", 0.5), "registry_p95": ms(r, "registry_edit_s", 0.95),
+        "completion_p95": ms(r, "completion_s", 0.95), "completion_items": r["completion_items"],
+        "hover_p95": ms(r, "hover_s", 0.95), "hover_answered": f"{r['hover_answered']}/{len(r['hover_s'])}",
         "peak_mb": r["peak_kb"] / 1024, "errors": sorted(set(r.get("errors", []))),
     }
 
@@ -206,24 +204,17 @@ def main() -> None:
     raw, rows = [], []
     print("| " + " | ".join(HEADER) + " |", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-lsp-matrix-") as tmp:
-        for n in sizes:
-            for form in args.forms.split(","):
-                for style in args.styles.split(","):
-                    for state in args.states.split(","):
-                        result = run_cell(command, n, form, state, style, args.samples, Path(tmp))
-                        raw.append(result)
-                        rows.append(summarize(result))
-                        print(row(rows[-1]), file=sys.stderr, flush=True)  # progress
-                        if args.json:
-                            args.json.write_text(json.dumps(raw, indent=1))
-    print("| " + " | ".join(HEADER) + " |")
-    print("|" + "---|" * len(HEADER))
-    for s in rows:
-        print(row(s))
-    print()
-    for s in rows:
-        for error in s["errors"]:
-            print(f"{s['profiles']} {s['cell']} answered with an error: {error}")
+        cells = itertools.product(sizes, args.forms.split(","), args.states.split(","), args.styles.split(","))
+        for n, form, state, style in cells:
+            raw.append(run_cell(command, n, form, state, style, args.samples, Path(tmp)))
+            rows.append(summarize(raw[-1]))
+            print(row(rows[-1]), file=sys.stderr, flush=True)  # progress, in case a later cell fails
+            if args.json:
+                args.json.write_text(json.dumps(raw, indent=1))
+    print_table(HEADER, [row(s) for s in rows])
+    errors = [f"{s['profiles']} {s['cell']} answered with an error: {e}" for s in rows for e in s["errors"]]
+    if errors:
+        print("\n".join(errors))
     for n in sizes:
         print("\n".join(worst_lines(rows, n)))
 
