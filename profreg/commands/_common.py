@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
-from ..errors import UsageError
-from ..slugs import canonical_slug
+from ..errors import UsageError, ValidationError
+from ..slugs import canonical_slug, is_slug
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem  # imported when completing only
@@ -62,21 +62,33 @@ def opened_store(store_spec: str | None, *, create: bool, legacy_registry: str =
 
 
 # ------------------------------------------------------------------------------ addressing
-def registry_slug_arg(text: str) -> str:
-    slug = canonical_slug(text)
-    if not slug or "/" in slug:
-        raise UsageError(f"{text!r} is not a registry slug")
+SLUG_RULE = "lower-case letters, digits, '.', '_' and '-', starting and ending with a letter or digit"
+
+
+def checked_slug(slug: str, field: str, given: str) -> str:
+    """`slug` (already trimmed and lower-cased) if valid; else a validation error on `field`.
+
+    Checked before anything is looked up (SPEC 6): `resolve "bad slug"` is a bad argument
+    (exit 1), not a profile that happens to be missing (exit 3).
+    """
+    if not is_slug(slug):
+        raise ValidationError(f"{field}: {given!r} is not a valid slug ({SLUG_RULE})", field=field)
     return slug
 
 
+def registry_slug_arg(text: str) -> str:
+    return checked_slug(canonical_slug(text), "registry.slug", text)
+
+
+def profile_slug_arg(text: str) -> str:
+    return checked_slug(canonical_slug(text), "profile.slug", text)
+
+
 def parse_address(text: str, *, default_registry: str = DEFAULT_REGISTRY) -> tuple[str, str]:
-    """`REGISTRY/PROFILE` or `PROFILE` (in the default registry), trimmed and lower-cased."""
+    """`REGISTRY/PROFILE` or `PROFILE` (in the default registry), trimmed, lower-cased, checked."""
     registry, sep, profile = canonical_slug(text).rpartition("/")
-    registry = registry.strip() if sep else default_registry
-    profile = profile.strip()
-    if not profile or not registry or "/" in registry:
-        raise UsageError(f"{text!r} is not a profile address: use REGISTRY/PROFILE or PROFILE")
-    return registry, profile
+    registry = checked_slug(registry.strip(), "registry.slug", text) if sep else default_registry
+    return registry, checked_slug(profile.strip(), "profile.slug", text)
 
 
 # ------------------------------------------------------------------------------ writes

@@ -33,13 +33,14 @@ def list_command(registry: str | None, fmt: str | None, store_spec: str | None) 
 
     fmt = output_format(fmt, "text")
     corrupt: list[tuple[str, str]] = []
+    registry = registry_slug_arg(registry) if registry is not None else None
     with opened_store(store_spec, create=False) as store:
         if registry is None:
             rows = [_registry_row(r) for r in store.list_registries()]
             corrupt = store.corrupt_registries()
             columns = ("slug", "display_name", "default_profile_slug", "profile_count")
         else:
-            rows = [_profile_row(p) for p in store.list_profiles(registry_slug_arg(registry))]
+            rows = [_profile_row(p) for p in store.list_profiles(registry)]
             columns = ("slug", "display_name", "version", "read_only")
     if fmt == "text":
         click.echo(_table(rows, columns), nl=False)
@@ -95,10 +96,13 @@ def show_command(target: str, show_secrets: bool, fmt: str | None, store_spec: s
     from ..documents import ordered_profile, ordered_registry
     from ..secrets import mask_secrets
 
+    if "/" in target:
+        registry, profile = parse_address(target)
+    else:
+        registry, profile = registry_slug_arg(target), None
     with opened_store(store_spec, create=False) as store:
-        if "/" in target:
-            registry, profile = parse_address(target)
+        if profile is not None:
             data = ordered_profile(store.get_profile(registry, profile))
         else:
-            data = ordered_registry(store.get_registry(registry_slug_arg(target)))
+            data = ordered_registry(store.get_registry(registry))
     emit(data if show_secrets else mask_secrets(data), output_format(fmt, "yaml"))

@@ -17,6 +17,7 @@ from ._common import (
     make_write_options,
     opened_store,
     parse_address,
+    profile_slug_arg,
     read_data_file,
     registry_slug_arg,
     store_option,
@@ -181,12 +182,12 @@ def profile_delete(address: str, new_default: str | None, expected_version: int 
     refused (exit 4).
     """
     from ..service import Service
-    from ..slugs import canonical_slug
 
     registry, slug = parse_address(address)
+    new_default = profile_slug_arg(new_default) if new_default else None
     with opened_store(store_spec, create=False) as store:
         Service(store).delete_profile(registry, slug, make_write_options(expected_version, actor, source),
-                                      new_default=canonical_slug(new_default) if new_default else None)
+                                      new_default=new_default)
     click.echo(f"deleted profile {registry}/{slug}")
 
 

@@ -154,9 +154,10 @@ def test_not_found(store):
     fails(3, "list", "nope")
 
 
-def test_bad_addresses_are_usage_errors(store):
-    fails(2, "show", "a/b/c")
-    fails(2, "profile", "create", "r/")
+def test_bad_addresses_are_validation_errors(store):
+    # SPEC 6: a slug argument is checked before the lookup; a bad one names its field (exit 1)
+    assert "registry.slug" in fails(1, "show", "a/b/c").err
+    assert "profile.slug" in fails(1, "profile", "create", "r/").err
 
 
 def test_list_formats(store):
