@@ -6,10 +6,12 @@ does (mostly importing the schema validator). A file whose exact bytes validated
 under the same profreg version, schema and engine code, validates again: the key is a
 SHA-256 over all of them, so any change to the file or to profreg misses the cache.
 
-The cache is a folder of empty-looking marker files (the content is the document form),
-under `$PROFREG_CACHE_DIR`, else `$XDG_CACHE_HOME/profreg`, else `~/.cache/profreg`;
+The cache is a folder of small marker files (each names its own key and the document
+form), under `$PROFREG_CACHE_DIR`, else `$XDG_CACHE_HOME/profreg`, else `~/.cache/profreg`;
 `PROFREG_CACHE_DIR=` (empty) turns it off. It is best effort: any OS error means "not
 cached". Only successful validations are recorded; writes always validate in full.
+Folders and markers are private whatever the umask, never reached through a symlink
+(`profreg.privatefiles`), and a marker that does not read back exactly as written is a miss.
 """
 from __future__ import annotations
 
@@ -17,8 +19,11 @@ import hashlib
 import os
 
 from . import __version__
+from .privatefiles import ensure_private_dir, read_private_file, write_private_file
 
 _FORMS = frozenset(("bundle", "single", "legacy"))
+_MARKER_FORMAT = "profreg-validated 1 {key} {form}\n"
+_MARKER_MAX_BYTES = 256
 
 
 def _cache_dir() -> str | None:
@@ -42,37 +47,55 @@ def _engine_fingerprint() -> bytes:
     return digest.digest()
 
 
-def _marker(raw: bytes) -> str | None:
+def _marker(raw: bytes) -> tuple[str, str, str] | None:
+    """(cache root, marker path, key) for these bytes, or None when the cache is off."""
     directory = _cache_dir()
     if directory is None:
         return None
     key = hashlib.sha256(_engine_fingerprint() + hashlib.sha256(raw).digest()).hexdigest()
-    return os.path.join(directory, "validated", key[:2], key)
+    return directory, os.path.join(directory, "validated", key[:2], key), key
 
 
 def lookup(raw: bytes) -> str | None:
     """The document form recorded for these bytes, or None if they were not seen valid."""
     try:
-        marker = _marker(raw)
-        if marker is None:
-            return None
-        with open(marker, encoding="ascii") as handle:
-            form = handle.read().strip()
-    except (OSError, ValueError):
+        found = _marker(raw)
+    except OSError:
         return None
-    return form if form in _FORMS else None
+    if found is None:
+        return None
+    _root, marker, key = found
+    content = read_private_file(marker, _MARKER_MAX_BYTES)
+    if content is None:
+        return None
+    for form in _FORMS:
+        if content == _MARKER_FORMAT.format(key=key, form=form).encode("ascii"):
+            return form
+    return None
 
 
 def remember(raw: bytes, form: str) -> None:
     """Record that these bytes validated (as `form`); silently does nothing on any OS error."""
     try:
-        marker = _marker(raw)
-        if marker is None or form not in _FORMS:
-            return
-        os.makedirs(os.path.dirname(marker), mode=0o700, exist_ok=True)
-        temporary = f"{marker}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="ascii") as handle:
-            handle.write(form)
-        os.replace(temporary, marker)
+        found = _marker(raw)
     except OSError:
-        pass
+        return
+    if found is None or form not in _FORMS:
+        return
+    root, marker, key = found
+    if ensure_private_dir(os.path.dirname(marker), root):
+        write_private_file(marker, _MARKER_FORMAT.format(key=key, form=form).encode("ascii"))
+
+
+def form_matches(data: object, form: str) -> bool:
+    """Whether document data has the shape of the form a marker names (cheap: no schema);
+    a marker naming another form is not trusted."""
+    if not isinstance(data, dict):
+        return False
+    if form == "bundle":
+        return isinstance(data.get("registries"), dict)
+    if "registries" in data:
+        return False
+    if form == "single":
+        return isinstance(data.get("slug"), str)
+    return bool(data) and all(isinstance(value, dict) for value in data.values())

@@ -24,6 +24,7 @@ import sqlite3
 from typing import Iterator
 
 from ..errors import ProfregError, StoreError
+from ..limits import current_limits, nesting_exceeds
 from .base import BaseStore, Change, Registry
 from .mutations import normalise_registry
 
@@ -35,6 +36,12 @@ BUSY_TIMEOUT_S = 30.0
 MIGRATION_SET = "profreg"
 KNOWN_MIGRATIONS = frozenset({"0001_profile_registries"})
 MIGRATIONS_TABLE = "_sqlite_migrations"
+
+# The payload, unless it is over the size limit (the parameter): then NULL, with its size.
+_BOUNDED_PAYLOAD = (
+    "CASE WHEN length(CAST(payload_json AS BLOB)) > ? THEN NULL ELSE payload_json END, "
+    "length(CAST(payload_json AS BLOB))"
+)
 
 UPSERT = (
     f"INSERT INTO {TABLE} (slug, payload_json, updated_at_ms) VALUES (?, ?, ?) "
@@ -121,16 +128,26 @@ class SqliteStore(BaseStore):
     def _corrupt(self, slug: str, reason: str) -> StoreError:
         return StoreError(f"registry {slug!r} in SQLite store {self.path} is corrupt: {reason}")
 
-    def _decode(self, slug: str, payload_json: str) -> Registry:
+    def _decode(self, slug: str, payload_json: str | None, size: int | None = None) -> Registry:
         cached = self._cache.get(slug)
-        if cached is not None and cached[0] == payload_json:
+        if cached is not None and payload_json is not None and cached[0] == payload_json:
             return cached[1]
         from .mutations import check_valid
 
+        limits = current_limits()
+        if payload_json is None:
+            if size is not None:  # left unread by the query: over the size limit
+                raise self._corrupt(slug, f"payload is {size} bytes, over the limit of {limits.max_bytes}")
+            raise self._corrupt(slug, "payload is NULL")
         try:
             payload = json.loads(payload_json)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError) as exc:  # ValueError: bad JSON, or an integer over 4300 digits
             raise self._corrupt(slug, f"payload is not JSON ({exc})") from None
+        except RecursionError:
+            raise self._corrupt(slug, f"payload nests deeper than the limit of {limits.max_depth} levels") from None
+        too_big = nesting_exceeds(payload, limits.max_depth, limits.max_nodes)
+        if too_big is not None:
+            raise self._corrupt(slug, f"payload is over a limit: {too_big}")
         if not isinstance(payload, dict):
             raise self._corrupt(slug, "payload is not a JSON object")
         if payload.get("slug") not in (None, slug):
@@ -143,25 +160,32 @@ class SqliteStore(BaseStore):
         self._cache[slug] = (payload_json, registry)
         return registry
 
-    def _row(self, slug: str) -> str | None:
-        row = self.conn.execute(f"SELECT payload_json FROM {TABLE} WHERE slug = ?", [slug]).fetchone()
-        return None if row is None else row[0]
+    def _row(self, slug: str) -> tuple[str | None, int | None] | None:
+        """(payload or None, its size in bytes) of the registry's row; None if there is none.
+
+        The payload is NULL in the result when it is NULL in the row (a database not made
+        here may allow that) or over the size limit (then it is never read into memory)."""
+        return self.conn.execute(
+            f"SELECT {_BOUNDED_PAYLOAD} FROM {TABLE} WHERE slug = ?", [current_limits().max_bytes, slug]
+        ).fetchone()
 
     # ---- primitives ---------------------------------------------------------------------
     def _registry_slugs(self) -> list[str]:
         return self._guard(lambda: [row[0] for row in self.conn.execute(f"SELECT slug FROM {TABLE}")])
 
     def _load_registry(self, slug: str) -> Registry | None:
-        payload_json = self._guard(self._row, slug)
-        return None if payload_json is None else self._decode(slug, payload_json)
+        row = self._guard(self._row, slug)
+        return None if row is None else self._decode(slug, *row)
 
     def _load_all(self) -> tuple[list[Registry], list[tuple[str, str]]]:
-        rows = self._guard(lambda: self.conn.execute(f"SELECT slug, payload_json FROM {TABLE} ORDER BY slug").fetchall())
+        rows = self._guard(lambda: self.conn.execute(
+            f"SELECT slug, {_BOUNDED_PAYLOAD} FROM {TABLE} ORDER BY slug", [current_limits().max_bytes]
+        ).fetchall())
         healthy: list[Registry] = []
         corrupt: list[tuple[str, str]] = []
-        for slug, payload_json in rows:
+        for slug, payload_json, size in rows:
             try:
-                healthy.append(self._decode(slug, payload_json))
+                healthy.append(self._decode(slug, payload_json, size))
             except StoreError as exc:
                 corrupt.append((slug, str(exc)))
         return healthy, corrupt
@@ -172,8 +196,8 @@ class SqliteStore(BaseStore):
 
         def transaction() -> Registry | None:
             with self._immediate():
-                payload_json = self._row(slug) if read_current else None
-                current = None if payload_json is None else self._decode(slug, payload_json)
+                row = self._row(slug) if read_current else None
+                current = None if row is None else self._decode(slug, *row)
                 result = change(current)
                 if result is None:
                     self.conn.execute(f"DELETE FROM {TABLE} WHERE slug = ?", [slug])

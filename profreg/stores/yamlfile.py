@@ -75,15 +75,17 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
     from ..yamlsource import parse
 
     known_form = validcache.lookup(raw) if validate else None
-    if validate and known_form is None:
+    report = None
+    if not validate or known_form is not None:
+        # Bytes that validated before (or text the caller checks itself): read, don't judge.
+        parsed = parse(raw)
+        if known_form is None or (not parsed.fatal and validcache.form_matches(parsed.data, known_form)):
+            form = known_form or detect_form(parsed.data)
+            report = Report(list(parsed.diagnostics), data=parsed.data, form=form, parsed=parsed)
+    if report is None:  # to validate, or a cache entry that does not fit the document: a miss
         report = validate_text(raw)
         if report.valid and report.form is not None:
             validcache.remember(raw, report.form)
-    else:
-        # Bytes that validated before (or text the caller checks itself): read, don't judge.
-        parsed = parse(raw)
-        form = known_form or detect_form(parsed.data)
-        report = Report(list(parsed.diagnostics), data=parsed.data, form=form, parsed=parsed)
     text = report.parsed.text if report.parsed is not None else ""
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
     if newline != "\n":
@@ -155,13 +157,20 @@ def file_lock(path: str, name: str | None = None) -> Iterator[None]:
     resolved), `name` what messages call the file. Stale temporaries are cleared once held."""
     import errno
     import fcntl
+    import stat
 
     name = name or path
     lock_path = path + ".lock"
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        # never through a symlink planted at the name (it would create a file elsewhere)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StoreError(f"cannot lock YAML store {name}: {lock_path} is a symlink; remove it") from None
         raise StoreError(f"cannot lock YAML store {name}: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StoreError(f"cannot lock YAML store {name}: {lock_path} is not a regular file")
     try:
         deadline = time.monotonic() + LOCK_TIMEOUT_S
         while True:
