@@ -5,6 +5,8 @@ from typing import Any
 
 from lsprotocol import types
 
+from profreg.secrets import mask_secrets
+
 from . import schema_nav
 from .completion import is_bundle
 from .documents import Document
@@ -73,6 +75,8 @@ def profile_summary(doc: Document, registry, key: str) -> str:
         return f"**{key}**: no profile of this name in registry `{registry.name}`"
     parts = [f"**Profile `{key}`** (registry `{registry.name}`, line {outline_entry.key.line + 1})"]
     data = _profile_data(doc, registry, key)
+    if isinstance(data, dict):  # masked as everywhere profile content is shown (SPEC 6)
+        data = mask_secrets(data)
     if isinstance(data, dict):
         if isinstance(data.get("display_name"), str):
             parts.append(data["display_name"])

@@ -45,11 +45,13 @@ class MigrationPlan:
         return (f"{n} registr{'y' if n == 1 else 'ies'} ({self.profile_count} profiles) "
                 f"from {self.source} to {self.dest}")
 
-    def rendered(self) -> str:
-        """The YAML file that would be written, or for SQLite the registries as JSON."""
+    def rendered(self, *, masked: bool = False) -> str:
+        """The YAML file that would be written, or for SQLite the registries as JSON;
+        `masked`: secret-looking values shown as `***` (what `--dry-run` prints)."""
         from .documents import bundle_document, dump_yaml
+        from .secrets import mask_secrets
 
-        document = bundle_document(self.registries)
+        document = bundle_document(mask_secrets(self.registries) if masked else self.registries)
         if self.dest_kind == "yaml":
             return dump_yaml(document)
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,11 +1,17 @@
-"""Masking of secret-looking values in output (SPEC section 6: `resolve`, and `show`).
+"""Masking of secret-looking values in output (SPEC section 6).
 
 A key looks secret when, lower-cased and with `-`, `_`, `.` and spaces removed, it contains
-one of the markers below (`openai-api-key`, `API_KEY`, `authToken`, `db.password`, ...).
-Its value is printed as `***`; the key stays. Null and empty values are left as they are
-(nothing to hide). One exception keeps settings readable: a number under a key whose only
-marker is `token` (`max_tokens: 4096`, `token_limit`) is a count, not a secret; a number
-under `password`, `secret`, ... is still masked.
+one of the markers below (`openai-api-key`, `API_KEY`, `authToken`, `db.password`,
+`private_key`, `Set-Cookie`, ...). Its value is printed as `***`; the key stays. Null and
+empty values are left as they are (nothing to hide). Numbers under a secret key are masked
+too (`api_token: 123456`), with one exception that keeps settings readable: a number under
+a key whose only marker is `token` and that names a count (`max_tokens: 4096`,
+`token_limit`, `num_tokens`) is shown.
+
+Anywhere in a string, the password of a URL's `user:password@` is masked as well
+(`postgres://app:***@db/x`), whatever the key. The same rules apply to every place profile
+content is printed: `show`, `resolve`, `migrate --dry-run`, messages and the language
+server's hover.
 """
 from __future__ import annotations
 
@@ -13,20 +19,32 @@ import re
 from typing import Any
 
 MASK = "***"
-SECRET_MARKERS = ("apikey", "token", "secret", "password", "credential")
+SECRET_MARKERS = ("apikey", "token", "secret", "password", "passwd", "credential", "privatekey",
+                  "authorization", "cookie")
 _COUNT_MARKER = "token"
+# In a flattened key whose only marker is `token`: words that make a number a count.
+_COUNT_WORDS = ("tokens", "max", "min", "limit", "count", "num", "budget", "length", "size")
 _SEPARATORS = re.compile(r"[-_.\s]+")
+# scheme://user:password@ — the password is group 2 (userinfo ends at the first `@`)
+_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)([^@\s/]+)(@)")
+
+
+def _flat(key: object) -> str:
+    return _SEPARATORS.sub("", key.lower()) if isinstance(key, str) else ""
 
 
 def _markers(key: object) -> list[str]:
-    if not isinstance(key, str):
-        return []
-    flat = _SEPARATORS.sub("", key.lower())
-    return [marker for marker in SECRET_MARKERS if marker in flat]
+    flat = _flat(key)
+    return [marker for marker in SECRET_MARKERS if marker in flat] if flat else []
 
 
 def is_secret_key(key: object) -> bool:
     return bool(_markers(key))
+
+
+def _is_count(key: object, markers: list[str]) -> bool:
+    flat = _flat(key)
+    return markers == [_COUNT_MARKER] and any(word in flat for word in _COUNT_WORDS)
 
 
 def _masked(key: object, value: Any) -> bool:
@@ -34,13 +52,48 @@ def _masked(key: object, value: Any) -> bool:
     if not markers or value is None or value in ("", [], {}):
         return False
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return not (is_number and markers == [_COUNT_MARKER])
+    return not (is_number and _is_count(key, markers))
+
+
+def is_masked(key: object, value: Any) -> bool:
+    """Whether `value` under `key` is printed as `***` (for messages that would quote it)."""
+    return _masked(key, value)
+
+
+def mask_text(text: str) -> str:
+    """`text` with the password of every `scheme://user:password@` replaced by `***`."""
+    if "://" not in text:
+        return text
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(3), text)
 
 
 def mask_secrets(value: Any) -> Any:
-    """A copy of `value` with every secret-looking key's value replaced by `***`."""
-    if isinstance(value, dict):
-        return {k: MASK if _masked(k, v) else mask_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
-    return value
+    """A copy of `value` with every secret-looking key's value replaced by `***`, and URL
+    passwords masked in every string."""
+    # iterative (no recursion limit): the input's depth is bounded, but not by this module
+    if isinstance(value, str):
+        return mask_text(value)
+    if not isinstance(value, (dict, list)):
+        return value
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(root, 0, value)]
+    while stack:
+        parent, slot, item = stack.pop()
+        if isinstance(item, dict):
+            out: dict[Any, Any] = {}
+            for key, child in item.items():
+                if _masked(key, child):
+                    out[key] = MASK
+                else:
+                    out[key] = None
+                    stack.append((out, key, child))
+            parent[slot] = out
+        elif isinstance(item, list):
+            copy: list[Any] = [None] * len(item)
+            stack.extend((copy, index, child) for index, child in enumerate(item))
+            parent[slot] = copy
+        elif isinstance(item, str):
+            parent[slot] = mask_text(item)
+        else:
+            parent[slot] = item
+    return root[0]

@@ -11,7 +11,9 @@ import click
               help="The slug a legacy SRC becomes (default: `default`); for other sources, copy only R.")
 @click.option("--dry-run", is_flag=True, help="Print what would be written to stdout; write nothing.")
 @click.option("--force", is_flag=True, help="Replace the content of a DEST that already holds data.")
-def migrate_command(source: str, dest: str, registry: str | None, dry_run: bool, force: bool) -> None:
+@click.option("--show-secrets", is_flag=True, help="With --dry-run: print secret-looking values instead of `***`.")
+def migrate_command(source: str, dest: str, registry: str | None, dry_run: bool, force: bool,
+                    show_secrets: bool) -> None:
     """Copy every registry of SRC into DEST, keeping all metadata (versions included).
 
     Store files are named like `--store` specs: PATH.yaml/.yml, PATH.db/.sqlite/.sqlite3,
@@ -24,7 +26,7 @@ def migrate_command(source: str, dest: str, registry: str | None, dry_run: bool,
     migration = migrate(source, dest, registry=registry_slug_arg(registry) if registry else None,
                         dry_run=dry_run, force=force)
     if dry_run:
-        click.echo(migration.rendered(), nl=False)
+        click.echo(migration.rendered(masked=not show_secrets), nl=False)
         click.echo(f"dry run: would write {migration.summary()}; nothing written", err=True)
     else:
         click.echo(f"migrated {migration.summary()}")

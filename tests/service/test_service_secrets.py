@@ -39,7 +39,7 @@ def test_mask_secrets_masks_nested_values_and_keeps_keys():
         "none-token": None,
         "db_password": MASK,  # a number under `password` is still a secret
         "token_limit": 10.5,  # a number whose only marker is `token` is a count
-        "auth_token": 77,
+        "auth_token": MASK,  # a number under a secret key that is no count: masked
         "use_api_key": MASK,
     }
     assert data["ai-chat"]["openai-api-key"] == "sk-1"  # the input is left alone
