@@ -20,6 +20,8 @@ DEFAULT_REGISTRY = "default"
 
 # What `update_profile` may change; `tags` lands in metadata, the rest are profile fields.
 PROFILE_PATCH_FIELDS = ("display_name", "description", "runtime", "policy", "tags")
+# What `update_registry` may change: the registry's own descriptive fields.
+REGISTRY_PATCH_FIELDS = ("display_name", "description")
 # runtime and policy are patched field by field: `--system-prompt` keeps the tools.
 _NESTED_PATCH_FIELDS = ("runtime", "policy")
 # Attempts of an update/delete that someone else's write keeps overtaking.
@@ -88,9 +90,56 @@ class Service:
         options = dataclasses.replace(_options(options), create_only=True)
         return self.store.upsert_registry(dict(registry), options)
 
-    def delete_registry(self, registry: str, options: "WriteOptions | None" = None) -> None:
-        """Delete a registry and its profiles; `expected_version` is the registry's."""
-        self.store.delete_registry(registry, _options(options))
+    def update_registry(self, registry: str, patch: Mapping[str, Any],
+                        options: "WriteOptions | None" = None) -> dict[str, Any]:
+        """Replace the registry's own fields given (display_name, description); keep the rest.
+
+        Profiles and the default profile are untouched; `expected_version` is the registry's.
+        """
+        unknown = sorted(set(patch) - set(REGISTRY_PATCH_FIELDS))
+        if unknown:
+            raise ValidationError(
+                f"registry.{unknown[0]}: cannot be updated; updatable fields: {', '.join(REGISTRY_PATCH_FIELDS)}",
+                field=f"registry.{unknown[0]}",
+            )
+        options = _options(options)
+        for _attempt in range(_OPTIMISTIC_RETRIES):
+            current = self.store.get_registry(registry)
+            checked = options if options.expected_version else dataclasses.replace(
+                options, expected_version=_version(current))
+            fields = {k: v for k, v in current.items() if k not in ("profiles", "default_profile_slug")}
+            fields.update(copy.deepcopy(dict(patch)))
+            try:
+                return self.store.upsert_registry(fields, checked)
+            except VersionConflictError:
+                if options.expected_version:
+                    raise
+        raise VersionConflictError("registry", registry, None, None,
+                                   message=f"registry {registry} keeps changing; try again")
+
+    def delete_registry(self, registry: str, options: "WriteOptions | None" = None, *,
+                        force: bool = False) -> None:
+        """Delete a registry and its profiles; `expected_version` is the registry's.
+
+        A registry holding read-only profiles is deleted only with `force` (SPEC 6)."""
+        options = _options(options)
+        for _attempt in range(_OPTIMISTIC_RETRIES):
+            current = self.store.get_registry(registry)
+            locked = sorted(slug for slug, p in (current.get("profiles") or {}).items() if _is_read_only(p or {}))
+            if locked and not force:
+                raise PolicyViolationError(
+                    f"registry {registry} holds read-only profiles ({', '.join(locked)}); "
+                    "deleting it needs --force"
+                )
+            if options.expected_version:
+                return self.store.delete_registry(registry, options)
+            try:  # the check above holds for the version just read, not for a later one
+                return self.store.delete_registry(
+                    registry, dataclasses.replace(options, expected_version=_version(current)))
+            except VersionConflictError:
+                continue
+        raise VersionConflictError("registry", registry, None, None,
+                                   message=f"registry {registry} keeps changing; try again")
 
     # ---------------------------------------------------------------- profile writes
     def create_profile(self, registry: str | None, profile: Mapping[str, Any],
@@ -104,10 +153,11 @@ class Service:
         return self.store.upsert_profile(self._registry_slug(registry), dict(profile), options)
 
     def update_profile(self, registry: str | None, profile: str, patch: Mapping[str, Any],
-                       options: "WriteOptions | None" = None) -> dict[str, Any]:
+                       options: "WriteOptions | None" = None, *, force: bool = False) -> dict[str, Any]:
         """Replace the given fields (display_name, description, runtime, policy, tags), keep the rest.
 
         `runtime` and `policy` are patched per field; `expected_version` is the profile's.
+        A read-only profile is changed only with `force` (else PolicyViolationError).
         """
         options = _options(options)
         registry_slug = self._registry_slug(registry)
@@ -121,17 +171,17 @@ class Service:
         def write(current: dict[str, Any], checked: "WriteOptions") -> dict[str, Any]:
             return self.store.upsert_profile(registry_slug, _patched(current, profile, patch), checked)
 
-        return self._read_check_write(registry_slug, profile, options, write)
+        return self._read_check_write(registry_slug, profile, options, write, force)
 
     def delete_profile(self, registry: str | None, profile: str, options: "WriteOptions | None" = None,
-                       new_default: str | None = None) -> None:
-        """Delete a profile (`expected_version` is the profile's); read-only ones are refused."""
+                       new_default: str | None = None, *, force: bool = False) -> None:
+        """Delete a profile (`expected_version` is the profile's); a read-only one only with `force`."""
         registry_slug = self._registry_slug(registry)
 
         def write(_current: dict[str, Any], checked: "WriteOptions") -> None:
             self.store.delete_profile(registry_slug, profile, checked, new_default=new_default)
 
-        self._read_check_write(registry_slug, profile, _options(options), write)
+        self._read_check_write(registry_slug, profile, _options(options), write, force)
 
     def set_default_profile(self, registry: str | None, profile: str,
                             options: "WriteOptions | None" = None) -> dict[str, Any]:
@@ -139,8 +189,8 @@ class Service:
         return self.store.set_default_profile(self._registry_slug(registry), profile, _options(options))
 
     def _read_check_write(self, registry_slug: str, profile: str, options: "WriteOptions",
-                          write: Callable[[dict[str, Any], "WriteOptions"], Any]) -> Any:
-        """Read the profile, refuse a read-only one, then write with a version check.
+                          write: Callable[[dict[str, Any], "WriteOptions"], Any], force: bool) -> Any:
+        """Read the profile, refuse a read-only one unless forced, then write with a version check.
 
         The store compares versions inside its transaction. Without a caller's
         `expected_version` the version just read is used, so a write made by someone else
@@ -148,8 +198,10 @@ class Service:
         """
         for _attempt in range(_OPTIMISTIC_RETRIES):
             current = self.store.get_profile(registry_slug, profile)
-            if _is_read_only(current):
-                raise PolicyViolationError(f"profile {registry_slug}/{profile} is read-only")
+            if _is_read_only(current) and not force:
+                raise PolicyViolationError(
+                    f"profile {registry_slug}/{profile} is read-only; changing or deleting it needs --force"
+                )
             if options.expected_version:
                 return write(current, options)
             read_version = _version(current)

@@ -29,10 +29,14 @@ def _version(obj: dict[str, Any]) -> int:
     return (obj.get("metadata") or {}).get("version") or 0
 
 
+def _force_option(help_text: str) -> Callable:
+    return click.option("--force", is_flag=True, help=help_text)
+
+
 # ------------------------------------------------------------------------------ registry
 @click.group("registry")
 def registry_group() -> None:
-    """Create or delete registries."""
+    """Create, update or delete registries."""
 
 
 @registry_group.command("create")
@@ -57,18 +61,44 @@ def registry_create(registry: str, display_name: str | None, description: str | 
     click.echo(f"created registry {slug} (version {_version(stored)})")
 
 
-@registry_group.command("delete")
+@registry_group.command("update")
 @click.argument("registry", shell_complete=complete_registry)
+@click.option("--display-name", help="A human-readable name.")
+@click.option("--description", help="What the registry is for.")
 @write_options_decorator
 @store_option
-def registry_delete(registry: str, expected_version: int | None, actor: str | None, source: str,
+def registry_update(registry: str, display_name: str | None, description: str | None,
+                    expected_version: int | None, actor: str | None, source: str, store_spec: str | None) -> None:
+    """Replace REGISTRY's own fields given; its profiles and default stay as they are.
+
+    --expected-version is compared with the registry's version.
+    """
+    from ..service import Service
+
+    slug = registry_slug_arg(registry)
+    patch: dict[str, Any] = {}
+    if display_name is not None:
+        patch["display_name"] = display_name
+    if description is not None:
+        patch["description"] = description
+    with opened_store(store_spec, create=False) as store:
+        stored = Service(store).update_registry(slug, patch, make_write_options(expected_version, actor, source))
+    click.echo(f"updated registry {slug} (version {_version(stored)})")
+
+
+@registry_group.command("delete")
+@click.argument("registry", shell_complete=complete_registry)
+@_force_option("Also delete a registry that holds read-only profiles.")
+@write_options_decorator
+@store_option
+def registry_delete(registry: str, force: bool, expected_version: int | None, actor: str | None, source: str,
                     store_spec: str | None) -> None:
-    """Delete REGISTRY and all its profiles."""
+    """Delete REGISTRY and all its profiles (one holding read-only profiles needs --force)."""
     from ..service import Service
 
     slug = registry_slug_arg(registry)
     with opened_store(store_spec, create=False) as store:
-        Service(store).delete_registry(slug, make_write_options(expected_version, actor, source))
+        Service(store).delete_registry(slug, make_write_options(expected_version, actor, source), force=force)
     click.echo(f"deleted registry {slug}")
 
 
@@ -79,8 +109,10 @@ def profile_group() -> None:
 
 
 def _profile_field_options(func: Callable) -> Callable:
+    func = click.option("--read-only/--no-read-only", "read_only", default=None,
+                        help="Set policy.read_only (a read-only profile is changed or deleted only with --force).")(func)
     func = click.option("--from-file", "from_file", metavar="FILE",
-                        help="The profile's fields from a YAML or JSON file; the options above win over it.")(func)
+                        help="The profile's fields from a YAML or JSON file; the other field options win over it.")(func)
     func = click.option("--tool", "tools", multiple=True, metavar="T",
                         help="A tool name (repeatable); replaces the tool list.")(func)
     func = click.option("--system-prompt", help="The system prompt.")(func)
@@ -90,7 +122,7 @@ def _profile_field_options(func: Callable) -> Callable:
 
 
 def _profile_fields(slug: str, from_file: str | None, display_name: str | None, description: str | None,
-                    system_prompt: str | None, tools: tuple[str, ...]) -> dict[str, Any]:
+                    system_prompt: str | None, tools: tuple[str, ...], read_only: bool | None) -> dict[str, Any]:
     """The profile fields the command line gives: --from-file first, then the options."""
     from ..errors import ValidationError
     from ..validation import errors_only, validate_profile
@@ -117,6 +149,8 @@ def _profile_fields(slug: str, from_file: str | None, display_name: str | None, 
         if tools:
             runtime["tools"] = list(tools)
         fields["runtime"] = runtime
+    if read_only is not None:
+        fields["policy"] = {**(fields.get("policy") or {}), "read_only": read_only}
     return fields
 
 
@@ -126,8 +160,8 @@ def _profile_fields(slug: str, from_file: str | None, display_name: str | None, 
 @write_options_decorator
 @store_option
 def profile_create(address: str, display_name: str | None, description: str | None, system_prompt: str | None,
-                   tools: tuple[str, ...], from_file: str | None, expected_version: int | None,
-                   actor: str | None, source: str, store_spec: str | None) -> None:
+                   tools: tuple[str, ...], from_file: str | None, read_only: bool | None,
+                   expected_version: int | None, actor: str | None, source: str, store_spec: str | None) -> None:
     """Create a profile (exit 5 if it exists). The first profile of a registry becomes its default.
 
     --expected-version is compared with the registry's version.
@@ -135,7 +169,7 @@ def profile_create(address: str, display_name: str | None, description: str | No
     from ..service import Service
 
     registry, slug = parse_address(address)
-    fields = _profile_fields(slug, from_file, display_name, description, system_prompt, tools)
+    fields = _profile_fields(slug, from_file, display_name, description, system_prompt, tools, read_only)
     fields["slug"] = slug
     with opened_store(store_spec, create=False) as store:  # its registry must exist: so must the file
         stored = Service(store).create_profile(registry, fields, make_write_options(expected_version, actor, source))
@@ -145,41 +179,43 @@ def profile_create(address: str, display_name: str | None, description: str | No
 @profile_group.command("update")
 @click.argument("address", metavar="REGISTRY/PROFILE", shell_complete=complete_profile_address)
 @_profile_field_options
+@_force_option("Change a read-only profile (e.g. `--no-read-only --force` to unlock it).")
 @write_options_decorator
 @store_option
 def profile_update(address: str, display_name: str | None, description: str | None, system_prompt: str | None,
-                   tools: tuple[str, ...], from_file: str | None, expected_version: int | None,
-                   actor: str | None, source: str, store_spec: str | None) -> None:
+                   tools: tuple[str, ...], from_file: str | None, read_only: bool | None, force: bool,
+                   expected_version: int | None, actor: str | None, source: str, store_spec: str | None) -> None:
     """Replace the fields given, keep the others (runtime and policy are patched per field).
 
     --expected-version is compared with the profile's version. A read-only profile is
-    refused (exit 4).
+    refused (exit 4) unless --force is given.
     """
     from ..service import Service
 
     registry, slug = parse_address(address)
-    fields = _profile_fields(slug, from_file, display_name, description, system_prompt, tools)
+    fields = _profile_fields(slug, from_file, display_name, description, system_prompt, tools, read_only)
     patch = {k: v for k, v in fields.items() if k in ("display_name", "description", "runtime", "policy")}
     tags = (fields.get("metadata") or {}).get("tags")
     if tags is not None:
         patch["tags"] = tags
     with opened_store(store_spec, create=False) as store:
         stored = Service(store).update_profile(registry, slug, patch,
-                                               make_write_options(expected_version, actor, source))
+                                               make_write_options(expected_version, actor, source), force=force)
     click.echo(f"updated profile {registry}/{slug} (version {_version(stored)})")
 
 
 @profile_group.command("delete")
 @click.argument("address", metavar="REGISTRY/PROFILE", shell_complete=complete_profile_address)
 @click.option("--new-default", metavar="P2", help="The registry's new default profile, when deleting the default.")
+@_force_option("Delete a read-only profile.")
 @write_options_decorator
 @store_option
-def profile_delete(address: str, new_default: str | None, expected_version: int | None, actor: str | None,
-                   source: str, store_spec: str | None) -> None:
+def profile_delete(address: str, new_default: str | None, force: bool, expected_version: int | None,
+                   actor: str | None, source: str, store_spec: str | None) -> None:
     """Delete a profile. Deleting the default while others remain needs --new-default.
 
     --expected-version is compared with the profile's version. A read-only profile is
-    refused (exit 4).
+    refused (exit 4) unless --force is given.
     """
     from ..service import Service
 
@@ -187,7 +223,7 @@ def profile_delete(address: str, new_default: str | None, expected_version: int 
     new_default = profile_slug_arg(new_default) if new_default else None
     with opened_store(store_spec, create=False) as store:
         Service(store).delete_profile(registry, slug, make_write_options(expected_version, actor, source),
-                                      new_default=new_default)
+                                      new_default=new_default, force=force)
     click.echo(f"deleted profile {registry}/{slug}")
 
 

@@ -183,3 +183,26 @@ def test_resolve_falls_back_to_a_profile_named_default():
             return {"slug": slug, "profiles": {"default": {"slug": "default"}, "z": {"slug": "z"}}}
 
     assert Service(Loose()).resolve().profile == "default"
+
+
+def test_read_only_profile_changes_with_force_and_is_recorded(service):
+    service.create_profile(None, {"slug": "agent"})
+    service.create_profile(None, {"slug": "locked", "policy": {"read_only": True}})
+    updated = service.update_profile(None, "locked", {"display_name": "L"}, WriteOptions(actor="ops", source="x"),
+                                     force=True)
+    assert (updated["display_name"], updated["metadata"]["updated_by"], updated["metadata"]["source"]) == ("L", "ops", "x")
+    with pytest.raises(PolicyViolationError):
+        service.delete_registry("default")
+    service.delete_profile(None, "locked", force=True)
+    assert "locked" not in service.get_registry()["profiles"]
+    service.delete_registry("default")  # no read-only profile left: no force needed
+
+
+def test_update_registry_changes_only_its_own_fields(service):
+    service.create_profile(None, {"slug": "agent"})
+    before = service.get_registry()
+    after = service.update_registry("default", {"display_name": "D"})
+    assert after["display_name"] == "D" and after["profiles"] == before["profiles"]
+    assert _version(after) == _version(before) + 1
+    with pytest.raises(ValidationError):
+        service.update_registry("default", {"profiles": {}})
