@@ -39,10 +39,20 @@ def registry_group() -> None:
     """Create, update or delete registries."""
 
 
+def _registry_field_options(func: Callable) -> Callable:
+    func = click.option("--description", help="What the registry is for.")(func)
+    return click.option("--display-name", help="A human-readable name.")(func)
+
+
+def _registry_fields(display_name: str | None, description: str | None) -> dict[str, Any]:
+    """The registry's own fields the options give (left out when not given)."""
+    given = {"display_name": display_name, "description": description}
+    return {name: value for name, value in given.items() if value is not None}
+
+
 @registry_group.command("create")
 @click.argument("registry")
-@click.option("--display-name", help="A human-readable name.")
-@click.option("--description", help="What the registry is for.")
+@_registry_field_options
 @write_options_decorator
 @store_option
 def registry_create(registry: str, display_name: str | None, description: str | None,
@@ -51,11 +61,7 @@ def registry_create(registry: str, display_name: str | None, description: str | 
     from ..service import Service
 
     slug = registry_slug_arg(registry)
-    fields: dict[str, Any] = {"slug": slug}
-    if display_name is not None:
-        fields["display_name"] = display_name
-    if description is not None:
-        fields["description"] = description
+    fields = {"slug": slug, **_registry_fields(display_name, description)}
     with opened_store(store_spec, create=True) as store:
         stored = Service(store).create_registry(fields, make_write_options(expected_version, actor, source))
     click.echo(f"created registry {slug} (version {_version(stored)})")
@@ -63,8 +69,7 @@ def registry_create(registry: str, display_name: str | None, description: str | 
 
 @registry_group.command("update")
 @click.argument("registry", shell_complete=complete_registry)
-@click.option("--display-name", help="A human-readable name.")
-@click.option("--description", help="What the registry is for.")
+@_registry_field_options
 @write_options_decorator
 @store_option
 def registry_update(registry: str, display_name: str | None, description: str | None,
@@ -76,11 +81,7 @@ def registry_update(registry: str, display_name: str | None, description: str | 
     from ..service import Service
 
     slug = registry_slug_arg(registry)
-    patch: dict[str, Any] = {}
-    if display_name is not None:
-        patch["display_name"] = display_name
-    if description is not None:
-        patch["description"] = description
+    patch = _registry_fields(display_name, description)
     with opened_store(store_spec, create=False) as store:
         stored = Service(store).update_registry(slug, patch, make_write_options(expected_version, actor, source))
     click.echo(f"updated registry {slug} (version {_version(stored)})")
