@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NotFoundError, StoreError, UsageError, ValidationError
+from .inputfiles import read_input
+from .limits import current_limits
 from .legacy import DEFAULT_REGISTRY_SLUG
 
 
@@ -69,13 +71,15 @@ def _kind_and_path(spec: str, role: str) -> tuple[str, str]:
 def read_source(source: str, registry: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     """(form, registries) of the source store file, each registry complete with metadata."""
     kind, path = _kind_and_path(source, "source")
-    if not Path(path).is_file():
+    if not os.path.exists(path):
         raise UsageError(f"source {path} does not exist")
+    if kind != "yaml" and not os.path.isfile(path):
+        raise UsageError(f"source {path} is not a regular file")
     if kind == "yaml":
         from .stores.yamlfile import parse_store_text
 
         try:
-            raw = Path(path).read_bytes()
+            raw = read_input(path, current_limits().max_bytes, regular_only=True)
         except OSError as exc:
             raise UsageError(f"source {path}: {exc.strerror or exc}") from None
         snapshot = parse_store_text(raw, path, registry or DEFAULT_REGISTRY_SLUG)
@@ -119,7 +123,10 @@ def dest_holds_data(dest: str) -> bool:
     if target.is_dir():
         raise UsageError(f"destination {path} is a directory")
     if kind == "yaml":
-        return target.read_bytes().strip() != b""
+        try:  # never a device or FIFO
+            return read_input(path, current_limits().max_bytes, regular_only=True).strip() != b""
+        except OSError as exc:
+            raise UsageError(f"destination {path}: {exc.strerror or exc}") from None
     if target.stat().st_size == 0:
         return False
     from .stores import open_store

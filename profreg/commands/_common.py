@@ -159,11 +159,12 @@ def read_data_file(path: str, what: str) -> Any:
     validation error (1) naming the file and position.
     """
     from ..errors import ValidationError
+    from ..inputfiles import read_input
+    from ..limits import current_limits
     from ..yamlsource import parse
 
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = read_input(path, current_limits().max_bytes)
     except OSError as exc:
         raise UsageError(f"{what} {path}: {exc.strerror or exc}") from None
     parsed = parse(raw)

@@ -13,7 +13,10 @@ directories are not followed (no cycles). Files are visited in sorted order and 
 with their path joined to the directory as given.
 
 A file named on the command line is always validated, whatever its name or content.
-`-` reads one document from standard input (reported as `<stdin>`).
+`-` reads one document from standard input (reported as `<stdin>`). Only regular files are
+read from a folder walk (a FIFO, device or socket named `*.yaml`, or a symlink to one, is
+reported as unreadable); a path named on the command line may also be a pipe. Every input
+is read in chunks against the size limit (`profreg.inputfiles`).
 
 Exit codes: 0 every document valid (warnings allowed), 1 one is invalid, 2 usage error
 or a path that is missing or unreadable (the other paths are still checked and reported).
@@ -22,11 +25,12 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Iterator
 
 import click
 
+from ..inputfiles import read_input, read_stream
+from ..limits import current_limits
 from ..reporters import FORMATS
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -78,7 +82,7 @@ def _validate(paths: tuple[str, ...], store_spec: str | None, fmt: str) -> None:
     unreadable: list[str] = []
     for path in paths:
         if path == STDIN_PATH:
-            checked.append(CheckedFile("<stdin>", _validate_bytes(sys.stdin.buffer.read())))
+            checked.append(CheckedFile("<stdin>", _validate_bytes(read_stream(sys.stdin.buffer, _max_bytes()))))
         elif os.path.isdir(path):
             for file_path in _walk_yaml_files(path):
                 result = _check_found_file(file_path, unreadable)
@@ -101,9 +105,13 @@ def _validate(paths: tuple[str, ...], store_spec: str | None, fmt: str) -> None:
         sys.exit(1)
 
 
-def _read(path: str, unreadable: list[str]) -> bytes | None:
+def _max_bytes() -> int:
+    return current_limits().max_bytes
+
+
+def _read(path: str, unreadable: list[str], *, regular_only: bool = False) -> bytes | None:
     try:
-        return Path(path).read_bytes()
+        return read_input(path, _max_bytes(), regular_only=regular_only)
     except OSError as exc:
         unreadable.append(f"{path} ({exc.strerror or exc})")
         return None
@@ -121,7 +129,7 @@ def _check_found_file(path: str, unreadable: list[str]):
     from ..validation import looks_like_registry, validate_parsed
     from ..yamlsource import parse
 
-    raw = _read(path, unreadable)
+    raw = _read(path, unreadable, regular_only=True)
     if raw is None:
         return None
     parsed = parse(raw)
@@ -153,9 +161,12 @@ def _check_store(spec: str) -> list:
 
     kind, path = store_kind(spec)
     if kind == "yaml":
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise UsageError(f"validate: no such store file: {path}")
-        raw = Path(path).read_bytes()
+        try:
+            raw = read_input(path, _max_bytes(), regular_only=True)
+        except OSError as exc:
+            raise UsageError(f"validate: cannot read store file {path}: {exc.strerror or exc}") from None
         return [CheckedFile(path, _validate_bytes(raw))]
     store = open_store(spec, create=False)
     try:

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import StoreError
 from ..gcpause import collector_paused
+from ..inputfiles import read_input
+from ..limits import current_limits
 from ..legacy import legacy_to_registry
 from .base import BaseStore, Change, Registry
 from .mutations import normalise_registry
@@ -210,8 +212,7 @@ class YamlFileStore(BaseStore):
             if before is None:
                 return _Snapshot(None)
             try:
-                with open(self.path, "rb") as handle:
-                    raw = handle.read()
+                raw = read_input(self.path, current_limits().max_bytes, regular_only=True)
             except FileNotFoundError:
                 continue
             except OSError as exc:
