@@ -24,6 +24,7 @@ COMMANDS = {
     "set-default": "write:set_default_command",
     "schema": "schema:schema_command",
     "lsp": "lsp:lsp_command",
+    "init": "init:init_command",
 }
 
 
@@ -44,10 +45,20 @@ class LazyGroup(click.Group):
             raise
         return getattr(module, attr)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            # Click suggests from `self.commands`, which a lazy group leaves empty.
+            raise click.exceptions.NoSuchCommand(exc.cmd_name, possibilities=self.list_commands(ctx),
+                                                 ctx=ctx) from None
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="profreg")
-def cli() -> None:
+@click.option("--store", "store_spec", metavar="SPEC",
+              help="The store for the command that follows (as its own --store; else $PROFREG_STORE).")
+def cli(store_spec: str | None) -> None:
     """Profile registries: validate, resolve, migrate, edit, and serve the language server."""
 
 
@@ -60,8 +71,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:
-        click.echo("profreg: aborted", err=True)
-        sys.exit(1)
+        # Click turns Ctrl-C into Abort (nothing prompts, so nothing else does): a write in
+        # progress was rolled back or never started, the store is as it was.
+        click.echo("profreg: interrupted", err=True)
+        sys.exit(130)
     except click.ClickException as exc:
         # one line, like every other expected error (Click would print Usage/Try/Error)
         click.echo(f"profreg: {exc.format_message()}", err=True)

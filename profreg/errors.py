@@ -30,12 +30,26 @@ class ValidationError(ProfregError):
 
 
 class NotFoundError(ProfregError):
+    """`resource` ("registry" or "profile") `slug` is missing; `registry` names the registry a
+    missing profile was looked up in, when known."""
+
     exit_code = 3
 
-    def __init__(self, resource: str, slug: str):
+    def __init__(self, resource: str, slug: str, *, registry: str | None = None):
         self.resource = resource
         self.slug = slug
+        self.registry = registry
+        if registry is None and resource == "profile" and "/" in slug:
+            self.registry = slug.rpartition("/")[0]
+        self.explained = False
         super().__init__(f"{resource} {slug!r} not found")
+
+    def explained_by(self, what_exists: str) -> "NotFoundError":
+        """The same error, its message followed by what does exist (`available: a, b`)."""
+        explained = NotFoundError(self.resource, self.slug, registry=self.registry)
+        explained.args = (f"{self}; {what_exists}",)
+        explained.explained = True
+        return explained
 
 
 class PolicyViolationError(ProfregError):

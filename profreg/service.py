@@ -118,8 +118,9 @@ class Service:
                                    message=f"registry {registry} keeps changing; try again")
 
     def delete_registry(self, registry: str, options: "WriteOptions | None" = None, *,
-                        force: bool = False) -> None:
-        """Delete a registry and its profiles; `expected_version` is the registry's.
+                        force: bool = False) -> dict[str, Any]:
+        """Delete a registry and its profiles; `expected_version` is the registry's. Returns
+        the registry as it was when deleted.
 
         A registry holding read-only profiles is deleted only with `force` (SPEC 6)."""
         options = _options(options)
@@ -174,14 +175,15 @@ class Service:
         return self._read_check_write(registry_slug, profile, options, write, force)
 
     def delete_profile(self, registry: str | None, profile: str, options: "WriteOptions | None" = None,
-                       new_default: str | None = None, *, force: bool = False) -> None:
-        """Delete a profile (`expected_version` is the profile's); a read-only one only with `force`."""
+                       new_default: str | None = None, *, force: bool = False) -> dict[str, Any]:
+        """Delete a profile (`expected_version` is the profile's); a read-only one only with `force`.
+        Returns the registry after the delete."""
         registry_slug = self._registry_slug(registry)
 
-        def write(_current: dict[str, Any], checked: "WriteOptions") -> None:
-            self.store.delete_profile(registry_slug, profile, checked, new_default=new_default)
+        def write(_current: dict[str, Any], checked: "WriteOptions") -> dict[str, Any]:
+            return self.store.delete_profile(registry_slug, profile, checked, new_default=new_default)
 
-        self._read_check_write(registry_slug, profile, _options(options), write, force)
+        return self._read_check_write(registry_slug, profile, _options(options), write, force)
 
     def set_default_profile(self, registry: str | None, profile: str,
                             options: "WriteOptions | None" = None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ DEFAULT_REGISTRY = "default"
 DEFAULT_SOURCE = "cli"
 # Completion lists stay short and fast even on a store of 100,000 registries.
 MAX_COMPLETIONS = 200
+LOCK_TIMEOUT_META = "profreg.lock_timeout"
 
 
 # ------------------------------------------------------------------------------ the store
@@ -36,29 +37,106 @@ def _complete_store_spec(ctx: click.Context, param: click.Parameter, incomplete:
     return [CompletionItem(incomplete, type="file")]
 
 
+STORE_HELP = ("The store: PATH.yaml, PATH.yml, PATH.db, PATH.sqlite, PATH.sqlite3, yaml:PATH or sqlite:PATH "
+              f"(may also stand before the command; else ${STORE_ENV}).")
+
+
 def store_option(func: Callable) -> Callable:
+    # No envvar here: `profreg --store X CMD` must win over PROFREG_STORE (see store_spec_of).
     return click.option(
-        "--store", "store_spec", metavar="SPEC", envvar=STORE_ENV, show_envvar=True,
-        shell_complete=_complete_store_spec,
-        help="The store: PATH.yaml, PATH.yml, PATH.db, PATH.sqlite, PATH.sqlite3, yaml:PATH or sqlite:PATH.",
+        "--store", "store_spec", metavar="SPEC", shell_complete=_complete_store_spec, help=STORE_HELP,
     )(func)
+
+
+def root_store_spec() -> str | None:
+    """`--store` given before the command (`profreg --store x.db list`), if any."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.find_root().params.get("store_spec") if ctx is not None else None
+
+
+def store_spec_of(given: str | None) -> str | None:
+    """The store a command uses: its own --store, else the one before the command, else $PROFREG_STORE."""
+    return given or root_store_spec() or os.environ.get(STORE_ENV) or None
+
+
+def lock_timeout_option(func: Callable) -> Callable:
+    """`--lock-timeout SECONDS` on writes; kept in the context so command signatures stay as they are."""
+
+    def remember(ctx: click.Context, _param: click.Parameter, value: float | None) -> None:
+        if value is not None:
+            ctx.meta[LOCK_TIMEOUT_META] = value
+
+    return click.option(
+        "--lock-timeout", type=click.FloatRange(min=0), metavar="SECONDS", expose_value=False,
+        callback=remember, help="How long to wait for another writer's lock before giving up (exit 6); default 30.",
+    )(func)
+
+
+def _lock_wait_notice(name: str, timeout: float | None) -> Callable[[], None]:
+    def notice() -> None:
+        limit = f"up to {timeout:g} s" if timeout is not None else "up to 30 s"
+        click.echo(f"profreg: waiting for another writer to release the lock on {name} ({limit}; "
+                   "Ctrl-C to stop, --lock-timeout to change)", err=True)
+
+    return notice
 
 
 @contextlib.contextmanager
 def opened_store(store_spec: str | None, *, create: bool, legacy_registry: str = DEFAULT_REGISTRY) -> Iterator["Store"]:
-    """The store named by --store / PROFREG_STORE, closed afterwards.
+    """The store named by --store (before or after the command) / PROFREG_STORE, closed afterwards.
 
     create=False for reads: a missing file is a usage error (exit 2), nothing is created.
+    Writes wait for other writers' locks up to --lock-timeout, with a notice after about a
+    second. A "not found" says what the store holds instead.
     """
+    store_spec = store_spec_of(store_spec)
     if not store_spec:
         raise UsageError(f"no store given: use --store SPEC or set {STORE_ENV}")
+    from ..errors import NotFoundError
     from ..stores import open_store
 
     store = open_store(store_spec, create=create, legacy_registry=legacy_registry)
+    ctx = click.get_current_context(silent=True)
+    timeout = ctx.meta.get(LOCK_TIMEOUT_META) if ctx is not None else None
+    store.lock_timeout = timeout
+    store.on_lock_wait = _lock_wait_notice(store_spec, timeout)
     try:
         yield store
+    except NotFoundError as exc:
+        raise with_what_exists(store, exc) from None
     finally:
         store.close()
+
+
+def with_what_exists(store: "Store", exc: Exception) -> Exception:
+    """A NotFoundError whose message also names what does exist (close matches first)."""
+    from ..errors import NotFoundError
+
+    if not isinstance(exc, NotFoundError) or getattr(exc, "explained", False):
+        return exc
+    try:
+        if exc.resource == "registry":
+            names, where = store.registry_slugs(), "the store holds no registries"
+        else:
+            registry = exc.registry or DEFAULT_REGISTRY
+            names = [p["slug"] for p in store.list_profiles(registry)]
+            where = f"registry {registry!r} has no profiles"
+    except Exception:  # the registry itself is missing, corrupt...: the plain message it is
+        return exc
+    return exc.explained_by(available_names(exc.slug.rpartition("/")[2], names) or where)
+
+
+def available_names(wanted: str, names: list[str], limit: int = 20) -> str:
+    """`available: a, b` — close matches to `wanted` first, at most `limit` names."""
+    import difflib
+
+    if not names:
+        return ""
+    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.6)
+    ordered = close + [n for n in names if n not in close]
+    shown = ", ".join(ordered[:limit])
+    more = f" (and {len(ordered) - limit} more)" if len(ordered) > limit else ""
+    return f"available: {shown}{more}"
 
 
 # ------------------------------------------------------------------------------ addressing
@@ -179,7 +257,7 @@ def read_data_file(path: str, what: str) -> Any:
 # ------------------------------------------------------------------------------ completion
 def _completion_store(ctx: click.Context):
     """The store for completion, or None; completion never fails, it offers nothing instead."""
-    spec = ctx.params.get("store_spec") or os.environ.get(STORE_ENV)
+    spec = ctx.params.get("store_spec") or ctx.find_root().params.get("store_spec") or os.environ.get(STORE_ENV)
     if not spec:
         return None
     try:

@@ -16,7 +16,7 @@ from ._common import (
     registry_slug_arg,
     store_option,
 )
-from ..errors import UsageError
+from ..errors import UsageError, ValidationError
 
 FORMATS = ("json", "yaml", "text")
 
@@ -25,14 +25,18 @@ FORMATS = ("json", "yaml", "text")
 @click.argument("profile", required=False, shell_complete=complete_profile_address)
 @click.option("--registry", "-r", "registry", metavar="R", help="The registry (default: `default`).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="A request override; VALUE is read as YAML (`tools=[a, b]`). Repeatable.")
+              help="A request override; VALUE is read as YAML (`tools=[a, b]`); a dotted KEY sets inside "
+                   "the settings patch (`step_settings_patch.ai-chat.ai-engine=o3`). Repeatable.")
+@click.option("--set-string", "set_strings", multiple=True, metavar="KEY=VALUE",
+              help="Like --set, but VALUE is the string as typed (`system_prompt=Note: be brief`).")
 @click.option("--overrides", "overrides_file", metavar="FILE", help="Request overrides from a YAML or JSON file.")
 @click.option("--base", "base_file", metavar="FILE", help="Base settings (YAML or JSON) the profile's patch merges over.")
 @click.option("--runtime-key", metavar="K", help="The runtime key (default: the profile slug).")
 @click.option("--show-secrets", is_flag=True, help="Print secret-looking values instead of `***`.")
 @format_option(FORMATS, "text")
 @store_option
-def resolve_command(profile: str | None, registry: str | None, sets: tuple[str, ...], overrides_file: str | None,
+def resolve_command(profile: str | None, registry: str | None, sets: tuple[str, ...], set_strings: tuple[str, ...],
+                    overrides_file: str | None,
                     base_file: str | None, runtime_key: str | None, show_secrets: bool, fmt: str | None,
                     store_spec: str | None) -> None:
     """Resolve PROFILE (REGISTRY/PROFILE, or PROFILE in the registry `default`).
@@ -46,14 +50,18 @@ def resolve_command(profile: str | None, registry: str | None, sets: tuple[str, 
     from ..slugs import canonical_slug
 
     registry_slug, profile_slug = _target(profile, registry)
-    overrides = _overrides(overrides_file, sets)
+    overrides, typed = _overrides(overrides_file, sets, set_strings)
     base = read_data_file(base_file, "base_settings") if base_file else None
     if runtime_key is not None:
         runtime_key = canonical_slug(runtime_key) or None
 
     with opened_store(store_spec, create=False, legacy_registry=registry_slug) as store:
-        result = Service(store).resolve(registry_slug, profile_slug, overrides=overrides,
-                                        base_settings=base, runtime_key=runtime_key).to_json()
+        try:
+            resolution = Service(store).resolve(registry_slug, profile_slug, overrides=overrides,
+                                                base_settings=base, runtime_key=runtime_key)
+        except ValidationError as exc:
+            raise _with_quoting_hint(exc, typed) from None
+        result = resolution.to_json()
     if not show_secrets:
         for key in ("effective_runtime", "effective_settings"):
             result[key] = mask_secrets(result[key])
@@ -78,41 +86,141 @@ def _target(profile: str | None, registry: str | None) -> tuple[str, str | None]
     return parse_address(profile, default_registry=registry_slug or "default")
 
 
-def _overrides(overrides_file: str | None, sets: tuple[str, ...]) -> dict[str, Any] | None:
-    """--overrides FILE, then each --set on top (a later key replaces an earlier spelling of it)."""
+# Where each request override came from, for messages: `--set systemPrompt`, `--overrides o.yaml`.
+_Origin = str
+# A key path: the canonical override key, then (for dotted keys) the keys inside its value.
+_Path = tuple[str, ...]
+
+
+def _overrides(overrides_file: str | None, sets: tuple[str, ...],
+               set_strings: tuple[str, ...]) -> tuple[dict[str, Any] | None, dict[str, tuple[str, Any]]]:
+    """--overrides FILE plus every --set / --set-string, and what --set read as YAML.
+
+    The same key given twice, under any spelling and by any of the three, is a validation
+    error on `request_overrides.<key>`; dotted keys (`step_settings_patch.ai-chat.ai-engine`)
+    set inside a value, and clash with the same path or one containing it. The second value
+    maps canonical keys given by `--set` to (the text typed, the value YAML read), for the
+    quoting hint when the value has the wrong type.
+    """
     from ..resolve import canonical_override_key
 
     overrides: Any = read_data_file(overrides_file, "request_overrides") if overrides_file else None
-    if not sets:
-        return overrides
+    if not sets and not set_strings:
+        return overrides, {}
     if overrides is None:
         overrides = {}
     if not isinstance(overrides, dict):
-        return overrides  # the service reports a non-mapping with its field
-    for item in sets:
-        key, value = _parse_set(item)
-        canonical = canonical_override_key(key)
-        for existing in [k for k in overrides if isinstance(k, str) and canonical_override_key(k) == canonical]:
-            del overrides[existing]
-        overrides[key] = value
-    return overrides
+        return overrides, {}  # the service reports a non-mapping with its field
+    given: dict[_Path, _Origin] = {}
+    for key in overrides:
+        if isinstance(key, str):
+            _claim(given, (canonical_override_key(key),), f"{key!r} in --overrides {overrides_file}")
+    typed: dict[str, tuple[str, Any]] = {}
+    for option, item in [("--set", s) for s in sets] + [("--set-string", s) for s in set_strings]:
+        key, text = _split_setting(option, item)
+        value = _yaml_value(key, text) if option == "--set" else text
+        path = _key_path(option, key)
+        _claim(given, path, f"{option} {key.strip()}")
+        if len(path) == 1:
+            overrides[key.strip()] = value
+            if option == "--set":
+                typed[path[0]] = (text, value)
+        else:
+            _set_inside(overrides, path, value)
+    return overrides, typed
 
 
-def _parse_set(item: str) -> tuple[str, Any]:
-    """`KEY=VALUE` with VALUE read as YAML (`KEY=` is the empty string)."""
-    from ..yamlsource import parse
+def _claim(given: dict[_Path, _Origin], path: _Path, origin: _Origin) -> None:
+    """Record that `origin` sets `path`; a path already set, inside or around it, is an error."""
+    for other, other_origin in given.items():
+        shorter = min(len(other), len(path))
+        if other[:shorter] == path[:shorter]:
+            field = "request_overrides." + ".".join(path[:shorter])
+            raise ValidationError(f"{field}: given twice ({other_origin} and {origin})", field=field)
+    given[path] = origin
 
+
+def _split_setting(option: str, item: str) -> tuple[str, str]:
     key, sep, text = item.partition("=")
     if not sep or not key.strip():
-        raise UsageError(f"--set {item!r}: expected KEY=VALUE")
+        raise UsageError(f"{option} {item!r}: expected KEY=VALUE")
+    return key, text
+
+
+def _key_path(option: str, key: str) -> _Path:
+    """(`step_settings_patch`, `ai-chat`, `ai-engine`) for `stepSettingsPatch.ai-chat.ai-engine`.
+
+    The first part is an override key (canonicalised); the rest are setting names, as typed."""
+    from ..resolve import canonical_override_key
+
+    head, *inner = key.strip().split(".")
+    canonical = canonical_override_key(head)
+    if any(not part.strip() for part in inner):
+        raise UsageError(f"{option} {key.strip()!r}: a dotted key has an empty part")
+    if inner and canonical in ("system_prompt", "tools", "middlewares"):
+        field = f"request_overrides.{canonical}"
+        raise ValidationError(f"{field}: only step_settings_patch takes a dotted key ({option} {key.strip()})",
+                              field=field)
+    return (canonical, *(part.strip() for part in inner))
+
+
+def _set_inside(overrides: dict[str, Any], path: _Path, value: Any) -> None:
+    """Put `value` at `path` (the first part the override key, in its canonical spelling)."""
+    target = overrides.setdefault(path[0], {})
+    for part in path[1:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+
+
+def _yaml_value(key: str, text: str) -> Any:
+    """VALUE of `--set KEY=VALUE` read as YAML (`KEY=` is the empty string)."""
+    from ..yamlsource import parse
+
     if not text.strip():
-        return key, ""
+        return ""
     parsed = parse(text)
     errors = [d for d in parsed.diagnostics if d.severity == "error"]
     if parsed.fatal or errors:
         message = errors[0].message if errors else "not valid YAML"
-        raise UsageError(f"--set {key}: the value is not valid YAML: {message}")
-    return key, parsed.data
+        raise UsageError(f"--set {key.strip()}: the value is not valid YAML: {message} "
+                         f"(use --set-string {key.strip()}=... for text as typed)")
+    return parsed.data
+
+
+def _with_quoting_hint(exc: Exception, typed: dict[str, tuple[str, Any]]) -> Exception:
+    """The service's type error on a `--set` value, with what YAML made of it and how to say it."""
+    field = getattr(exc, "field", "")
+    key = field.removeprefix("request_overrides.")
+    if not isinstance(exc, ValidationError) or key not in typed:
+        return exc
+    text, value = typed[key]
+    expected = {"system_prompt": str, "tools": list, "middlewares": list, "step_settings_patch": dict}.get(key)
+    if expected is None or isinstance(value, expected):
+        return exc  # a typo'd key, or a problem inside the value: quoting would not help
+    kind = _yaml_kind(value)
+    if key == "system_prompt":
+        hint = (f"--set reads VALUE as YAML, which made {text!r} {kind}; quote it "
+                f"(--set '{key}=\"...\"') or use --set-string {key}=...")
+    elif key == "step_settings_patch":
+        hint = (f"--set reads VALUE as YAML, which made {text!r} {kind}; write a mapping "
+                f"({key}={{section: {{key: value}}}}) or a dotted key ({key}.SECTION.KEY=VALUE)")
+    else:
+        hint = f"--set reads VALUE as YAML, which made {text!r} {kind}; write a list: {key}=[a, b]"
+    return ValidationError(f"{exc}; {hint}", exc.diagnostics, field=field)
+
+
+def _yaml_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    return "a string"
 
 
 def render_text(result: dict[str, Any]) -> str:

@@ -61,9 +61,10 @@ def validate_command(paths: tuple[str, ...], store_spec: str | None, fmt: str) -
     # collector would only rescan every fresh object (a third of the run time on a
     # 10,000-profile file). Restored afterwards for in-process callers (tests).
     from ..gcpause import collector_paused
+    from ._common import root_store_spec
 
     with collector_paused():
-        _validate(paths, store_spec, fmt)
+        _validate(paths, store_spec or root_store_spec(), fmt)
 
 
 def _validate(paths: tuple[str, ...], store_spec: str | None, fmt: str) -> None:

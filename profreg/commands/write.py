@@ -3,7 +3,9 @@
 Every write takes `--expected-version N` (the profile's version for `profile update/delete`,
 the registry's for `set-default`, `profile create` and `registry delete`), `--actor`
 (default: the login name) and `--source` (default: `cli`), and prints one line saying
-what it did, with the new version.
+what it did, with the new version, on stdout (deletes too: the registry's new version, or
+the version a deleted registry had). `--lock-timeout SECONDS` bounds the wait for another
+writer's lock (exit 6 after it).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import click
 from ._common import (
     complete_profile_address,
     complete_registry,
+    lock_timeout_option,
     make_write_options,
     opened_store,
     parse_address,
@@ -54,6 +57,7 @@ def _registry_fields(display_name: str | None, description: str | None) -> dict[
 @click.argument("registry")
 @_registry_field_options
 @write_options_decorator
+@lock_timeout_option
 @store_option
 def registry_create(registry: str, display_name: str | None, description: str | None,
                     expected_version: int | None, actor: str | None, source: str, store_spec: str | None) -> None:
@@ -71,6 +75,7 @@ def registry_create(registry: str, display_name: str | None, description: str | 
 @click.argument("registry", shell_complete=complete_registry)
 @_registry_field_options
 @write_options_decorator
+@lock_timeout_option
 @store_option
 def registry_update(registry: str, display_name: str | None, description: str | None,
                     expected_version: int | None, actor: str | None, source: str, store_spec: str | None) -> None:
@@ -91,6 +96,7 @@ def registry_update(registry: str, display_name: str | None, description: str | 
 @click.argument("registry", shell_complete=complete_registry)
 @_force_option("Also delete a registry that holds read-only profiles.")
 @write_options_decorator
+@lock_timeout_option
 @store_option
 def registry_delete(registry: str, force: bool, expected_version: int | None, actor: str | None, source: str,
                     store_spec: str | None) -> None:
@@ -99,8 +105,11 @@ def registry_delete(registry: str, force: bool, expected_version: int | None, ac
 
     slug = registry_slug_arg(registry)
     with opened_store(store_spec, create=False) as store:
-        Service(store).delete_registry(slug, make_write_options(expected_version, actor, source), force=force)
-    click.echo(f"deleted registry {slug}")
+        deleted = Service(store).delete_registry(slug, make_write_options(expected_version, actor, source),
+                                                 force=force)
+    count = len(deleted.get("profiles") or {})
+    click.echo(f"deleted registry {slug} (it was at version {_version(deleted)}, "
+               f"with {count} profile{'' if count == 1 else 's'})")
 
 
 # ------------------------------------------------------------------------------ profile
@@ -159,6 +168,7 @@ def _profile_fields(slug: str, from_file: str | None, display_name: str | None, 
 @click.argument("address", metavar="REGISTRY/PROFILE", shell_complete=complete_profile_address)
 @_profile_field_options
 @write_options_decorator
+@lock_timeout_option
 @store_option
 def profile_create(address: str, display_name: str | None, description: str | None, system_prompt: str | None,
                    tools: tuple[str, ...], from_file: str | None, read_only: bool | None,
@@ -182,6 +192,7 @@ def profile_create(address: str, display_name: str | None, description: str | No
 @_profile_field_options
 @_force_option("Change a read-only profile (e.g. `--no-read-only --force` to unlock it).")
 @write_options_decorator
+@lock_timeout_option
 @store_option
 def profile_update(address: str, display_name: str | None, description: str | None, system_prompt: str | None,
                    tools: tuple[str, ...], from_file: str | None, read_only: bool | None, force: bool,
@@ -210,6 +221,7 @@ def profile_update(address: str, display_name: str | None, description: str | No
 @click.option("--new-default", metavar="P2", help="The registry's new default profile, when deleting the default.")
 @_force_option("Delete a read-only profile.")
 @write_options_decorator
+@lock_timeout_option
 @store_option
 def profile_delete(address: str, new_default: str | None, force: bool, expected_version: int | None,
                    actor: str | None, source: str, store_spec: str | None) -> None:
@@ -223,15 +235,18 @@ def profile_delete(address: str, new_default: str | None, force: bool, expected_
     registry, slug = parse_address(address)
     new_default = profile_slug_arg(new_default) if new_default else None
     with opened_store(store_spec, create=False) as store:
-        Service(store).delete_profile(registry, slug, make_write_options(expected_version, actor, source),
-                                      new_default=new_default, force=force)
-    click.echo(f"deleted profile {registry}/{slug}")
+        stored = Service(store).delete_profile(registry, slug, make_write_options(expected_version, actor, source),
+                                               new_default=new_default, force=force)
+    default = stored.get("default_profile_slug")
+    click.echo(f"deleted profile {registry}/{slug} (registry version {_version(stored)}"
+               f"{f'; default profile {default}' if default else ''})")
 
 
 # ------------------------------------------------------------------------------ set-default
 @click.command("set-default")
 @click.argument("address", metavar="REGISTRY/PROFILE", shell_complete=complete_profile_address)
 @write_options_decorator
+@lock_timeout_option
 @store_option
 def set_default_command(address: str, expected_version: int | None, actor: str | None, source: str,
                         store_spec: str | None) -> None:

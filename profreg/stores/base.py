@@ -53,6 +53,8 @@ class WriteOptions:
 
 
 DEFAULT_OPTIONS = WriteOptions()
+# A write waiting this long for another writer's lock calls the store's `on_lock_wait`.
+LOCK_WAIT_NOTICE_S = 1.0
 
 
 class Store(abc.ABC):
@@ -88,8 +90,8 @@ class Store(abc.ABC):
         """Create or replace a registry's own fields; returns the stored registry."""
 
     @abc.abstractmethod
-    def delete_registry(self, slug: str, options: WriteOptions = DEFAULT_OPTIONS) -> None:
-        ...
+    def delete_registry(self, slug: str, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
+        """Returns the registry as it was when deleted."""
 
     @abc.abstractmethod
     def upsert_profile(self, registry: str, profile: dict, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
@@ -102,8 +104,8 @@ class Store(abc.ABC):
         profile: str,
         options: WriteOptions = DEFAULT_OPTIONS,
         new_default: str | None = None,
-    ) -> None:
-        ...
+    ) -> dict:
+        """Returns the stored registry, without the profile."""
 
     @abc.abstractmethod
     def set_default_profile(self, registry: str, profile: str, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
@@ -137,6 +139,10 @@ class BaseStore(Store):
     def __init__(self, name: str) -> None:
         self.name = name  # what error messages call this store (a path, or "memory")
         self._closed = False
+        # How long a write waits for another process's write lock (None: the backend's
+        # default), and what to call once when that wait passes about a second.
+        self.lock_timeout: float | None = None
+        self.on_lock_wait: Callable[[], None] | None = None
 
     # ---- primitives a backend implements ------------------------------------------------
     @abc.abstractmethod
@@ -211,7 +217,7 @@ class BaseStore(Store):
     def get_profile(self, registry: str, profile: str) -> dict:
         profiles = self._registry(registry)["profiles"]
         if not isinstance(profile, str) or profile not in profiles:
-            raise NotFoundError("profile", profile)
+            raise NotFoundError("profile", profile, registry=registry)
         return copy.deepcopy(profiles[profile])
 
     def upsert_registry(self, registry: dict, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
@@ -223,11 +229,20 @@ class BaseStore(Store):
         assert stored is not None
         return copy.deepcopy(stored)
 
-    def delete_registry(self, slug: str, options: WriteOptions = DEFAULT_OPTIONS) -> None:
+    def delete_registry(self, slug: str, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
+        """Returns the registry as it was when deleted."""
         from . import mutations
 
         self._check_open()
-        self._commit(slug, lambda current: mutations.delete_registry(current, slug, options))
+        deleted: list[Registry] = []
+
+        def change(current: Registry | None) -> None:
+            result = mutations.delete_registry(current, slug, options)
+            deleted[:] = [current]
+            return result
+
+        self._commit(slug, change)
+        return copy.deepcopy(deleted[0])
 
     def upsert_profile(self, registry: str, profile: dict, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
         from . import mutations
@@ -246,14 +261,17 @@ class BaseStore(Store):
         profile: str,
         options: WriteOptions = DEFAULT_OPTIONS,
         new_default: str | None = None,
-    ) -> None:
+    ) -> dict:
+        """Returns the stored registry (without the profile)."""
         from . import mutations
 
         self._check_open()
-        self._commit(
+        stored = self._commit(
             registry,
             lambda current: mutations.delete_profile(current, registry, profile, options, new_default),
         )
+        assert stored is not None
+        return copy.deepcopy(stored)
 
     def set_default_profile(self, registry: str, profile: str, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
         from . import mutations

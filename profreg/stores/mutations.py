@@ -294,12 +294,12 @@ def delete_profile(
     _check_expected("registry", registry, options.expected_registry_version, out)
     previous = out["profiles"].get(profile)
     if previous is None:
-        raise NotFoundError("profile", profile)
+        raise NotFoundError("profile", profile, registry=registry)
     _check_expected("profile", profile, options.expected_version, previous)
     del out["profiles"][profile]
     if new_default:
         if new_default not in out["profiles"]:
-            raise NotFoundError("profile", new_default)
+            raise NotFoundError("profile", new_default, registry=registry)
         out["default_profile_slug"] = new_default
     elif out.get("default_profile_slug") == profile:
         if out["profiles"]:
@@ -316,7 +316,7 @@ def delete_profile(
 def set_default_profile(current: Registry | None, registry: str, profile: str, options: WriteOptions) -> Registry:
     out = _existing(current, registry)
     if profile not in out["profiles"]:
-        raise NotFoundError("profile", profile)
+        raise NotFoundError("profile", profile, registry=registry)
     _check_expected("registry", registry, options.expected_version, out)
     out["default_profile_slug"] = profile
     _bump_registry(out, options, now_ms())

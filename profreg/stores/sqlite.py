@@ -21,15 +21,17 @@ import contextlib
 import json
 import os
 import sqlite3
+import time
 from typing import Iterator
 
 from ..errors import ProfregError, StoreError
 from ..limits import current_limits, nesting_exceeds
-from .base import BaseStore, Change, Registry
+from .base import LOCK_WAIT_NOTICE_S as WAIT_NOTICE_S, BaseStore, Change, Registry
 from .mutations import normalise_registry
 
 TABLE = "profile_registries"
-BUSY_TIMEOUT_S = 30.0
+BUSY_TIMEOUT_S = 30.0  # reads, and writes without a lock_timeout
+BUSY_SLICE_S = 0.1  # one SQLite busy wait while a write polls for the lock
 
 # The migration set and the names of its migrations, as `sqlite_schema.MIGRATIONS` defines
 # them (a test keeps the two in step), and the table sqlite-utils records them in.
@@ -111,11 +113,41 @@ class SqliteStore(BaseStore):
         with self._immediate():  # serialises processes that open a fresh database at once
             apply_migrations(self.conn)
 
+    def _begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE, waiting up to `lock_timeout` for another writer.
+
+        SQLite's own busy wait is not interrupted by Ctrl-C, so it is kept to short slices
+        polled from here; `on_lock_wait` is called once after WAIT_NOTICE_S of waiting."""
+        conn = self.conn
+        timeout = BUSY_TIMEOUT_S if self.lock_timeout is None else self.lock_timeout
+        start = time.monotonic()
+        noticed = False
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_SLICE_S * 1000)}")
+        try:
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+                waited = time.monotonic() - start
+                if waited >= timeout:
+                    raise StoreError(
+                        f"SQLite store {self.path} is locked by another writer; gave up after "
+                        f"{timeout:g} s (--lock-timeout SECONDS to wait longer)"
+                    )
+                if self.on_lock_wait is not None and not noticed and waited >= WAIT_NOTICE_S:
+                    noticed = True
+                    self.on_lock_wait()
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+
     @contextlib.contextmanager
     def _immediate(self) -> Iterator[None]:
         """One IMMEDIATE transaction: the write lock is taken before anything is read."""
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
+        self._begin_immediate()
         try:
             yield
         except BaseException:

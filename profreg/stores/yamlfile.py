@@ -4,7 +4,8 @@
 - A file that does not parse or validate makes opening fail with `file:line:col`; it is
   never overwritten. A legacy-form file is read (converted by `profreg.legacy`) but not
   written: the error points to `profreg migrate`.
-- Writers in different processes serialise on `flock` of a sidecar `PATH.lock` file and
+- Writers in different processes serialise on `flock` of the file's folder (no lock file is
+  left beside the store; `PATH.lock` only where a folder cannot be locked, e.g. NFS) and
   re-read the file when it changed since it was loaded (device, inode, size, mtime_ns), so
   neither another process's write nor a person's edit is lost. Reads re-read it too.
 - Writes are durable and atomic: a temporary file in the same directory, flushed and
@@ -18,20 +19,20 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..errors import StoreError
 from ..gcpause import collector_paused
 from ..inputfiles import read_input
 from ..limits import current_limits
 from ..legacy import legacy_to_registry
-from .base import BaseStore, Change, Registry
+from .base import LOCK_WAIT_NOTICE_S as WAIT_NOTICE_S, BaseStore, Change, Registry
 from .mutations import normalise_registry
 
 if TYPE_CHECKING:
     from .yamledit import RoundTripDocument
 
-LOCK_TIMEOUT_S = 30.0
+LOCK_TIMEOUT_S = 30.0  # how long a writer waits for another writer's lock by default
 Signature = tuple[int, int, int, int]
 
 
@@ -152,43 +153,102 @@ def remove_stale_temporaries(path: str) -> None:
             os.unlink(stale)
 
 
-@contextlib.contextmanager
-def file_lock(path: str, name: str | None = None) -> Iterator[None]:
-    """Exclusive lock across processes on the sidecar `PATH.lock` file; every writer of a YAML
-    store file takes it (the store, `profreg migrate`). `path` is the real path (symlinks
-    resolved), `name` what messages call the file. Stale temporaries are cleared once held."""
+def _open_lock_target(path: str) -> tuple[int, str]:
+    """(descriptor to flock, what it is) for the store file `path` (its real path).
+
+    The folder holding the file is locked, so no lock file is left beside the store (a
+    lock on the file itself would not survive the rename that replaces it). Where a folder
+    cannot be locked (NFS turns flock into POSIX locks, which need a file open for writing),
+    the caller falls back to a `PATH.lock` file, see `_open_sidecar`."""
+    directory = os.path.dirname(path) or "."
+    return os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), directory
+
+
+def _open_sidecar(path: str) -> tuple[int, str]:
     import errno
-    import fcntl
     import stat
 
-    name = name or path
     lock_path = path + ".lock"
     try:
         # never through a symlink planted at the name (it would create a file elsewhere)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise StoreError(f"cannot lock YAML store {name}: {lock_path} is a symlink; remove it") from None
-        raise StoreError(f"cannot lock YAML store {name}: {exc.strerror}") from None
+            raise StoreError(f"{lock_path} is a symlink; remove it") from None
+        raise
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise StoreError(f"cannot lock YAML store {name}: {lock_path} is not a regular file")
+        raise StoreError(f"{lock_path} is not a regular file")
+    return fd, lock_path
+
+
+@contextlib.contextmanager
+def file_lock(path: str, name: str | None = None, *, timeout: float | None = None,
+              on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Exclusive lock across processes for writing the YAML store file `path`; every writer
+    of a YAML store file takes it (the store, `profreg migrate`). `path` is the real path
+    (symlinks resolved), `name` what messages call the file. Waits up to `timeout` seconds
+    (default LOCK_TIMEOUT_S), calling `on_wait` once after WAIT_NOTICE_S; then StoreError.
+    Stale temporaries are cleared once held."""
+    import errno
+    import fcntl
+
+    name = name or path
+    timeout = LOCK_TIMEOUT_S if timeout is None else timeout
+    opener = _open_lock_target
+    while True:
+        try:
+            fd, locked = opener(path)
+        except FileNotFoundError:
+            raise StoreError(f"cannot lock YAML store {name}: its folder does not exist") from None
+        except StoreError as exc:
+            raise StoreError(f"cannot lock YAML store {name}: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"cannot lock YAML store {name}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                break  # held by someone else: wait below
+            os.close(fd)
+            if opener is _open_lock_target and exc.errno in (errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP,
+                                                              errno.EINVAL):
+                opener = _open_sidecar
+                continue
+            raise StoreError(f"cannot lock YAML store {name}: {exc.strerror}") from None
     try:
-        deadline = time.monotonic() + LOCK_TIMEOUT_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise StoreError(f"cannot lock YAML store {name}: {exc.strerror}") from None
-                if time.monotonic() > deadline:
-                    raise StoreError(f"YAML store {name} is locked by another writer ({lock_path})") from None
-                time.sleep(0.005)
+        _wait_for(fd, name, locked, timeout, on_wait)
         remove_stale_temporaries(path)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _wait_for(fd: int, name: str, locked: str, timeout: float, on_wait: Callable[[], None] | None) -> None:
+    """Take the flock on `fd`, polling (so Ctrl-C interrupts the wait at once)."""
+    import errno
+    import fcntl
+
+    start = time.monotonic()
+    noticed = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise StoreError(f"cannot lock YAML store {name}: {exc.strerror}") from None
+        waited = time.monotonic() - start
+        if waited >= timeout:
+            raise StoreError(
+                f"YAML store {name} is locked by another writer (lock on {locked}); "
+                f"gave up after {timeout:g} s (--lock-timeout SECONDS to wait longer)"
+            )
+        if on_wait is not None and not noticed and waited >= WAIT_NOTICE_S:
+            noticed = True
+            on_wait()
+        time.sleep(min(0.02, max(timeout - waited, 0.001)))
 
 
 class YamlFileStore(BaseStore):
@@ -242,7 +302,8 @@ class YamlFileStore(BaseStore):
 
     def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         # A YAML file is valid as a whole or not opened at all: no registry in it is corrupt.
-        with file_lock(self.path, self.name), collector_paused():
+        with file_lock(self.path, self.name, timeout=self.lock_timeout, on_wait=self.on_lock_wait), \
+                collector_paused():
             snapshot = self._current()
             if snapshot.form == "legacy":
                 raise StoreError(

@@ -158,18 +158,12 @@ def test_force_over_corrupt_sqlite_rows(populated, tmp_path):
 
 def test_a_yaml_destination_is_written_under_the_yaml_store_lock(populated, tmp_path, monkeypatch):
     """migrate serialises with store writers: while one holds the lock it waits, then gives up."""
-    import fcntl
-
     from profreg.stores import yamlfile
 
     dest = tmp_path / "out.yaml"
     monkeypatch.setattr(yamlfile, "LOCK_TIMEOUT_S", 0.2)
-    held = os.open(os.path.realpath(dest) + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(held, fcntl.LOCK_EX)  # what a store writer in another process holds
-    try:
+    with yamlfile.file_lock(os.path.realpath(dest)):  # what a store writer in another process holds
         result = profreg("migrate", str(populated), str(dest))
-    finally:
-        os.close(held)
     assert result.code == 6 and "locked" in result.err, result.err
     assert not dest.exists()
     ok("migrate", str(populated), str(dest))

@@ -48,12 +48,12 @@ def test_set_merges_step_settings_patch(store):
     assert out["effective_runtime"]["step_settings_patch"] == {"ai-chat": {"ai-engine": "gpt-4.1-mini", "top-p": 0.9}}
 
 
-def test_set_wins_over_overrides_file_whatever_the_spelling(store, tmp_path):
+def test_a_key_from_the_overrides_file_and_set_is_given_twice(store, tmp_path):
     overrides = tmp_path / "o.yaml"
     overrides.write_text("systemPrompt: from file\ntools: [f]\n")
-    out = resolve("--overrides", str(overrides), "--set", "system_prompt=from set")
-    assert out["effective_runtime"]["system_prompt"] == "from set"
-    assert out["effective_runtime"]["tools"] == ["f"]
+    result = profreg("resolve", "--overrides", str(overrides), "--set", "system_prompt=from set")
+    assert result.code == 1 and "request_overrides.system_prompt: given twice" in result.err
+    assert "--overrides" in result.err and "--set system_prompt" in result.err
 
 
 def test_base_file_in_yaml(store, tmp_path):
