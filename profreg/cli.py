@@ -46,12 +46,19 @@ class LazyGroup(click.Group):
         return getattr(module, attr)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
-        try:
-            return super().resolve_command(ctx, args)
-        except click.exceptions.NoSuchCommand as exc:
-            # Click suggests from `self.commands`, which a lazy group leaves empty.
-            raise click.exceptions.NoSuchCommand(exc.cmd_name, possibilities=self.list_commands(ctx),
-                                                 ctx=ctx) from None
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
+            # Click suggests only from `self.commands`, which a lazy group leaves empty.
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx))
+            hint = ""
+            if len(close) == 1:
+                hint = f" Did you mean {close[0]!r}?"
+            elif close:
+                hint = f" (Did you mean one of: {', '.join(close)}?)"
+            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
