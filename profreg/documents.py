@@ -4,6 +4,7 @@ Used for `show`/`resolve --format yaml` and for the YAML files `profreg migrate`
 PyYAML's emitter quotes what YAML 1.1 would misread; profreg reads YAML 1.2 core schema,
 which differs (`1e3` is a number, `0o17` an octal, `<<` a merge key), so strings that 1.2
 would not read back as the same string are quoted as well: a dump always reads back equal.
+Multi-line strings are written as literal blocks (`|`), as a person would write a prompt.
 """
 from __future__ import annotations
 
@@ -58,10 +59,18 @@ def bundle_document(registries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return {"registries": {registry["slug"]: registry for registry in ordered}}
 
 
+_OTHER_LINE_BREAKS = frozenset("\r\x85\u2028\u2029")
+
+
 class _Yaml12SafeDumper(_BaseDumper):  # type: ignore[misc,valid-type]
     """SafeDumper that also quotes strings YAML 1.2 core schema would not read back as strings."""
 
     def represent_str(self, data: str) -> yaml.ScalarNode:
+        if "\n" in data and not _OTHER_LINE_BREAKS.intersection(data):
+            # A literal block reads as written; the emitter falls back to a quoted style by
+            # itself where one cannot carry the text (trailing spaces, tabs, control characters).
+            # Other line breaks would be re-indented as breaks: those strings stay quoted.
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="|")
         node = super().represent_str(data)
         if node.style is None and (data == "<<" or not isinstance(core_scalar(data), str)):
             node.style = "'"

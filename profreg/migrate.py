@@ -37,6 +37,11 @@ class MigrationPlan:
     dest_kind: str  # "yaml" | "sqlite"
     source_form: str  # "bundle" | "single" | "legacy" | "sqlite" | "empty"
     registries: list[dict[str, Any]]
+    # YAML -> YAML in the same form: the text to write, the source's own (comments, layout
+    # and key order kept); None: the registries are rendered anew.
+    kept_text: bytes | None = None
+    # The source had comments that the rendered file will not carry (form changed).
+    drops_comments: bool = False
 
     @property
     def profile_count(self) -> int:
@@ -58,6 +63,10 @@ class MigrationPlan:
             return dump_yaml(document)
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
+    def output(self) -> bytes:
+        """The bytes a YAML destination gets."""
+        return self.kept_text if self.kept_text is not None else self.rendered().encode("utf-8")
+
 
 def _kind_and_path(spec: str, role: str) -> tuple[str, str]:
     from .stores import store_kind
@@ -70,6 +79,13 @@ def _kind_and_path(spec: str, role: str) -> tuple[str, str]:
 
 def read_source(source: str, registry: str | None = None) -> tuple[str, list[dict[str, Any]]]:
     """(form, registries) of the source store file, each registry complete with metadata."""
+    form, registries, _raw = _read_source(source, registry)
+    return form, registries
+
+
+def _read_source(source: str, registry: str | None) -> tuple[str, list[dict[str, Any]], bytes | None]:
+    """(form, registries, the file's bytes for a YAML source)."""
+    raw: bytes | None = None
     kind, path = _kind_and_path(source, "source")
     if not os.path.exists(path):
         raise UsageError(f"source {path} does not exist")
@@ -96,10 +112,13 @@ def read_source(source: str, registry: str | None = None) -> tuple[str, list[dic
                 raise StoreError(f"source {path} has corrupt registries ({names}); nothing migrated")
             registries = store.list_registries()
     if registry and form != "legacy":
-        registries = [r for r in registries if r["slug"] == registry]
-        if not registries:
-            raise NotFoundError("registry", registry)
-    return form, sorted(registries, key=lambda r: r["slug"])
+        kept = [r for r in registries if r["slug"] == registry]
+        if not kept:
+            found = NotFoundError("registry", registry)
+            names = ", ".join(sorted(r["slug"] for r in registries))
+            raise found.explained_by(f"{source} holds {names}" if names else f"{source} holds no registries")
+        registries = kept
+    return form, sorted(registries, key=lambda r: r["slug"]), raw
 
 
 def _check_valid(registries: list[dict[str, Any]], source: str) -> None:
@@ -143,13 +162,49 @@ def plan(source: str, dest: str, registry: str | None = None) -> MigrationPlan:
     dest_kind, dest_path = _kind_and_path(dest, "destination")
     if os.path.realpath(src_path) == os.path.realpath(dest_path):
         raise UsageError("source and destination are the same file")
-    form, registries = read_source(source, registry)
+    form, registries, raw = _read_source(source, registry)
     if form == "legacy":
         # The other forms were validated as they were read (the YAML document by the engine,
         # SQLite rows by the store's decoding); a legacy file's conversion was not.
         _check_valid(registries, src_path)
-    return MigrationPlan(source=src_path, dest=dest_path, dest_kind=dest_kind, source_form=form,
-                         registries=registries)
+    migration = MigrationPlan(source=src_path, dest=dest_path, dest_kind=dest_kind, source_form=form,
+                              registries=registries)
+    if dest_kind == "yaml" and raw is not None:
+        _keep_source_text(migration, raw, registry)
+    return migration
+
+
+def _keep_source_text(migration: MigrationPlan, raw: bytes, registry: str | None) -> None:
+    """YAML -> YAML: keep the source's text (comments, layout) where its form stays.
+
+    A bundle or single file copied whole is written byte for byte; one registry of a bundle
+    (`--registry R`) is the bundle with the others removed by the comment-keeping editor.
+    A legacy file is converted (new form): its comments are dropped, and the plan says so."""
+    if migration.source_form in ("bundle", "single") and (
+            registry is None or migration.source_form == "single"):
+        migration.kept_text = raw
+        return
+    if migration.source_form == "bundle":
+        from .stores.yamlfile import parse_store_text
+        from .stores.yamledit import RoundTripDocument
+
+        snapshot = parse_store_text(raw, migration.source, DEFAULT_REGISTRY_SLUG, validate=False)
+        document = RoundTripDocument(snapshot.text, "bundle")
+        text = snapshot.text
+        for slug in snapshot.registries:
+            if slug != registry:
+                text = document.replace_registry(slug, None)
+        migration.kept_text = ("\ufeff" if snapshot.bom else "").encode() + \
+            text.replace("\n", snapshot.newline).encode("utf-8")
+        return
+    migration.drops_comments = _has_comments(raw)
+
+
+def _has_comments(raw: bytes) -> bool:
+    """Whether the YAML text has a comment (a `#` at a line start or after a space: what the
+    tokenizer would call one, strings with ` #` in them aside)."""
+    text = raw.decode("utf-8", "replace")
+    return any(line.lstrip().startswith("#") or " #" in line for line in text.splitlines())
 
 
 def check_dest(migration: MigrationPlan, dest: str, force: bool) -> None:
@@ -169,18 +224,23 @@ def write(migration: MigrationPlan, dest: str, *, force: bool = False) -> None:
 def _write_yaml(migration: MigrationPlan, dest: str, force: bool) -> None:
     from .stores.yamlfile import file_lock, parse_store_text, write_atomic
 
-    text = migration.rendered()
+    data = migration.output()
     # The engine must read back exactly the registries being copied before the file is replaced.
-    written = parse_store_text(text.encode("utf-8"), migration.dest, DEFAULT_REGISTRY_SLUG)
-    if list(written.registries.values()) != migration.registries:
-        raise StoreError(f"refusing to write {migration.dest}: the rendered YAML does not read back the same")
+    written = parse_store_text(data, migration.dest, DEFAULT_REGISTRY_SLUG)
+    if sorted(written.registries.values(), key=lambda r: r["slug"]) != migration.registries:
+        if migration.kept_text is None:
+            raise StoreError(f"refusing to write {migration.dest}: the rendered YAML does not read back the same")
+        # the kept text did not reduce to the registries asked for: render them anew instead
+        migration.kept_text, migration.drops_comments = None, _has_comments(data)
+        _write_yaml(migration, dest, force)
+        return
     # The YAML store's own lock (on the real path, as the store takes it): a store writer in
     # another process is never overwritten half-way, and the emptiness check cannot go stale.
     target = os.path.realpath(migration.dest)
     with file_lock(target, migration.dest):
         check_dest(migration, dest, force)
         try:
-            write_atomic(target, text.encode("utf-8"))
+            write_atomic(target, data)
         except OSError as exc:
             raise StoreError(f"cannot write {migration.dest}: {exc.strerror or exc}") from None
 

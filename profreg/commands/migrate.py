@@ -25,8 +25,12 @@ def migrate_command(source: str, dest: str, registry: str | None, dry_run: bool,
 
     migration = migrate(source, dest, registry=registry_slug_arg(registry) if registry else None,
                         dry_run=dry_run, force=force)
+    if migration.drops_comments:
+        click.echo(f"profreg: note: the comments in {migration.source} are not carried over "
+                   f"({migration.source_form} form rewritten as bundle form)", err=True)
     if dry_run:
         click.echo(migration.rendered(masked=not show_secrets), nl=False)
-        click.echo(f"dry run: would write {migration.summary()}; nothing written", err=True)
+        kept = "; comments and layout kept" if migration.kept_text is not None else ""
+        click.echo(f"dry run: would write {migration.summary()}{kept}; nothing written", err=True)
     else:
         click.echo(f"migrated {migration.summary()}")
