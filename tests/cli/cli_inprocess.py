@@ -29,3 +29,18 @@ def profreg(*args: str) -> Result:
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return Result(code, out.getvalue(), err.getvalue())
+
+
+def ok(*args: str) -> Result:
+    """`profreg ARGS`, which must succeed."""
+    result = profreg(*args)
+    assert result.code == 0, result.err
+    return result
+
+
+def fails(code: int, *args: str) -> Result:
+    """`profreg ARGS`, which must exit `code` with one line on stderr (never a traceback)."""
+    result = profreg(*args)
+    assert result.code == code, (result.out, result.err)
+    assert len(result.err.splitlines()) == 1, result.err
+    return result

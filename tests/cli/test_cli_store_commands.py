@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.cli.cli_inprocess import profreg
+from tests.cli.cli_inprocess import fails, ok, profreg
 
 from profreg.commands._common import default_actor
 
@@ -18,19 +18,6 @@ def store(request, tmp_path, monkeypatch):
     spec = str(tmp_path / ("s.yaml" if request.param == "yaml" else "s.db"))
     monkeypatch.setenv("PROFREG_STORE", spec)
     return spec
-
-
-def ok(*args):
-    result = profreg(*args)
-    assert result.code == 0, result.err
-    return result
-
-
-def fails(code, *args):
-    result = profreg(*args)
-    assert result.code == code, (result.out, result.err)
-    assert len(result.err.splitlines()) == 1, result.err  # one line, never a traceback
-    return result
 
 
 def show(target, *extra):

@@ -9,21 +9,12 @@ import os
 import pytest
 import yaml
 
-from tests.cli.cli_inprocess import profreg
+from tests.cli.cli_inprocess import fails as failing, ok
 from tests.conftest import run_cli
 
 
-def ok(*args):
-    result = profreg(*args)
-    assert result.code == 0, result.err
-    return result
-
-
 def fails(code, *args):
-    result = profreg(*args)
-    assert result.code == code, (result.out, result.err)
-    assert len(result.err.splitlines()) == 1, result.err  # one line, never a traceback
-    return result.err
+    return failing(code, *args).err
 
 
 @pytest.fixture(params=["yaml", "sqlite"])

@@ -9,15 +9,9 @@ from hypothesis import given, settings, strategies as st
 
 from profreg.documents import dump_yaml
 from profreg.yamlsource import parse
-from tests.cli.cli_inprocess import profreg
+from tests.cli.cli_inprocess import ok, profreg
 
 PROMPT = "You are a careful engineer.\nExplain each change.\n\n- first\n- second\n"
-
-
-def ok(*args):
-    result = profreg(*args)
-    assert result.code == 0, result.err
-    return result
 
 
 @pytest.fixture
