@@ -131,7 +131,34 @@ def test_a_cache_folder_others_may_write_is_not_used(tmp_path, cache_dir):
     assert not os.path.exists(_marker_path(SINGLE))
 
 
-def test_a_symlink_at_the_lock_path_is_refused_and_nothing_is_created_outside(tmp_path):
+def test_a_symlink_at_the_old_lock_path_is_not_followed(tmp_path):
+    """Writers lock the store's folder: a name planted beside the store is never opened."""
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    outside = tmp_path / "outside" / "created-by-the-lock"
+    outside.parent.mkdir()
+    os.symlink(outside, store_dir / "profiles.yaml.lock")
+    os.mkfifo(store_dir / "other.yaml.lock")
+    with open_store(str(store_dir / "profiles.yaml")) as store:
+        store.upsert_registry({"slug": "default"})
+    with open_store(str(store_dir / "other.yaml")) as store:
+        store.upsert_registry({"slug": "default"})  # a FIFO there would block an open
+    assert not outside.exists()
+
+
+@pytest.fixture
+def folder_cannot_be_locked(monkeypatch):
+    """As on NFS, where flock on a folder fails: writers fall back to a `PATH.lock` file."""
+    from profreg.stores import yamlfile
+
+    def unlockable(path):
+        return os.open(os.path.dirname(path) or ".", os.O_PATH), os.path.dirname(path)  # flock: EBADF
+
+    monkeypatch.setattr(yamlfile, "_open_lock_target", unlockable)
+
+
+def test_a_symlink_at_the_fallback_lock_path_is_refused_and_nothing_is_created_outside(
+        tmp_path, folder_cannot_be_locked):
     store_dir = tmp_path / "store"
     store_dir.mkdir()
     outside = tmp_path / "outside" / "created-by-the-lock"
@@ -144,11 +171,17 @@ def test_a_symlink_at_the_lock_path_is_refused_and_nothing_is_created_outside(tm
     assert not (store_dir / "profiles.yaml").exists()
 
 
-def test_a_lock_path_that_is_not_a_regular_file_is_refused(tmp_path):
+def test_a_fallback_lock_path_that_is_not_a_regular_file_is_refused(tmp_path, folder_cannot_be_locked):
     os.mkfifo(tmp_path / "profiles.yaml.lock")
     with open_store(str(tmp_path / "profiles.yaml")) as store:
         with pytest.raises(StoreError, match="not a regular file"):
             store.upsert_registry({"slug": "default"})
+
+
+def test_the_fallback_lock_file_is_private_under_umask_000(tmp_path, umask_000, folder_cannot_be_locked):
+    with open_store(str(tmp_path / "profiles.yaml")) as store:
+        store.upsert_registry({"slug": "default"})
+    assert _mode(tmp_path / "profiles.yaml.lock") == 0o600
 
 
 def test_the_lock_file_and_a_new_store_are_private_under_umask_000(tmp_path, umask_000):
