@@ -1,12 +1,14 @@
 """Shared test fixtures: where the conformance corpus is, and running the real CLI."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -85,15 +87,24 @@ def _unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:16]}"
 
 
+@contextlib.contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new empty database on the test server (its URL), dropped afterwards."""
+    database = _unique("t_")
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+    try:
+        yield pg_url_with(server_url, database=database)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def pg_test_database(pg_server_url) -> str:
     """URL of one database of the run that per-test schemas live in."""
-    database = _unique("profreg_tests_")
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    yield pg_url_with(pg_server_url, database=database)
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    with fresh_database(pg_server_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -110,9 +121,5 @@ def pg_spec(pg_test_database) -> str:
 def pg_database_spec(pg_server_url) -> str:
     """A store spec for a fresh database of its own (tables in `public`), for what a
     schema does not isolate: NOTIFY is heard database-wide."""
-    database = _unique("t_")
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    yield pg_url_with(pg_server_url, database=database)
-    with psycopg.connect(pg_server_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    with fresh_database(pg_server_url) as url:
+        yield url
