@@ -16,21 +16,53 @@ import json
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, pointer_split
 
 FORMATS = ("text", "json", "github")
 
 
 @dataclass(frozen=True)
 class CheckedFile:
-    """One validated document: `path` exactly as the user gave it (or as found in a directory)."""
+    """One validated document: `path` exactly as the user gave it (or as found in a directory).
+
+    `registries`: for what `validate --store` checked, the slugs of the registries this
+    entry holds (one SQLite registry, or every registry of a YAML store file); the summary
+    counts those instead of files. None for a plain file.
+    """
 
     path: str
     diagnostics: Sequence[Diagnostic]
+    registries: tuple[str, ...] | None = None
 
     @property
     def valid(self) -> bool:
         return not any(d.severity == "error" for d in self.diagnostics)
+
+    def invalid_registries(self) -> int:
+        """How many of `registries` an error sits in; an error outside every registry's
+        entry (the document root, a syntax error) counts against all of them."""
+        registries = self.registries or ()
+        hit: set[str] = set()
+        for d in self.diagnostics:
+            if d.severity != "error":
+                continue
+            tokens = pointer_split(d.pointer) if d.pointer else []
+            if len(registries) > 1 and len(tokens) >= 2 and tokens[0] == "registries" and tokens[1] in registries:
+                hit.add(tokens[1])
+            else:
+                return len(registries)
+        return len(hit)
+
+
+def registries_in(report) -> tuple[str, ...] | None:
+    """The registry slugs a validated store document holds; None if it holds none readable."""
+    data = report.data
+    if report.form == "bundle" and isinstance(data.get("registries"), dict):
+        return tuple(str(key) for key in data["registries"])
+    if report.form in ("single", "legacy"):
+        slug = data.get("slug")
+        return (slug if isinstance(slug, str) else "",)
+    return None
 
 
 def _one_line(text: str) -> str:
@@ -49,16 +81,25 @@ def _plural(n: int, word: str) -> str:
 
 
 def summary_line(files: Sequence[CheckedFile]) -> str:
-    """E.g. `2 files checked: 1 invalid, 3 errors, 1 warning` (infos counted when present)."""
+    """E.g. `2 files checked: 1 invalid, 3 errors, 1 warning` (infos counted when present);
+    what `--store` checked is counted in registries (`3 registries checked: ...`)."""
     counts = {"error": 0, "warning": 0, "info": 0}
     for f in files:
         for d in f.diagnostics:
             counts[d.severity] = counts.get(d.severity, 0) + 1
-    invalid = sum(1 for f in files if not f.valid)
+    plain = [f for f in files if f.registries is None]
+    stored = [f for f in files if f.registries is not None]
+    invalid = sum(1 for f in plain if not f.valid) + sum(f.invalid_registries() for f in stored)
     parts = [f"{invalid} invalid", _plural(counts["error"], "error"), _plural(counts["warning"], "warning")]
     if counts["info"]:
         parts.append(_plural(counts["info"], "info"))
-    return f"{_plural(len(files), 'file')} checked: {', '.join(parts)}"
+    registry_count = sum(len(f.registries) for f in stored)
+    what = []
+    if plain or not stored:
+        what.append(_plural(len(plain), "file"))
+    if stored:
+        what.append(f"{registry_count} {'registry' if registry_count == 1 else 'registries'}")
+    return f"{' and '.join(what)} checked: {', '.join(parts)}"
 
 
 def render_text(files: Sequence[CheckedFile]) -> str:

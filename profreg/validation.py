@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -139,6 +140,17 @@ def has_registry_modeline(text: str) -> bool:
     first = text[1:] if text.startswith("\ufeff") else text
     first = first.split("\n", 1)[0].strip()
     return bool(_MODELINE_RE.match(first))
+
+
+# File names the editors, the pre-commit hook and `validate DIR` treat as registry files
+# whatever their content: `*profiles*`, `*registry*`, `*registries*` with a YAML suffix.
+_REGISTRY_NAME_RE = re.compile(r"(profiles|registry|registries).*\.ya?ml$")
+
+
+def named_like_registry(path: str) -> bool:
+    """Whether a file's name marks it as a registry file (so it is checked even if it does
+    not parse, is empty or binary)."""
+    return _REGISTRY_NAME_RE.search(os.path.basename(path)) is not None
 
 
 def looks_like_registry(parsed: ParsedYaml, *, accelerate: bool = True) -> bool:
@@ -382,8 +394,14 @@ class _Run:
                     return
             except Exception:  # values it cannot take (NaN, huge ints): ask jsonschema
                 pass
+        # One problem, one diagnostic: a schema can state the same rule twice on one value
+        # (the single form and the registry it refers to both say "type: object").
+        seen: set[tuple] = set()
         for problem in _schema_problems(_validator(defname), instance, prefix):
-            self.add_schema(problem)
+            identity = (problem.pointer, problem.keyword, problem.target, problem.message)
+            if identity not in seen:
+                seen.add(identity)
+                self.add_schema(problem)
 
     def add_schema(self, problem: _Problem) -> None:
         self.problems.append(problem)

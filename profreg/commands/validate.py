@@ -7,7 +7,10 @@ Every `*.yaml` / `*.yml` file below it, recursively, that *looks like a registry
 its root mapping has a `registries`, `slug`, `profiles` or `default_profile_slug` key,
 or it has the legacy shape (not a Compose or workflow file), or its first line is a `# profreg` / `$schema=...profile-registry`
 modeline; a file that does not parse is judged by the top-level keys a line scan finds.
-Other YAML (CI workflows, compose files, empty files) is skipped silently. Hidden
+A file whose name marks it as a registry (`*profiles*`, `*registry*`, `*registries*`, the
+editors' and the pre-commit hook's patterns) is checked whatever it holds: a file that does
+not parse, is empty or binary is reported, not skipped. Other YAML (CI workflows, compose
+files, empty files) is skipped silently. Hidden
 directories (`.git`, `.github`, ...) and `node_modules` are not entered; symlinked
 directories are not followed (no cycles). Files are visited in sorted order and reported
 with their path joined to the directory as given.
@@ -19,7 +22,11 @@ reported as unreadable); a path named on the command line may also be a pipe. Ev
 is read in chunks against the size limit (`profreg.inputfiles`).
 
 Exit codes: 0 every document valid (warnings allowed), 1 one is invalid, 2 usage error
-or a path that is missing or unreadable (the other paths are still checked and reported).
+or a path that is missing (before anything runs) or unreadable (named on stderr; the other
+paths are still checked and reported first). Nothing checked at all is a warning on stderr.
+
+`--store` counts registries: each SQLite registry is one entry; a YAML store is its file,
+validated as a document, and counted by the registries it holds.
 """
 from __future__ import annotations
 
@@ -38,9 +45,14 @@ SKIPPED_DIRS = frozenset(("node_modules",))
 STDIN_PATH = "-"
 
 
-def _walk_yaml_files(directory: str) -> Iterator[str]:
-    """YAML files below `directory`, sorted, skipping hidden dirs and node_modules."""
-    for root, dirs, files in os.walk(directory):
+def _walk_yaml_files(directory: str, unreadable: list[str]) -> Iterator[str]:
+    """YAML files below `directory`, sorted, skipping hidden dirs and node_modules; folders
+    that cannot be listed go to `unreadable`."""
+
+    def note(exc: OSError) -> None:
+        unreadable.append(f"{exc.filename} ({exc.strerror or exc})")
+
+    for root, dirs, files in os.walk(directory, onerror=note):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
         for name in sorted(files):
             if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
@@ -48,7 +60,8 @@ def _walk_yaml_files(directory: str) -> Iterator[str]:
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, allow_dash=True))
+# readable=False: an unreadable file is reported after the others, not refused up front
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, allow_dash=True, readable=False))
 @click.option("--store", "store_spec", metavar="SPEC", help="Validate every registry in a store (else PROFREG_STORE when no PATH is given).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 def validate_command(paths: tuple[str, ...], store_spec: str | None, fmt: str) -> None:
@@ -85,7 +98,7 @@ def _validate(paths: tuple[str, ...], store_spec: str | None, fmt: str) -> None:
         if path == STDIN_PATH:
             checked.append(CheckedFile("<stdin>", _validate_bytes(read_stream(sys.stdin.buffer, _max_bytes()))))
         elif os.path.isdir(path):
-            for file_path in _walk_yaml_files(path):
+            for file_path in _walk_yaml_files(path, unreadable):
                 result = _check_found_file(file_path, unreadable)
                 if result is not None:
                     checked.append(result)
@@ -100,6 +113,9 @@ def _validate(paths: tuple[str, ...], store_spec: str | None, fmt: str) -> None:
     if out:
         sys.stdout.write(out)
         sys.stdout.flush()
+    if not checked and not unreadable:
+        where = f" in {', '.join(paths)}" if paths else ""
+        click.echo(f"profreg: warning: 0 files checked: no registry files found{where}", err=True)
     if unreadable:
         raise UsageError(f"validate: cannot read {', '.join(unreadable)}")
     if any(not f.valid for f in checked):
@@ -127,14 +143,16 @@ def _validate_bytes(raw: bytes):
 def _check_found_file(path: str, unreadable: list[str]):
     """Validate a file found in a directory, or None when it is not a registry file."""
     from ..reporters import CheckedFile
-    from ..validation import looks_like_registry, validate_parsed
+    from ..validation import looks_like_registry, named_like_registry, validate_parsed
     from ..yamlsource import parse
 
     raw = _read(path, unreadable, regular_only=True)
     if raw is None:
         return None
     parsed = parse(raw)
-    if not parsed.text and parsed.fatal:
+    if named_like_registry(path):
+        pass  # checked whatever it holds, like the editors and the pre-commit hook do
+    elif not parsed.text and parsed.fatal:
         # not UTF-8 or over the size limit: judge by a lenient decode of its start
         from ..yamlsource import ParsedYaml
 
@@ -156,9 +174,9 @@ def _check_store(spec: str) -> list:
     """
     from ..diagnostics import Diagnostic
     from ..errors import UsageError
-    from ..reporters import CheckedFile
+    from ..reporters import CheckedFile, registries_in
     from ..stores import open_store, store_kind
-    from ..validation import validate_registry
+    from ..validation import validate_registry, validate_text
 
     kind, path = store_kind(spec)
     if kind == "yaml":
@@ -168,16 +186,17 @@ def _check_store(spec: str) -> list:
             raw = read_input(path, _max_bytes(), regular_only=True)
         except OSError as exc:
             raise UsageError(f"validate: cannot read store file {path}: {exc.strerror or exc}") from None
-        return [CheckedFile(path, _validate_bytes(raw))]
+        report = validate_text(raw)
+        return [CheckedFile(path, report.diagnostics, registries=registries_in(report))]
     store = open_store(spec, create=False)
     try:
         checked = {
-            reg["slug"]: CheckedFile(f"{spec}[{reg['slug']}]", validate_registry(reg))
+            reg["slug"]: CheckedFile(f"{spec}[{reg['slug']}]", validate_registry(reg), registries=(reg["slug"],))
             for reg in store.list_registries()
         }
         for slug, reason in store.corrupt_registries():
             corrupt = Diagnostic("error", "store-corrupt", reason, field="registry")
-            checked[slug] = CheckedFile(f"{spec}[{slug}]", [corrupt])
+            checked[slug] = CheckedFile(f"{spec}[{slug}]", [corrupt], registries=(slug,))
     finally:
         store.close()
     return [checked[slug] for slug in sorted(checked)]

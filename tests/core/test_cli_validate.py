@@ -294,7 +294,7 @@ def test_store_from_environment(tmp_path):
     _sqlite_store(tmp_path / "reg.db", {"team": json.dumps({"slug": "team"})})
     proc = run_cli("validate", cwd=tmp_path, env={"PROFREG_STORE": "reg.db"})
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "1 file checked: 0 invalid, 0 errors, 0 warnings\n"
+    assert proc.stdout == "1 registry checked: 0 invalid, 0 errors, 0 warnings\n"  # registries, not files
 
 
 def test_store_yaml_is_validated_as_its_file(tmp_path):
