@@ -51,7 +51,7 @@ registries:
           # what a request may override (`resolve --set KEY=VALUE`); without a policy,
           # nothing may be overridden
           allow_overrides: true
-          allowed_override_keys: [system_prompt, tools]
+          allowed_override_keys: [system_prompt, tools, step_settings_patch]
           read_only: false
 """
 
