@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .errors import NotFoundError, StoreError, UsageError, ValidationError
 from .inputfiles import read_input
@@ -212,16 +212,25 @@ def check_dest(migration: MigrationPlan, dest: str, force: bool) -> None:
         raise UsageError(f"destination {migration.dest} is not empty; use --force to replace its content")
 
 
-def write(migration: MigrationPlan, dest: str, *, force: bool = False) -> None:
+@dataclass(frozen=True)
+class LockWait:
+    """How a write waits for another writer's lock: up to `timeout` seconds (None: the
+    store's default), calling `on_wait` once after about a second."""
+
+    timeout: float | None = None
+    on_wait: Callable[[], None] | None = None
+
+
+def write(migration: MigrationPlan, dest: str, *, force: bool = False, lock: LockWait = LockWait()) -> None:
     """Write the plan's registries to the target, replacing what it held; unless `force`,
     a target that holds data is refused (checked again here, under the target's lock for YAML)."""
     if migration.dest_kind == "yaml":
-        _write_yaml(migration, dest, force)
+        _write_yaml(migration, dest, force, lock)
     else:
-        _write_sqlite(migration, dest, force)
+        _write_sqlite(migration, dest, force, lock)
 
 
-def _write_yaml(migration: MigrationPlan, dest: str, force: bool) -> None:
+def _write_yaml(migration: MigrationPlan, dest: str, force: bool, lock: LockWait) -> None:
     from .stores.yamlfile import file_lock, parse_store_text, write_atomic
 
     data = migration.output()
@@ -232,12 +241,12 @@ def _write_yaml(migration: MigrationPlan, dest: str, force: bool) -> None:
             raise StoreError(f"refusing to write {migration.dest}: the rendered YAML does not read back the same")
         # the kept text did not reduce to the registries asked for: render them anew instead
         migration.kept_text, migration.drops_comments = None, _has_comments(data)
-        _write_yaml(migration, dest, force)
+        _write_yaml(migration, dest, force, lock)
         return
     # The YAML store's own lock (on the real path, as the store takes it): a store writer in
     # another process is never overwritten half-way, and the emptiness check cannot go stale.
     target = os.path.realpath(migration.dest)
-    with file_lock(target, migration.dest):
+    with file_lock(target, migration.dest, timeout=lock.timeout, on_wait=lock.on_wait):
         check_dest(migration, dest, force)
         try:
             write_atomic(target, data)
@@ -245,22 +254,23 @@ def _write_yaml(migration: MigrationPlan, dest: str, force: bool) -> None:
             raise StoreError(f"cannot write {migration.dest}: {exc.strerror or exc}") from None
 
 
-def _write_sqlite(migration: MigrationPlan, dest: str, force: bool) -> None:
+def _write_sqlite(migration: MigrationPlan, dest: str, force: bool, lock: LockWait) -> None:
     from .stores import open_store
 
     check_dest(migration, dest, force)
     with open_store(dest, create=True) as store:
+        store.lock_timeout, store.on_lock_wait = lock.timeout, lock.on_wait
         # One transaction: every registry (or none) lands, and what the target held before,
         # corrupt rows included, is gone.
         store.import_registries(migration.registries, replace=True)
 
 
 def migrate(source: str, dest: str, *, registry: str | None = None, dry_run: bool = False,
-            force: bool = False) -> MigrationPlan:
+            force: bool = False, lock: LockWait = LockWait()) -> MigrationPlan:
     """Plan, check the target, and (unless `dry_run`) write. Returns the plan."""
     migration = plan(source, dest, registry)
     if dry_run:
         check_dest(migration, dest, force)
     else:
-        write(migration, dest, force=force)
+        write(migration, dest, force=force, lock=lock)
     return migration

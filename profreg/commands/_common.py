@@ -72,7 +72,9 @@ def lock_timeout_option(func: Callable) -> Callable:
     )(func)
 
 
-def _lock_wait_notice(name: str, timeout: float | None) -> Callable[[], None]:
+def lock_wait_notice(name: str, timeout: float | None) -> Callable[[], None]:
+    """What a write prints once it has waited about a second for another writer's lock."""
+
     def notice() -> None:
         limit = f"up to {timeout:g} s" if timeout is not None else "up to 30 s"
         click.echo(f"profreg: waiting for another writer to release the lock on {name} ({limit}; "
@@ -99,7 +101,7 @@ def opened_store(store_spec: str | None, *, create: bool, legacy_registry: str =
     ctx = click.get_current_context(silent=True)
     timeout = ctx.meta.get(LOCK_TIMEOUT_META) if ctx is not None else None
     store.lock_timeout = timeout
-    store.on_lock_wait = _lock_wait_notice(store_spec, timeout)
+    store.on_lock_wait = lock_wait_notice(store_spec, timeout)
     try:
         yield store
     except NotFoundError as exc:

@@ -156,14 +156,13 @@ def test_force_over_corrupt_sqlite_rows(populated, tmp_path):
         assert store.corrupt_registries() == [] and store.registry_slugs() == ["default", "team"]
 
 
-def test_a_yaml_destination_is_written_under_the_yaml_store_lock(populated, tmp_path, monkeypatch):
+def test_a_yaml_destination_is_written_under_the_yaml_store_lock(populated, tmp_path):
     """migrate serialises with store writers: while one holds the lock it waits, then gives up."""
     from profreg.stores import yamlfile
 
     dest = tmp_path / "out.yaml"
-    monkeypatch.setattr(yamlfile, "LOCK_TIMEOUT_S", 0.2)
     with yamlfile.file_lock(os.path.realpath(dest)):  # what a store writer in another process holds
-        result = profreg("migrate", str(populated), str(dest))
+        result = profreg("migrate", str(populated), str(dest), "--lock-timeout", "0.2")
     assert result.code == 6 and "locked" in result.err, result.err
     assert not dest.exists()
     ok("migrate", str(populated), str(dest))
