@@ -5,7 +5,7 @@ import difflib
 
 from lsprotocol import types
 
-from profreg.diagnostics import pointer_split
+from profreg.pointer import pointer_split
 
 from .documents import Document
 from .outline import RegistryOutline, registry_at
@@ -103,9 +103,9 @@ def _fix_default_unknown(doc: Document, diag: types.Diagnostic) -> list[types.Co
 
 
 def _fix_legacy(doc: Document, diag: types.Diagnostic) -> list[types.CodeAction]:
-    from profreg.documents import dump_yaml, ordered_registry
+    from profreg.yamldump import dump_yaml, ordered_registry
     from profreg.legacy import is_legacy, legacy_to_registry
-    from profreg.yamlsource import parse
+    from profreg.engine import parse
 
     parsed = parse(doc.text)
     if parsed.fatal or not is_legacy(parsed.data):

@@ -5,7 +5,7 @@ import re
 
 from lsprotocol import types
 
-from profreg.validation import OVERRIDE_KEYS
+from profreg.model import OVERRIDE_KEYS
 
 from . import schema_nav
 from .documents import Document

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from profreg.diagnostics import Diagnostic
-from profreg.gcpause import collector_paused
-from profreg.validation import Report, accelerator_loaded, looks_like_registry
+from profreg.engine import Diagnostic, Report
+from profreg.engine.detection import looks_like_registry
+from profreg.engine.gcpause import collector_paused
+from profreg.engine.schema import accelerator_loaded
 
 from .documents import Document
 from .incremental import IncrementalValidator

@@ -3,9 +3,9 @@
 A registry document is a mapping whose big part is `profiles:` (or `registries:` ->
 registry -> `profiles:`). The text is split along that structure into *leaf blocks*
 (one top-level key, one registry field, one profile), each parsed on its own
-(dedented) with `profreg.yamlsource.parse` and cached by its text. The leaves' data is
+(dedented) with `profreg.engine.parse` and cached by its text. The leaves' data is
 re-assembled into the document's data, and `AssembledYaml` offers the source-map
-methods the engine calls on a `ParsedYaml`, so `profreg.validation.validate_parsed`
+methods the engine calls on a `ParsedYaml`, so `profreg.engine.validate_parsed`
 runs unchanged on it (with its per-profile result cache). Nothing here validates.
 
 Anchors and aliases may cross blocks (hand-written registries share middlewares with
@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from profreg.diagnostics import Span, pointer_escape, pointer_split
-from profreg.validation import Report, accelerator_loaded, validate_parsed
-from profreg.yamlsource import DEFAULT_LIMITS, Limits, LineIndex, ParsedYaml, parse
+from profreg.engine import DEFAULT_LIMITS, Limits, ParsedYaml, Report, Span, parse, validate_parsed
+from profreg.pointer import pointer_escape, pointer_split
+from profreg.engine.reader import LineIndex
+from profreg.engine.schema import accelerator_loaded
 
 # A header that opens a mapping we split: a plain key, nothing after the colon.
 _HEADER = re.compile(r"( *)([A-Za-z0-9_][A-Za-z0-9_.-]*):[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\Z)")

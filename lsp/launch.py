@@ -1,5 +1,5 @@
-"""Entry points of the language server: `profreg-lsp`, `python -m profreg_lsp`, `profreg lsp`
-(see `profreg.entry`).
+"""The language server's entry and its one option parser: `profreg-lsp`,
+`python -m profreg_lsp` and `profreg lsp` (which `profreg.cli` hands here) all parse here.
 
 This module imports nothing heavy itself: it trims what the server process loads before
 pygls is imported (see `_keep_tls_out`) and after (see `_drop_generated_sources`). A
@@ -63,7 +63,21 @@ def host_port(value: str) -> tuple[str, int]:
 
 
 class _OneLineErrors(argparse.ArgumentParser):
-    """Usage errors as one line on stderr and exit 2, like every other profreg command."""
+    """Usage errors as one line on stderr and exit 2, and help laid out like the other
+    profreg commands' (Click's)."""
+
+    def format_help(self) -> str:
+        rows = []
+        for action in self._actions:
+            names = ", ".join(action.option_strings)
+            if action.metavar:
+                names += f" {action.metavar}"
+            elif action.choices:
+                names += f" [{'|'.join(action.choices)}]"
+            rows.append((names, action.help or ""))
+        width = max(len(names) for names, _help in rows)
+        options = [f"  {names.ljust(width)}  {text}".rstrip() for names, text in rows]
+        return "\n".join([f"Usage: {self.prog} [OPTIONS]", "", f"  {self.description}", "", "Options:", *options]) + "\n"
 
     def error(self, message: str):  # type: ignore[override]
         sys.stderr.write(f"{self.prog}: {message}\n")
@@ -75,7 +89,8 @@ def main(argv: list[str] | None = None, prog: str = "profreg-lsp") -> None:
     parser = _OneLineErrors(prog=prog, description="The profreg language server.")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
     parser.add_argument("--tcp", type=host_port, metavar="HOST:PORT", help="listen on a TCP address instead")
-    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="what the server logs to stderr (default: WARNING)")
     args = parser.parse_args(argv)
     if args.stdio and args.tcp:
         parser.error("--stdio and --tcp exclude each other")

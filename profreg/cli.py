@@ -1,95 +1,23 @@
-"""The `profreg` command: a Click group whose subcommands are imported only when used.
+"""The `profreg` console script: the program's one entry.
 
-Start-up stays close to a bare `import yaml`: `profreg --help` and `profreg --version`
-import no validator, store or server code (each command lives in profreg/commands/).
+`profreg lsp ...` goes straight to the language server's own parser
+(`profreg_lsp.launch.main`): a server lives as long as the editor that started it, and
+through Click it would keep the CLI framework resident for nothing. Every other command
+goes to the Click group in `profreg.commands`. Each is imported only on its own path, so
+`profreg --version` loads no server and `profreg lsp` no Click.
 """
 from __future__ import annotations
 
-import importlib
 import sys
-
-import click
-
-from . import __version__
-
-# command name -> "module:attribute" under profreg.commands
-COMMANDS = {
-    "validate": "validate:validate_command",
-    "resolve": "resolve:resolve_command",
-    "migrate": "migrate:migrate_command",
-    "list": "read:list_command",
-    "show": "read:show_command",
-    "registry": "write:registry_group",
-    "profile": "write:profile_group",
-    "set-default": "write:set_default_command",
-    "schema": "schema:schema_command",
-    "lsp": "lsp:lsp_command",
-    "init": "init:init_command",
-}
-
-
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(f"profreg.commands.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"profreg.commands.{module_name}":
-                return None  # not built yet
-            raise
-        return getattr(module, attr)
-
-    def resolve_command(self, ctx: click.Context, args: list[str]):
-        name = args[0] if args else ""
-        if name and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
-            # Click suggests only from `self.commands`, which a lazy group leaves empty.
-            import difflib
-
-            close = difflib.get_close_matches(name, self.list_commands(ctx))
-            hint = ""
-            if len(close) == 1:
-                hint = f" Did you mean {close[0]!r}?"
-            elif close:
-                hint = f" (Did you mean one of: {', '.join(close)}?)"
-            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
-        return super().resolve_command(ctx, args)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="profreg")
-@click.option("--store", "store_spec", metavar="SPEC",
-              help="The store for the command that follows (as its own --store; else $PROFREG_STORE).")
-def cli(store_spec: str | None) -> None:
-    """Profile registries: validate, resolve, migrate, edit, and serve the language server."""
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: expected errors are one line on stderr, never a traceback."""
-    from .errors import ProfregError
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["lsp"]:
+        from profreg_lsp.launch import main as serve  # the server's one option parser
 
-    try:
-        cli.main(args=argv, prog_name="profreg", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        # Click turns Ctrl-C into Abort (nothing prompts, so nothing else does): a write in
-        # progress was rolled back or never started, the store is as it was.
-        click.echo("profreg: interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        # one line, like every other expected error (Click would print Usage/Try/Error)
-        click.echo(f"profreg: {exc.format_message()}", err=True)
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except ProfregError as exc:
-        click.echo(f"profreg: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except BrokenPipeError:
-        sys.exit(1)
-    except KeyboardInterrupt:
-        sys.exit(130)
+        serve(args[1:], prog="profreg lsp")
+        return
+    from .commands import run  # Click, and the command group that loads each command on use
+
+    run(args)

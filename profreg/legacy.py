@@ -10,14 +10,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .engine.detection import detect_form
+from .model import LEGACY
+
 DEFAULT_REGISTRY_SLUG = "default"
 DEFAULT_PROFILE_SLUG = "default"
 
 
 def is_legacy(data: Any) -> bool:
     """True when loaded document data has the legacy shape (the engine's form detection)."""
-    from .validation import LEGACY, detect_form
-
     return detect_form(data) == LEGACY
 
 

@@ -55,7 +55,7 @@ class MigrationPlan:
     def rendered(self, *, masked: bool = False) -> str:
         """The YAML file that would be written, or for SQLite the registries as JSON;
         `masked`: secret-looking values shown as `***` (what `--dry-run` prints)."""
-        from .documents import bundle_document, dump_yaml
+        from .yamldump import bundle_document, dump_yaml
         from .secrets import mask_secrets
 
         document = bundle_document(mask_secrets(self.registries) if masked else self.registries)
@@ -92,7 +92,7 @@ def _read_source(source: str, registry: str | None) -> tuple[str, list[dict[str,
     if kind != "yaml" and not os.path.isfile(path):
         raise UsageError(f"source {path} is not a regular file")
     if kind == "yaml":
-        from .stores.yamlfile import parse_store_text
+        from .stores.yamlfile.store import parse_store_text
 
         try:
             raw = read_input(path, current_limits().max_bytes, regular_only=True)
@@ -122,7 +122,8 @@ def _read_source(source: str, registry: str | None) -> tuple[str, list[dict[str,
 
 
 def _check_valid(registries: list[dict[str, Any]], source: str) -> None:
-    from .validation import errors_only, validate_registry
+    from .engine import validate_registry
+    from .engine.report import errors_only
 
     for registry in registries:
         errors = errors_only(validate_registry(registry))
@@ -185,8 +186,8 @@ def _keep_source_text(migration: MigrationPlan, raw: bytes, registry: str | None
         migration.kept_text = raw
         return
     if migration.source_form == "bundle":
-        from .stores.yamlfile import parse_store_text
-        from .stores.yamledit import RoundTripDocument
+        from .stores.yamlfile.roundtrip import RoundTripDocument
+        from .stores.yamlfile.store import parse_store_text
 
         snapshot = parse_store_text(raw, migration.source, DEFAULT_REGISTRY_SLUG, validate=False)
         document = RoundTripDocument(snapshot.text, "bundle")
@@ -231,7 +232,8 @@ def write(migration: MigrationPlan, dest: str, *, force: bool = False, lock: Loc
 
 
 def _write_yaml(migration: MigrationPlan, dest: str, force: bool, lock: LockWait) -> None:
-    from .stores.yamlfile import file_lock, parse_store_text, write_atomic
+    from .stores.yamlfile.files import file_lock, write_atomic
+    from .stores.yamlfile.store import parse_store_text
 
     data = migration.output()
     # The engine must read back exactly the registries being copied before the file is replaced.

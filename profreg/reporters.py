@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-from .diagnostics import Diagnostic, pointer_split
+from .pointer import pointer_split
+
+if TYPE_CHECKING:  # the records only: `validate`'s module loads no YAML parser
+    from .engine.report import Diagnostic
 
 FORMATS = ("text", "json", "github")
 
@@ -36,7 +39,7 @@ class CheckedFile:
 
     @property
     def valid(self) -> bool:
-        return not any(d.severity == "error" for d in self.diagnostics)
+        return not any(d.is_error for d in self.diagnostics)
 
     def invalid_registries(self) -> int:
         """How many of `registries` an error sits in; an error outside every registry's
@@ -44,7 +47,7 @@ class CheckedFile:
         registries = self.registries or ()
         hit: set[str] = set()
         for d in self.diagnostics:
-            if d.severity != "error":
+            if not d.is_error:
                 continue
             tokens = pointer_split(d.pointer) if d.pointer else []
             if len(registries) > 1 and len(tokens) >= 2 and tokens[0] == "registries" and tokens[1] in registries:

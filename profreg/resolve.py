@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from .errors import PolicyViolationError, ValidationError
 from .slugs import is_slug
-from .validation import OVERRIDE_KEYS
+from .model import OVERRIDE_KEYS
 
 _CAPITAL_AFTER_FIRST = re.compile(r"(?<=.)([A-Z])", re.DOTALL)
 

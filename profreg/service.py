@@ -14,7 +14,7 @@ from .errors import NotFoundError, PolicyViolationError, ValidationError, Versio
 from .resolve import Resolution, resolve_profile
 
 if TYPE_CHECKING:
-    from .stores.base import Store, WriteOptions
+    from .stores.contract import Store, WriteOptions
 
 DEFAULT_REGISTRY = "default"
 
@@ -31,7 +31,7 @@ _OPTIMISTIC_RETRIES = 5
 def _options(options: "WriteOptions | None") -> "WriteOptions":
     if options is not None:
         return options
-    from .stores.base import WriteOptions
+    from .stores.contract import WriteOptions
 
     return WriteOptions()
 

@@ -20,7 +20,7 @@ from ..slugs import canonical_slug, is_slug
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem  # imported when completing only
 
-    from ..stores.base import Store, WriteOptions
+    from ..stores.contract import Store, WriteOptions
 
 STORE_ENV = "PROFREG_STORE"
 DEFAULT_REGISTRY = "default"
@@ -192,7 +192,7 @@ def default_actor() -> str:
 
 
 def make_write_options(expected_version: int | None, actor: str | None, source: str | None) -> "WriteOptions":
-    from ..stores.base import WriteOptions
+    from ..stores.contract import WriteOptions
 
     return WriteOptions(
         expected_version=expected_version or None,
@@ -224,7 +224,7 @@ def to_json(data: Any) -> str:
 def emit(data: Any, fmt: str) -> None:
     """Print `data` as JSON or YAML (one document)."""
     if fmt == "yaml":
-        from ..documents import dump_yaml
+        from ..yamldump import dump_yaml
 
         click.echo(dump_yaml(data), nl=False)
     else:
@@ -238,21 +238,21 @@ def read_data_file(path: str, what: str) -> Any:
     A missing or unreadable file is a usage error (2); content that does not parse is a
     validation error (1) naming the file and position.
     """
+    from ..engine import parse
+    from ..engine.report import errors_only, first_error_line
     from ..errors import ValidationError
     from ..inputfiles import read_input
     from ..limits import current_limits
-    from ..yamlsource import parse
 
     try:
         raw = read_input(path, current_limits().max_bytes)
     except OSError as exc:
         raise UsageError(f"{what} {path}: {exc.strerror or exc}") from None
     parsed = parse(raw)
-    errors = [d for d in parsed.diagnostics if d.severity == "error"]
+    errors = errors_only(parsed.diagnostics)
     if parsed.fatal or errors:
-        first = errors[0] if errors else None
-        where = f"{path}:{first.span.start_line + 1}:{first.span.start_col + 1}" if first else path
-        raise ValidationError(f"{where}: {first.message if first else 'unreadable'}", errors, field=what)
+        message = first_error_line(errors, prefix=path, position=True, more="") if errors else f"{path}: unreadable"
+        raise ValidationError(message, errors, field=what)
     return None if parsed.empty else parsed.data
 
 

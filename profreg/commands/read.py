@@ -93,7 +93,7 @@ def _cell(value: Any) -> str:
 @store_option
 def show_command(target: str, show_secrets: bool, fmt: str | None, store_spec: str | None) -> None:
     """Show a registry (REGISTRY) or a profile (REGISTRY/PROFILE) as the schema's object."""
-    from ..documents import ordered_profile, ordered_registry
+    from ..yamldump import ordered_profile, ordered_registry
     from ..secrets import mask_secrets
 
     if "/" in target:

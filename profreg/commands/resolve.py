@@ -174,7 +174,7 @@ def _set_inside(overrides: dict[str, Any], path: _Path, value: Any) -> None:
 
 def _yaml_value(key: str, text: str) -> Any:
     """VALUE of `--set KEY=VALUE` read as YAML (`KEY=` is the empty string)."""
-    from ..yamlsource import parse
+    from ..engine import parse
 
     if not text.strip():
         return ""

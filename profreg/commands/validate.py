@@ -3,7 +3,7 @@
 What a directory argument checks
 --------------------------------
 Every `*.yaml` / `*.yml` file below it, recursively, that *looks like a registry*
-(`profreg.validation.looks_like_registry`, the same test the language server uses):
+(`profreg.engine.detection.looks_like_registry`, the same test the language server uses):
 its root mapping has a `registries`, `slug`, `profiles` or `default_profile_slug` key,
 or it has the legacy shape (not a Compose or workflow file), or its first line is a `# profreg` / `$schema=...profile-registry`
 modeline; a file that does not parse is judged by the top-level keys a line scan finds.
@@ -73,7 +73,7 @@ def validate_command(paths: tuple[str, ...], store_spec: str | None, fmt: str) -
     # Acyclic data, freed by reference counting as each document is done: the cyclic
     # collector would only rescan every fresh object (a third of the run time on a
     # 10,000-profile file). Restored afterwards for in-process callers (tests).
-    from ..gcpause import collector_paused
+    from ..engine.gcpause import collector_paused
     from ._common import root_store_spec
 
     with collector_paused():
@@ -135,7 +135,7 @@ def _read(path: str, unreadable: list[str], *, regular_only: bool = False) -> by
 
 
 def _validate_bytes(raw: bytes):
-    from ..validation import validate_text
+    from ..engine import validate_text
 
     return validate_text(raw).diagnostics
 
@@ -143,8 +143,8 @@ def _validate_bytes(raw: bytes):
 def _check_found_file(path: str, unreadable: list[str]):
     """Validate a file found in a directory, or None when it is not a registry file."""
     from ..reporters import CheckedFile
-    from ..validation import looks_like_registry, named_like_registry, validate_parsed
-    from ..yamlsource import parse
+    from ..engine import parse, validate_parsed
+    from ..engine.detection import looks_like_registry, named_like_registry
 
     raw = _read(path, unreadable, regular_only=True)
     if raw is None:
@@ -154,7 +154,7 @@ def _check_found_file(path: str, unreadable: list[str]):
         pass  # checked whatever it holds, like the editors and the pre-commit hook do
     elif not parsed.text and parsed.fatal:
         # not UTF-8 or over the size limit: judge by a lenient decode of its start
-        from ..yamlsource import ParsedYaml
+        from ..engine import ParsedYaml
 
         probe = ParsedYaml(text=raw[: 1 << 20].decode("utf-8", errors="replace"), fatal=True)
         if not looks_like_registry(probe):
@@ -172,11 +172,11 @@ def _check_store(spec: str) -> list:
     `SPEC[slug]`; a registry the store cannot read (bad JSON, slug mismatch, invalid
     payload) is one `store-corrupt` error naming why.
     """
-    from ..diagnostics import Diagnostic
+    from ..engine import Diagnostic
     from ..errors import UsageError
     from ..reporters import CheckedFile, registries_in
     from ..stores import open_store, store_kind
-    from ..validation import validate_registry, validate_text
+    from ..engine import validate_registry, validate_text
 
     kind, path = store_kind(spec)
     if kind == "yaml":

@@ -135,7 +135,8 @@ def _profile_fields(slug: str, from_file: str | None, display_name: str | None, 
                     system_prompt: str | None, tools: tuple[str, ...], read_only: bool | None) -> dict[str, Any]:
     """The profile fields the command line gives: --from-file first, then the options."""
     from ..errors import ValidationError
-    from ..validation import errors_only, validate_profile
+    from ..engine import validate_profile
+    from ..engine.report import errors_only, first_error_line
 
     fields: dict[str, Any] = {}
     if from_file:
@@ -144,9 +145,7 @@ def _profile_fields(slug: str, from_file: str | None, display_name: str | None, 
             data = {}
         errors = errors_only(validate_profile(data, slug=slug))
         if errors:
-            first = errors[0]
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            raise ValidationError(f"{from_file}: {first.field or 'profile'}: {first.message}{more}", errors)
+            raise ValidationError(first_error_line(errors, prefix=from_file, default_field="profile"), errors)
         fields.update(data)
     if display_name is not None:
         fields["display_name"] = display_name

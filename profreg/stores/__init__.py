@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 
 from ..errors import UsageError
-from .base import BaseStore, Store, WriteOptions
+from .base import BaseStore
+from .contract import Store, WriteOptions
 
 __all__ = ["Store", "BaseStore", "WriteOptions", "open_store", "store_kind"]
 

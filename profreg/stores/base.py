@@ -1,134 +1,17 @@
-"""The store contract (SPEC section 4) and the logic every backend shares.
+"""`BaseStore`: the contract implemented once over four storage primitives.
 
-Objects in and out are plain dicts with the schema's field names. Reads return
-independent copies; lists are sorted by slug. Every registry returned has its `slug` and a
-`profiles` mapping, and every profile its `slug`.
-
-Backends subclass `BaseStore` and supply four primitives (`_registry_slugs`,
-`_load_registry`, `_load_all`, `_commit`); the write semantics (versions, managed metadata,
-default-profile rules, validation before persisting, expected-version checks) live in
-`profreg.stores.mutations` and are therefore identical for every backend.
-
-Version checks (`WriteOptions`)
--------------------------------
-- `expected_version` (None/0 = no check) is compared with the version of what the call
-  changes: the PROFILE for `upsert_profile`/`delete_profile`, the REGISTRY for
-  `upsert_registry`/`delete_registry`/`set_default_profile`.
-- `expected_registry_version` (None/0 = no check) is compared with the registry's version on
-  `upsert_profile`/`delete_profile` (what `profile create --expected-version N` needs).
-- `create_only=True` on `upsert_registry`/`upsert_profile` makes "creating what exists" a
-  `VersionConflictError` (expected 0, actual = the existing object's version).
-
-Bulk copy (migrate)
--------------------
-`import_registry(registry)` stores a registry exactly as given (managed metadata, versions
-included), after validating it; it replaces a registry of the same slug, even a corrupt
-one. `import_registries(registries, replace=...)` does the same for many at once: every one
-is validated before anything is written, and the SQLite and memory stores write them in one
-transaction (one fsync for 2,000 registries instead of 2,000); `replace=True` also removes
-every registry not among them, corrupt ones included. Both are meant for `profreg migrate`,
-not for ordinary writes.
+A backend subclasses it and supplies `_registry_slugs`, `_load_registry`, `_load_all` and
+`_commit`; reads hand out deep copies, writes go through `profreg.stores.writes`.
 """
 from __future__ import annotations
 
 import abc
 import copy
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from ..errors import NotFoundError, StoreError
-
-Registry = dict[str, Any]
-# A change computes the new registry (None: delete it) from the current one (None: absent).
-Change = Callable[[Registry | None], Registry | None]
-
-
-@dataclass(frozen=True)
-class WriteOptions:
-    expected_version: int | None = None  # None/0 = no check
-    actor: str = ""
-    source: str = ""
-    expected_registry_version: int | None = None  # profile writes: check the registry too
-    create_only: bool = False  # upsert_*: an existing object is a VersionConflictError
-
-
-DEFAULT_OPTIONS = WriteOptions()
-# A write waiting this long for another writer's lock calls the store's `on_lock_wait`.
-LOCK_WAIT_NOTICE_S = 1.0
-
-
-class Store(abc.ABC):
-    """One contract, three backends (memory, YAML file, SQLite)."""
-
-    @abc.abstractmethod
-    def list_registries(self) -> list[dict]:
-        """Healthy registries, full objects, sorted by slug."""
-
-    @abc.abstractmethod
-    def corrupt_registries(self) -> list[tuple[str, str]]:
-        """(slug, reason) for every registry that failed to load; [] if none."""
-
-    @abc.abstractmethod
-    def registry_slugs(self) -> list[str]:
-        """Every registry's slug, sorted, corrupt ones included; reads no payload (cheap:
-        for shell completion and the like)."""
-
-    @abc.abstractmethod
-    def get_registry(self, slug: str) -> dict:
-        """The registry; NotFoundError("registry", slug); StoreError if it is corrupt."""
-
-    @abc.abstractmethod
-    def list_profiles(self, registry: str) -> list[dict]:
-        """The registry's profiles, each with `slug`, sorted by slug."""
-
-    @abc.abstractmethod
-    def get_profile(self, registry: str, profile: str) -> dict:
-        """One profile (with `slug`); NotFoundError("profile", slug)."""
-
-    @abc.abstractmethod
-    def upsert_registry(self, registry: dict, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
-        """Create or replace a registry's own fields; returns the stored registry."""
-
-    @abc.abstractmethod
-    def delete_registry(self, slug: str, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
-        """Returns the registry as it was when deleted."""
-
-    @abc.abstractmethod
-    def upsert_profile(self, registry: str, profile: dict, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
-        """Create or replace one profile (`profile["slug"]` names it); returns the stored profile."""
-
-    @abc.abstractmethod
-    def delete_profile(
-        self,
-        registry: str,
-        profile: str,
-        options: WriteOptions = DEFAULT_OPTIONS,
-        new_default: str | None = None,
-    ) -> dict:
-        """Returns the stored registry, without the profile."""
-
-    @abc.abstractmethod
-    def set_default_profile(self, registry: str, profile: str, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
-        """Returns the stored registry."""
-
-    @abc.abstractmethod
-    def import_registry(self, registry: dict) -> dict:
-        """Store a registry exactly as given (metadata kept); for migrate."""
-
-    @abc.abstractmethod
-    def import_registries(self, registries: Iterable[dict], *, replace: bool = False) -> None:
-        """Store many registries exactly as given, all validated first; `replace`: remove
-        every other registry (corrupt ones too). For migrate."""
-
-    @abc.abstractmethod
-    def close(self) -> None:
-        ...
-
-    def __enter__(self) -> "Store":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+from . import writes
+from .contract import DEFAULT_OPTIONS, Change, Registry, Store, WriteOptions
 
 
 class BaseStore(Store):
@@ -221,23 +104,19 @@ class BaseStore(Store):
         return copy.deepcopy(profiles[profile])
 
     def upsert_registry(self, registry: dict, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
-        from . import mutations
-
         self._check_open()
-        slug = mutations.registry_slug_of(registry)
-        stored = self._commit(slug, lambda current: mutations.upsert_registry(current, registry, options))
+        slug = writes.registry_slug_of(registry)
+        stored = self._commit(slug, lambda current: writes.upsert_registry(current, registry, options))
         assert stored is not None
         return copy.deepcopy(stored)
 
     def delete_registry(self, slug: str, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
         """Returns the registry as it was when deleted."""
-        from . import mutations
-
         self._check_open()
         deleted: list[Registry] = []
 
         def change(current: Registry | None) -> None:
-            result = mutations.delete_registry(current, slug, options)
+            result = writes.delete_registry(current, slug, options)
             deleted[:] = [current]
             return result
 
@@ -245,12 +124,10 @@ class BaseStore(Store):
         return copy.deepcopy(deleted[0])
 
     def upsert_profile(self, registry: str, profile: dict, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
-        from . import mutations
-
         self._check_open()
-        profile_slug = mutations.profile_slug_of(profile)
+        profile_slug = writes.profile_slug_of(profile)
         stored = self._commit(
-            registry, lambda current: mutations.upsert_profile(current, registry, profile, options)
+            registry, lambda current: writes.upsert_profile(current, registry, profile, options)
         )
         assert stored is not None
         return copy.deepcopy(stored["profiles"][profile_slug])
@@ -263,42 +140,34 @@ class BaseStore(Store):
         new_default: str | None = None,
     ) -> dict:
         """Returns the stored registry (without the profile)."""
-        from . import mutations
-
         self._check_open()
         stored = self._commit(
             registry,
-            lambda current: mutations.delete_profile(current, registry, profile, options, new_default),
+            lambda current: writes.delete_profile(current, registry, profile, options, new_default),
         )
         assert stored is not None
         return copy.deepcopy(stored)
 
     def set_default_profile(self, registry: str, profile: str, options: WriteOptions = DEFAULT_OPTIONS) -> dict:
-        from . import mutations
-
         self._check_open()
         stored = self._commit(
-            registry, lambda current: mutations.set_default_profile(current, registry, profile, options)
+            registry, lambda current: writes.set_default_profile(current, registry, profile, options)
         )
         assert stored is not None
         return copy.deepcopy(stored)
 
     def import_registry(self, registry: dict) -> dict:
-        from . import mutations
-
         self._check_open()
-        slug = mutations.registry_slug_of(registry)
-        stored = self._commit(slug, lambda _current: mutations.imported(registry), read_current=False)
+        slug = writes.registry_slug_of(registry)
+        stored = self._commit(slug, lambda _current: writes.imported(registry), read_current=False)
         assert stored is not None
         return copy.deepcopy(stored)
 
     def import_registries(self, registries: Iterable[dict], *, replace: bool = False) -> None:
-        from . import mutations
-
         self._check_open()
         prepared: dict[str, Registry] = {}
         for registry in registries:  # all validated before anything is written
-            stored = mutations.imported(registry)
+            stored = writes.imported(registry)
             prepared[stored["slug"]] = stored
         self._commit_all(prepared, replace)
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import threading
 
-from .base import BaseStore, Change, Registry
+from .base import BaseStore
+from .contract import Change, Registry
 
 
 class MemoryStore(BaseStore):

@@ -26,8 +26,9 @@ from typing import Iterator
 
 from ..errors import ProfregError, StoreError
 from ..limits import current_limits, nesting_exceeds
-from .base import LOCK_WAIT_NOTICE_S as WAIT_NOTICE_S, BaseStore, Change, Registry
-from .mutations import normalise_registry
+from .base import BaseStore
+from .contract import LOCK_WAIT_NOTICE_S as WAIT_NOTICE_S, Change, Registry
+from .writes import check_valid, normalise_registry
 
 TABLE = "profile_registries"
 BUSY_TIMEOUT_S = 30.0  # reads, and writes without a lock_timeout
@@ -164,8 +165,6 @@ class SqliteStore(BaseStore):
         cached = self._cache.get(slug)
         if cached is not None and payload_json is not None and cached[0] == payload_json:
             return cached[1]
-        from .mutations import check_valid
-
         limits = current_limits()
         if payload_json is None:
             if size is not None:  # left unread by the query: over the size limit

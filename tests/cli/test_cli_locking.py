@@ -24,7 +24,7 @@ NOTICE = "waiting for another writer"
 def held_lock(kind: str, path: str):
     """Hold the store's write lock as another process's writer would."""
     if kind == "yaml":
-        from profreg.stores.yamlfile import file_lock
+        from profreg.stores.yamlfile.files import file_lock
 
         with file_lock(os.path.realpath(path)):
             yield

@@ -158,7 +158,7 @@ def test_force_over_corrupt_sqlite_rows(populated, tmp_path):
 
 def test_a_yaml_destination_is_written_under_the_yaml_store_lock(populated, tmp_path):
     """migrate serialises with store writers: while one holds the lock it waits, then gives up."""
-    from profreg.stores import yamlfile
+    from profreg.stores.yamlfile import files as yamlfile
 
     dest = tmp_path / "out.yaml"
     with yamlfile.file_lock(os.path.realpath(dest)):  # what a store writer in another process holds

@@ -7,8 +7,8 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from profreg.documents import dump_yaml
-from profreg.yamlsource import parse
+from profreg.yamldump import dump_yaml
+from profreg.engine.reader import parse
 from tests.cli.cli_inprocess import ok, profreg
 
 PROMPT = "You are a careful engineer.\nExplain each change.\n\n- first\n- second\n"

@@ -1,8 +1,8 @@
 """Checking that diagnostic ranges lie inside the document they describe."""
 from __future__ import annotations
 
-from profreg.diagnostics import Diagnostic
-from profreg.yamlsource import LineIndex
+from profreg.engine import Diagnostic
+from profreg.engine.reader import LineIndex
 
 
 def reference_text(source: str | bytes) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from profreg.diagnostics import Diagnostic, Span
+from profreg.engine import Diagnostic, Span
 from profreg.reporters import CheckedFile, github_line, render_text, summary_line, text_line
 
 from tests.conftest import run_cli

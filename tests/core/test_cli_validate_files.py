@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from profreg.validation import validate_profile, validate_registry, validate_text
+from profreg.engine import validate_profile, validate_registry, validate_text
 from tests.cli.cli_inprocess import profreg
 from tests.unprivileged import run_as_user
 

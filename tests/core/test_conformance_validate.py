@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from profreg.validation import validate_text
+from profreg.engine import validate_text
 
 from tests.conftest import run_cli
 from tests.core.validate_corpus import VALIDATE_CASES, case_path, check_against_expectation, load_case, unmatched_expectations

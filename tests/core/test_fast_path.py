@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, find, given, settings, strategies as st
 
-from profreg.validation import _fast_validator, _validator
-from profreg.yamlsource import parse
+from profreg.engine.schema import fast_validator as _fast_validator, reference_validator as _validator
+from profreg.engine.reader import parse
 
 from tests.core.validate_corpus import VALIDATE_CASES, case_path
 
@@ -149,7 +149,7 @@ def test_the_generators_reach_both_answers():
 @pytest.mark.parametrize("name", VALIDATE_CASES)
 def test_unaccelerated_reports_equal_accelerated_ones(name):
     """`accelerate=False` (the language server on small documents) changes nothing reported."""
-    from profreg.validation import validate_parsed
+    from profreg.engine import validate_parsed
 
     raw = case_path(name).read_bytes()
     with_rs = validate_parsed(parse(raw)).diagnostics
@@ -160,8 +160,9 @@ def test_unaccelerated_reports_equal_accelerated_ones(name):
 def test_unaccelerated_validation_does_not_load_jsonschema_rs():
     script = (
         "import sys\n"
-        "from profreg.validation import validate_parsed, looks_like_registry\n"
-        "from profreg.yamlsource import parse\n"
+        "from profreg.engine import validate_parsed\n"
+        "from profreg.engine.detection import looks_like_registry\n"
+        "from profreg.engine.reader import parse\n"
         "parsed = parse('slug: x\\nprofiles:\\n  a: {runtime: {tools: [1]}}\\ndefault_profile_slug: b\\n')\n"
         "codes = [d.code for d in validate_parsed(parsed, accelerate=False).diagnostics]\n"
         "legacy = parse('a: {ai-chat: {engine: x}}\\n')\n"

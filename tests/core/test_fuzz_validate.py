@@ -11,8 +11,9 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from profreg.validation import looks_like_registry, validate_text
-from profreg.yamlsource import parse
+from profreg.engine import validate_text
+from profreg.engine.detection import looks_like_registry
+from profreg.engine.reader import parse
 
 from tests.core.spans import assert_spans_inside
 from tests.core.validate_corpus import VALIDATE_CASES, case_path

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from profreg.yamlsource import parse
+from profreg.engine.reader import parse
 
 from tests.conftest import ROOT
 from tests.core.validate_corpus import VALIDATE_CASES, case_path, load_case

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from profreg.validation import (
-    detect_form,
-    looks_like_registry,
-    validate_document,
-    validate_profile,
-    validate_registry,
-    validate_text,
-)
-from profreg.yamlsource import parse
+from profreg.engine import validate_profile, validate_registry, validate_text
+from profreg.engine.detection import detect_form, looks_like_registry
+from profreg.engine.run import validate_document
+from profreg.engine.reader import parse
 
 
 def located(report, code):

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from profreg.validation import validate_text
-from profreg.yamlsource import Limits, LineIndex, parse
+from profreg.engine import validate_text
+from profreg.engine.reader import Limits, LineIndex, parse
 
 from tests.core.spans import assert_spans_inside
 

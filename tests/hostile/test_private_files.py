@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from profreg import validcache
+from profreg.stores.yamlfile import validcache
 from profreg.errors import StoreError
 from profreg.stores import open_store
 
@@ -149,7 +149,7 @@ def test_a_symlink_at_the_old_lock_path_is_not_followed(tmp_path):
 @pytest.fixture
 def folder_cannot_be_locked(monkeypatch):
     """As on NFS, where flock on a folder fails: writers fall back to a `PATH.lock` file."""
-    from profreg.stores import yamlfile
+    from profreg.stores.yamlfile import files as yamlfile
 
     def unlockable(path):
         return os.open(os.path.dirname(path) or ".", os.O_PATH), os.path.dirname(path)  # flock: EBADF

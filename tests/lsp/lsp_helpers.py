@@ -132,7 +132,7 @@ def published(diagnostics: list[types.Diagnostic]) -> list[dict]:
 
 def engine_json(text: str) -> list[dict]:
     """What `profreg validate --format json` reports for a text: the same engine call."""
-    from profreg.validation import validate_text
+    from profreg.engine import validate_text
 
     return [d.to_json() for d in validate_text(text).diagnostics]
 
@@ -167,8 +167,8 @@ def published_as_dicts(diagnostics: list[dict]) -> list[dict]:
 
 def expected_for(text: str) -> list[dict]:
     """What the server must publish for a text: the engine's report, or nothing for non-registry YAML."""
-    from profreg.validation import looks_like_registry
-    from profreg.yamlsource import parse
+    from profreg.engine.detection import looks_like_registry
+    from profreg.engine.reader import parse
 
     if not looks_like_registry(parse(text)):
         return []

@@ -6,7 +6,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from lsp_helpers import apply_edits, engine_json, open_document, replace_text
-from profreg.validation import OVERRIDE_KEYS
+from profreg.model import OVERRIDE_KEYS
 from tests.conftest import CONFORMANCE
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

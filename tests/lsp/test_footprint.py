@@ -1,7 +1,7 @@
 """What the server process leaves out of memory, and that it works the same without it.
 
 `profreg_lsp.launch` keeps OpenSSL out and drops attrs' generated sources, `profreg lsp`
-starts it without Click (`profreg.entry`); small documents
+starts it without Click (`profreg.cli`); small documents
 are validated without loading jsonschema-rs, large ones with it. Each run below reports
 the server's own module table when it exits, and its diagnostics must equal the engine's.
 """
@@ -41,7 +41,7 @@ def report():
 
 atexit.register(report)
 if sys.argv[2] == "profreg":  # `profreg lsp`, as the editors start it (the console script's code)
-    from profreg.entry import main
+    from profreg.cli import main
     sys.argv = ["profreg", "lsp", *sys.argv[3:]]
     main()
 else:  # `profreg-lsp`

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from profreg.validation import validate_text
+from profreg.engine import validate_text
 from profreg_lsp.incremental import IncrementalValidator
 
 from lsp_helpers import SHARED
@@ -123,7 +123,7 @@ def test_what_the_split_cannot_be_sure_of_is_parsed_whole(text):
 
 
 def test_alias_expansion_is_limited_over_the_whole_document_not_per_block():
-    from profreg.yamlsource import Limits
+    from profreg.engine.reader import Limits
 
     limits = Limits(max_alias_expansion=30)
     text = "slug: default\nprofiles:\n  a: &a {x: [1, 2, 3, 4, 5, 6, 7, 8]}\n" + "".join(

@@ -28,7 +28,7 @@ def corpus_store_path() -> Path:
 
 def registries_of(path: Path) -> list[dict]:
     """The registries of a registry YAML document, as the validation engine reads them."""
-    from profreg.validation import validate_text
+    from profreg.engine import validate_text
 
     report = validate_text(path.read_bytes())
     assert report.valid, [d.message for d in report.errors]

@@ -5,7 +5,7 @@ import pytest
 
 from profreg.errors import NotFoundError, PolicyViolationError, ValidationError, VersionConflictError
 from profreg.service import Service
-from profreg.stores.base import WriteOptions
+from profreg.stores.contract import WriteOptions
 from profreg.stores.memory import MemoryStore
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from profreg.documents import bundle_document, dump_yaml, ordered_profile
-from profreg.yamlsource import parse
+from profreg.yamldump import bundle_document, dump_yaml, ordered_profile
+from profreg.engine.reader import parse
 
 # Strings YAML 1.1 and 1.2 read differently, or that look like other YAML values.
 TRICKY = ["no", "on", "yes", "0123", "1e3", "0o17", "0x1F", ".inf", "-.inf", ".nan", "<<", "~", "null",

@@ -28,8 +28,8 @@ def write_once(store, profile: str) -> None:
 def main(spec: str, profile: str, count: int) -> None:
     store = open_store(spec)
     # Warm up the lazy imports (validators, ruamel) so the kill window covers real writes.
-    from profreg.stores import yamledit, yamlsplice  # noqa: F401
-    from profreg.validation import validate_registry
+    from profreg.stores.yamlfile import roundtrip as yamledit, splice as yamlsplice  # noqa: F401
+    from profreg.engine import validate_registry
 
     validate_registry({"slug": "warm-up", "profiles": {"a": {}}, "default_profile_slug": "a"})
     print("ready", flush=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from profreg.legacy import is_legacy, legacy_to_registry
-from profreg.stores.yamledit import guess_indentation
-from profreg.validation import errors_only, validate_registry
+from profreg.stores.yamlfile.roundtrip import guess_indentation
+from profreg.engine import validate_registry
+from profreg.engine.report import errors_only
 
 
 def test_legacy_converts_to_one_registry_with_default_profile_named_default():

@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 
 from profreg.errors import NotFoundError, StoreError, ValidationError, VersionConflictError
-from profreg.stores import WriteOptions, mutations
-from profreg.validation import errors_only, validate_registry
+from profreg.stores import WriteOptions
+from profreg.stores import writes as mutations
+from profreg.engine import validate_registry
+from profreg.engine.report import errors_only
 
 
 def make_registry(store, slug="default", **fields):

@@ -14,7 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # store_writer, shared with the subprocess writers
 
 from profreg.stores import open_store  # noqa: E402
-from profreg.validation import errors_only, validate_registry, validate_text
+from profreg.engine import validate_registry, validate_text
+from profreg.engine.report import errors_only
 from store_writer import write_once  # noqa: E402 - found through the sys.path entry above
 
 WRITER = str(Path(__file__).with_name("store_writer.py"))

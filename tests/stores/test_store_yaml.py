@@ -11,7 +11,7 @@ import pytest
 
 from profreg.errors import StoreError, UsageError
 from profreg.stores import WriteOptions, open_store
-from profreg.validation import validate_text
+from profreg.engine import validate_text
 
 HAND_WRITTEN = textwrap.dedent("""\
     # Team registry, edited by hand.
@@ -73,7 +73,7 @@ def removed_lines(old: str, new: str) -> list[str]:
 def edit_path(request, monkeypatch):
     """Run a test through each way the store edits text: entry splicing (the fast path) and
     the whole-document ruamel round trip (its fallback)."""
-    from profreg.stores import yamledit, yamlsplice
+    from profreg.stores.yamlfile import roundtrip as yamledit, splice as yamlsplice
 
     if request.param == "round-trip":
         def refuse(*_args, **_kwargs):
@@ -395,7 +395,8 @@ def random_operation(rng, reference):
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("whole_document", [False, True], ids=["auto", "round-trip"])
 def test_random_writes_match_the_memory_store(tmp_path, monkeypatch, whole_document, seed):
-    from profreg.stores import mutations, yamlsplice
+    from profreg.stores import writes as mutations
+    from profreg.stores.yamlfile import splice as yamlsplice
 
     spliced: list[str | None] = []
     if whole_document:
@@ -443,7 +444,7 @@ def test_random_writes_match_the_memory_store(tmp_path, monkeypatch, whole_docum
 
 
 def test_writes_are_fsynced_and_renamed_into_place(hand_file, monkeypatch):
-    from profreg.stores import yamlfile
+    from profreg.stores.yamlfile import files as yamlfile
 
     calls = []
     real_fsync, real_replace = os.fsync, os.replace
@@ -463,7 +464,7 @@ def test_writes_are_fsynced_and_renamed_into_place(hand_file, monkeypatch):
 
 
 def test_a_held_lock_makes_writes_fail_with_a_store_error(hand_file, monkeypatch):
-    from profreg.stores import yamlfile
+    from profreg.stores.yamlfile import files as yamlfile
 
     monkeypatch.setattr(yamlfile, "LOCK_TIMEOUT_S", 0.2)
     with yamlfile.file_lock(os.path.realpath(hand_file)):  # as another process's writer holds it

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from profreg import validcache
+from profreg.stores.yamlfile import validcache
 from profreg.errors import StoreError
 from profreg.stores import open_store
 

@@ -10,30 +10,32 @@
   neither another process's write nor a person's edit is lost. Reads re-read it too.
 - Writes are durable and atomic: a temporary file in the same directory, flushed and
   fsynced, renamed over the target, then the directory fsynced. An existing file's mode is
-  kept. The text is produced by `yamledit` (ruamel round trip, minimal diff) and checked
+  kept. The text is produced by `roundtrip` and `splice` (ruamel round trip, minimal diff) and checked
   with the validation engine before it replaces the file.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from ..errors import StoreError
-from ..gcpause import collector_paused
-from ..inputfiles import read_input
-from ..limits import current_limits
-from ..legacy import legacy_to_registry
-from .base import LOCK_WAIT_NOTICE_S as WAIT_NOTICE_S, BaseStore, Change, Registry
-from .mutations import normalise_registry
+from ...engine import Report, parse, validate_text
+from ...engine.detection import detect_form
+from ...engine.gcpause import collector_paused
+from ...engine.report import first_error_line
+from ...errors import StoreError
+from ...inputfiles import read_input
+from ...legacy import legacy_to_registry
+from ...limits import current_limits
+from ..base import BaseStore
+from ..contract import Change, Registry
+from ..writes import normalise_registry
+from . import validcache
+from .files import Signature, file_lock, signature, write_atomic
 
 if TYPE_CHECKING:
-    from .yamledit import RoundTripDocument
+    from .roundtrip import RoundTripDocument
 
-LOCK_TIMEOUT_S = 30.0  # how long a writer waits for another writer's lock by default
-Signature = tuple[int, int, int, int]
 
 
 @dataclass
@@ -50,16 +52,6 @@ class _Snapshot:
     data: Any = None  # the document data as the engine read it
 
 
-def _signature(path: str) -> Signature | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StoreError(f"cannot read YAML store {path}: {exc.strerror}") from None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
 def _registries_of(data: dict, form: str, legacy_slug: str) -> dict[str, Registry]:
     if form == "bundle":
         return {slug: normalise_registry(reg, slug) for slug, reg in (data["registries"] or {}).items()}
@@ -73,10 +65,6 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
 
     validate=False: YAML-level problems only (syntax, duplicate keys, limits); for text whose
     registries the caller compares with ones already validated."""
-    from .. import validcache
-    from ..validation import Report, detect_form, validate_text
-    from ..yamlsource import parse
-
     known_form = validcache.lookup(raw) if validate else None
     report = None
     if not validate or known_form is not None:
@@ -98,157 +86,12 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
         return snapshot  # empty or comments only: an empty store
     errors = report.errors
     if errors:
-        first = errors[0]
-        where = f"{first.field}: " if first.field else ""
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise StoreError(
-            f"{path}:{first.span.start_line + 1}:{first.span.start_col + 1}: "
-            f"invalid registry file: {first.code}: {where}{first.message}{more}"
-        )
+        raise StoreError(first_error_line(errors, prefix=path, position=True, what="invalid registry file",
+                                          code=True, more="more problems"))
     snapshot.form = report.form
     snapshot.registries = _registries_of(report.data, report.form, legacy_slug)
     snapshot.root, snapshot.data = report.parsed.root, report.data
     return snapshot
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace `path` durably: temp file in the same dir, fsync, rename, fsync the dir.
-
-    Callers hold `file_lock(path)`: stale temporaries are removed on that assumption."""
-    import stat
-    import tempfile  # writes only: resolve start-up is benchmarked
-
-    directory, name = os.path.split(path)
-    directory = directory or "."
-    try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except FileNotFoundError:
-        mode = 0o600  # new files are private
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def remove_stale_temporaries(path: str) -> None:
-    """Temp files are only made under the lock, so any found now is a killed writer's."""
-    import glob
-
-    directory, name = os.path.split(path)
-    for stale in glob.glob(os.path.join(glob.escape(directory or "."), f".{glob.escape(name)}.*.tmp")):
-        with contextlib.suppress(OSError):
-            os.unlink(stale)
-
-
-def _open_lock_target(path: str) -> tuple[int, str]:
-    """(descriptor to flock, what it is) for the store file `path` (its real path).
-
-    The folder holding the file is locked, so no lock file is left beside the store (a
-    lock on the file itself would not survive the rename that replaces it). Where a folder
-    cannot be locked (NFS turns flock into POSIX locks, which need a file open for writing),
-    the caller falls back to a `PATH.lock` file, see `_open_sidecar`."""
-    directory = os.path.dirname(path) or "."
-    return os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), directory
-
-
-def _open_sidecar(path: str) -> tuple[int, str]:
-    import errno
-    import stat
-
-    lock_path = path + ".lock"
-    try:
-        # never through a symlink planted at the name (it would create a file elsewhere)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise StoreError(f"{lock_path} is a symlink; remove it") from None
-        raise
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise StoreError(f"{lock_path} is not a regular file")
-    return fd, lock_path
-
-
-@contextlib.contextmanager
-def file_lock(path: str, name: str | None = None, *, timeout: float | None = None,
-              on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-    """Exclusive lock across processes for writing the YAML store file `path`; every writer
-    of a YAML store file takes it (the store, `profreg migrate`). `path` is the real path
-    (symlinks resolved), `name` what messages call the file. Waits up to `timeout` seconds
-    (default LOCK_TIMEOUT_S), calling `on_wait` once after WAIT_NOTICE_S; then StoreError.
-    Stale temporaries are cleared once held."""
-    import errno
-    import fcntl
-
-    name = name or path
-    timeout = LOCK_TIMEOUT_S if timeout is None else timeout
-    opener = _open_lock_target
-    while True:
-        try:
-            fd, locked = opener(path)
-        except FileNotFoundError:
-            raise StoreError(f"cannot lock YAML store {name}: its folder does not exist") from None
-        except StoreError as exc:
-            raise StoreError(f"cannot lock YAML store {name}: {exc}") from None
-        except OSError as exc:
-            raise StoreError(f"cannot lock YAML store {name}: {exc.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                break  # held by someone else: wait below
-            os.close(fd)
-            if opener is _open_lock_target and exc.errno in (errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP,
-                                                              errno.EINVAL):
-                opener = _open_sidecar
-                continue
-            raise StoreError(f"cannot lock YAML store {name}: {exc.strerror}") from None
-    try:
-        _wait_for(fd, name, locked, timeout, on_wait)
-        remove_stale_temporaries(path)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def _wait_for(fd: int, name: str, locked: str, timeout: float, on_wait: Callable[[], None] | None) -> None:
-    """Take the flock on `fd`, polling (so Ctrl-C interrupts the wait at once)."""
-    import errno
-    import fcntl
-
-    start = time.monotonic()
-    noticed = False
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise StoreError(f"cannot lock YAML store {name}: {exc.strerror}") from None
-        waited = time.monotonic() - start
-        if waited >= timeout:
-            raise StoreError(
-                f"YAML store {name} is locked by another writer (lock on {locked}); "
-                f"gave up after {timeout:g} s (--lock-timeout SECONDS to wait longer)"
-            )
-        if on_wait is not None and not noticed and waited >= WAIT_NOTICE_S:
-            noticed = True
-            on_wait()
-        time.sleep(min(0.02, max(timeout - waited, 0.001)))
 
 
 class YamlFileStore(BaseStore):
@@ -268,7 +111,7 @@ class YamlFileStore(BaseStore):
     # ---- reading ------------------------------------------------------------------------
     def _read(self) -> _Snapshot:
         for _attempt in range(5):
-            before = _signature(self.path)
+            before = signature(self.path)
             if before is None:
                 return _Snapshot(None)
             try:
@@ -277,7 +120,7 @@ class YamlFileStore(BaseStore):
                 continue
             except OSError as exc:
                 raise StoreError(f"cannot read YAML store {self.name}: {exc.strerror}") from None
-            if _signature(self.path) == before:  # not replaced while we read it
+            if signature(self.path) == before:  # not replaced while we read it
                 snapshot = parse_store_text(raw, self.name, self.legacy_registry)
                 snapshot.signature = before
                 return snapshot
@@ -285,7 +128,7 @@ class YamlFileStore(BaseStore):
 
     def _current(self) -> _Snapshot:
         """The loaded snapshot, re-read first if the file changed since."""
-        if _signature(self.path) != self._snapshot.signature:
+        if signature(self.path) != self._snapshot.signature:
             with collector_paused():
                 self._snapshot = self._read()
         return self._snapshot
@@ -322,7 +165,7 @@ class YamlFileStore(BaseStore):
                 write_atomic(self.path, ("\ufeff" if snapshot.bom else "").encode() + data.encode("utf-8"))
             except OSError as exc:
                 raise StoreError(f"cannot write YAML store {self.name}: {exc.strerror or exc}") from None
-            written.signature = _signature(self.path)
+            written.signature = signature(self.path)
             self._snapshot = written
             if document is not None:  # reusable for the next write while the file is unchanged
                 self._document = (written.signature, document)
@@ -335,8 +178,9 @@ class YamlFileStore(BaseStore):
 
         Entries are spliced when possible (fast, exact); otherwise, or if the spliced text
         does not read back as `expected`, the whole document goes through ruamel."""
-        from .yamledit import RoundTripDocument
-        from .yamlsplice import NotSpliceable, splice_registry
+        # ruamel (pure Python, slow to import) is loaded by writes only
+        from .roundtrip import RoundTripDocument
+        from .splice import NotSpliceable, splice_registry
 
         cached, self._document = self._document, None  # edited in place: re-cached on success only
         try:

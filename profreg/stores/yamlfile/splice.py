@@ -4,8 +4,8 @@ A whole-document ruamel round trip costs seconds per thousand profiles (ruamel i
 Python) and may re-flow lines it did not need to touch. Most writes change a few entries
 of block mappings: a profile under `profiles:`, the registry's `metadata`, its
 `default_profile_slug`, a registry under `registries:`. This module finds those entries'
-line ranges in the engine's node tree (`profreg.yamlsource` source map), round-trips just
-those entries through ruamel (`yamledit`: comments and layout inside them are kept), and
+line ranges in the engine's node tree (`profreg.engine.reader` source map), round-trips just
+those entries through ruamel (`roundtrip`: comments and layout inside them are kept), and
 splices the result into the text. Every other line stays byte-for-byte as it was.
 
 When the document does not fit (flow-style containers, anchors/aliases/merge keys, a
@@ -21,7 +21,8 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .yamledit import FIELD_ORDER, _round_trip, _shared_node_ids, fresh, shape_registry, sync_mapping
+from ...model import EDIT_FIELD_ORDER
+from .roundtrip import fresh, round_trip_yaml, shape_registry, shared_node_ids, sync_mapping
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -133,7 +134,7 @@ def _last_line(node: Node) -> int:
 class _Splicer:
     def __init__(self, text: str, lines: list[str]) -> None:
         self.lines = lines
-        self.yaml = _round_trip(text)
+        self.yaml = round_trip_yaml(text)
         self.yaml.explicit_start = False
         self.edits: list[_Edit] = []
 
@@ -173,12 +174,12 @@ class _Splicer:
         """Where a new entry goes: after the last entry that precedes it in the schema's
         field order (ordered mappings), else after the last entry."""
         pairs = node.value
-        if name is not None and name in FIELD_ORDER:
-            rank = FIELD_ORDER.index(name)
+        if name is not None and name in EDIT_FIELD_ORDER:
+            rank = EDIT_FIELD_ORDER.index(name)
             before = [i for i, (key, _v) in enumerate(pairs)
-                      if key.value in FIELD_ORDER and FIELD_ORDER.index(key.value) < rank]
+                      if key.value in EDIT_FIELD_ORDER and EDIT_FIELD_ORDER.index(key.value) < rank]
             later = [i for i, (key, _v) in enumerate(pairs)
-                     if key.value in FIELD_ORDER and FIELD_ORDER.index(key.value) > rank]
+                     if key.value in EDIT_FIELD_ORDER and EDIT_FIELD_ORDER.index(key.value) > rank]
             if before:
                 return _last_line(pairs[before[-1]][1]) + 1
             if later:
@@ -195,7 +196,7 @@ class _Splicer:
             raise NotSpliceable(f"entry {name!r} does not load alone: {exc}") from None
         if not isinstance(loaded, dict) or [str(k) for k in loaded] != [name]:
             raise NotSpliceable(f"entry {name!r} does not load alone")
-        sync_mapping(loaded, {name: new_value}, _shared_node_ids(loaded))
+        sync_mapping(loaded, {name: new_value}, shared_node_ids(loaded))
         self.edits.append(_Edit(start, end, _indent(self.dump(loaded), column)))
 
     def render(self, name: str, value: Any, column: int) -> list[str]:

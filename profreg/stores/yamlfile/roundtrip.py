@@ -6,7 +6,7 @@ change is applied as a minimal diff to its CommentedMap: keys whose values did n
 are not touched, so comments, key order, quoting, flow/block style and layout of the
 untouched parts come out as they were written. Indentation is detected from the file.
 
-Reading and validating is the engine's job (`profreg.yamlsource` / `profreg.validation`);
+Reading and validating is the engine's job (`profreg.engine`);
 ruamel is used for writing only, and the store checks the written text with the engine.
 """
 from __future__ import annotations
@@ -20,11 +20,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-# Where a key goes when it is added to an existing object (fields of registries and profiles).
-FIELD_ORDER = (
-    "slug", "display_name", "description", "default_profile_slug",
-    "runtime", "policy", "metadata", "profiles",
-)
+from ...engine.reader import core_scalar
+from ...model import EDIT_FIELD_ORDER
+
 NEW_FILE_INDENT = (2, 4, 2)  # mapping, sequence, dash offset: "key:\n  - item"
 _KEY_LINE = re.compile(r"^( *)(?:(- +))?(?:[^#'\"\s][^#]*?|'[^']*'|\"[^\"]*\"):\s*(?:#.*)?$")
 _ITEM_LINE = re.compile(r"^( *)-( +)\S")
@@ -60,7 +58,7 @@ def guess_indentation(text: str) -> tuple[int, int, int]:
     return mapping, max(sequence or 0, offset + 2), offset
 
 
-def _round_trip(text: str) -> YAML:
+def round_trip_yaml(text: str) -> YAML:
     yaml = YAML(typ="rt", pure=True)
     yaml.preserve_quotes = True
     yaml.width = 1_000_000_000  # never re-wrap long lines
@@ -124,14 +122,14 @@ def _literal_safe(text: str) -> bool:
 
 
 def _ordered(mapping: dict) -> list:
-    known = [k for k in FIELD_ORDER if k in mapping]
-    return known + [k for k in mapping if k not in FIELD_ORDER]
+    known = [k for k in EDIT_FIELD_ORDER if k in mapping]
+    return known + [k for k in mapping if k not in EDIT_FIELD_ORDER]
 
 
 # --------------------------------------------------------------------------------------
 # Minimal-diff application
 # --------------------------------------------------------------------------------------
-def _shared_node_ids(root: Any) -> set[int]:
+def shared_node_ids(root: Any) -> set[int]:
     """Nodes reachable more than once (YAML aliases): never edit those in place."""
     seen: set[int] = set()
     shared: set[int] = set()
@@ -209,11 +207,11 @@ def _insert(target: CommentedMap, key: str, value: Any) -> None:
     """Add a key where the schema's field order puts it (else at the end)."""
     if not target and target.fa.flow_style():
         target.fa.set_block_style()  # `profiles: {}` gaining its first profile
-    if key in FIELD_ORDER:
-        rank = FIELD_ORDER.index(key)
+    if key in EDIT_FIELD_ORDER:
+        rank = EDIT_FIELD_ORDER.index(key)
         keys = list(target)
         for position, existing in enumerate(keys):
-            if str(existing) in FIELD_ORDER and FIELD_ORDER.index(str(existing)) > rank:
+            if str(existing) in EDIT_FIELD_ORDER and EDIT_FIELD_ORDER.index(str(existing)) > rank:
                 target.insert(position, key, value)
                 return
     target[key] = value
@@ -270,7 +268,7 @@ class RoundTripDocument:
 
     def __init__(self, text: str, form: str | None) -> None:
         """`text`: a valid bundle or single document, or "" / comments only."""
-        self.yaml = _round_trip(text)
+        self.yaml = round_trip_yaml(text)
         self.form = form
         self.prefix = ""
         self.root = self.yaml.load(text) if text.strip() else None
@@ -288,7 +286,7 @@ class RoundTripDocument:
 
         A single document that gains a second registry, or loses its only one, becomes a
         bundle."""
-        shared = _shared_node_ids(self.root)
+        shared = shared_node_ids(self.root)
         if self.form == "single" and self.root.get("slug") == slug:
             if registry is None:  # the only registry goes: an empty bundle, under the header
                 self.prefix = _leading_comments(self.dump())
@@ -302,7 +300,7 @@ class RoundTripDocument:
             )
             self.prefix = ""
             self.root, self.form = self.yaml.load(text), "bundle"
-            shared = _shared_node_ids(self.root)
+            shared = shared_node_ids(self.root)
         if self.root.get("registries") is None:
             self.root["registries"] = CommentedMap()
         registries = self.root["registries"]
@@ -349,6 +347,4 @@ def _leading_comments(text: str) -> str:
 
 def _plain_key(slug: str) -> bool:
     # A slug that YAML would read as something else than that string needs quotes.
-    from ..yamlsource import core_scalar
-
     return core_scalar(slug) == slug

@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import os
 
-from . import __version__
-from .privatefiles import ensure_private_dir, read_private_file, write_private_file
+from ... import __version__, engine, model, schemafile
+from ...privatefiles import ensure_private_dir, read_private_file, write_private_file
 
 _FORMS = frozenset(("bundle", "single", "legacy"))
 _MARKER_FORMAT = "profreg-validated 1 {key} {form}\n"
@@ -34,16 +34,22 @@ def _cache_dir() -> str | None:
     return os.path.join(base, "profreg")
 
 
+def _engine_files() -> list[str]:
+    """Every file whose change could change a verdict: the engine package, the model, the
+    schema loader (the schema's own bytes are hashed)."""
+    directory = os.path.dirname(engine.__file__)
+    names = sorted(name for name in os.listdir(directory) if name.endswith(".py"))
+    return [os.path.join(directory, name) for name in names] + [model.__file__, schemafile.__file__]
+
+
 def _engine_fingerprint() -> bytes:
     """profreg's version, the schema's bytes and the engine modules' identity."""
-    from . import schemafile, validation, yamlsource
-
     digest = hashlib.sha256(__version__.encode())
     with open(schemafile.schema_path(), "rb") as handle:
         digest.update(handle.read())
-    for module in (validation, yamlsource):
-        stat = os.stat(module.__file__)
-        digest.update(f"{module.__name__}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for path in _engine_files():
+        stat = os.stat(path)
+        digest.update(f"{os.path.basename(path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.digest()
 
 

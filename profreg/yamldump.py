@@ -12,18 +12,20 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from .yamlsource import core_scalar
+from .engine.reader import core_scalar
+from .model import (
+    METADATA_KEY_ORDER,
+    POLICY_KEY_ORDER,
+    PROFILE_KEY_ORDER,
+    REGISTRY_KEY_ORDER,
+    RUNTIME_KEY_ORDER,
+)
 
 try:  # libyaml's emitter is several times faster (migrate writes whole stores)
     from yaml import CSafeDumper as _BaseDumper
 except ImportError:  # pragma: no cover - libyaml missing
     from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
 
-REGISTRY_KEY_ORDER = ("slug", "display_name", "description", "default_profile_slug", "profiles", "metadata")
-PROFILE_KEY_ORDER = ("slug", "display_name", "description", "runtime", "policy", "metadata")
-RUNTIME_KEY_ORDER = ("system_prompt", "middlewares", "tools", "step_settings_patch")
-POLICY_KEY_ORDER = ("allow_overrides", "allowed_override_keys", "denied_override_keys", "read_only")
-METADATA_KEY_ORDER = ("version", "created_at_ms", "updated_at_ms", "created_by", "updated_by", "source", "tags")
 
 
 def _ordered(obj: Mapping[str, Any], order: Iterable[str]) -> dict[str, Any]:

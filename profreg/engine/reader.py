@@ -18,8 +18,9 @@ from typing import Any, Iterator
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .diagnostics import Diagnostic, Span, pointer_join, pointer_split
 from .gcpause import collector_paused
+from ..pointer import pointer_join, pointer_split
+from .report import Diagnostic, Span
 
 try:  # the C parser is an order of magnitude faster; the pure-Python one is the fallback
     from yaml import CSafeLoader as _BaseLoader

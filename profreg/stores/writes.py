@@ -24,10 +24,12 @@ import copy
 import time
 from typing import Any
 
+from ..engine import validate_registry
+from ..engine.report import errors_only, first_error_line
 from ..errors import NotFoundError, ValidationError, VersionConflictError
-from .base import Registry, WriteOptions
+from ..model import MANAGED_METADATA, METADATA_KEY_ORDER
+from .contract import Registry, WriteOptions
 
-MANAGED_METADATA = ("version", "created_at_ms", "updated_at_ms", "created_by", "updated_by")
 _REGISTRY_STRINGS = ("display_name", "description", "default_profile_slug")
 _PROFILE_STRINGS = ("display_name", "description")
 
@@ -101,14 +103,9 @@ def normalise_registry(registry: Any, slug: str | None = None) -> Any:
 # --------------------------------------------------------------------------------------
 def check_valid(registry: Registry) -> Registry:
     """Validate the whole resulting registry with the engine; ValidationError if invalid."""
-    from ..validation import errors_only, validate_registry
-
     errors = errors_only(validate_registry(registry))
     if errors:
-        first = errors[0]
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        where = f"{first.field}: " if first.field else ""
-        raise ValidationError(f"{where}{first.message}{more}", errors)
+        raise ValidationError(first_error_line(errors), errors)
     return registry
 
 
@@ -187,8 +184,7 @@ def _written_metadata(previous: Any, given: Any, options: WriteOptions, now: int
 
 def _ordered_metadata(meta: dict[str, Any]) -> dict[str, Any]:
     """Managed fields first, in the schema's order (how new metadata reads in a YAML file)."""
-    order = MANAGED_METADATA + ("source", "tags")
-    out = {key: meta[key] for key in order if key in meta}
+    out = {key: meta[key] for key in METADATA_KEY_ORDER if key in meta}
     out.update((key, value) for key, value in meta.items() if key not in out)
     return out
 

@@ -1,0 +1,284 @@
+"""The run: one validation pass that ties reader, schema layer and invariants together.
+
+- `validate_text(text_or_bytes)` -> `Report`: a whole registry YAML document, with ranges.
+- `validate_parsed(parsed)`      -> `Report` for a document the reader already read.
+- `validate_document(data)`      -> diagnostics for already-loaded data (no ranges).
+- `validate_registry(obj)`       -> diagnostics for one registry object (stores use this).
+- `validate_profile(obj)`        -> diagnostics for a lone profile object.
+
+The CLI, the stores and the language server all call these; nothing else validates.
+
+Large documents are validated piecewise — the registry shell with each profile stubbed out,
+then each profile against `$defs/profile` — so the work is linear and per-profile results
+can be cached by callers that re-validate (the language server passes `profile_cache`).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, MutableMapping
+
+from ..model import BUNDLE, LEGACY, SINGLE
+from . import schema
+from .detection import detect_form
+from .gcpause import collector_paused
+from .invariants import lone_profile_slug, profile_invariants, registry_invariants
+from ..pointer import pointer_join, pointer_split
+from .reader import DEFAULT_LIMITS, Limits, ParsedYaml, parse
+from .report import NO_SPAN, Diagnostic, Problem, Report, Span, field_for
+
+ProfileCache = MutableMapping[Any, list]
+
+
+class _Run:
+    """One validation pass over a document: collects problems with their pointers."""
+
+    def __init__(self, profile_cache: ProfileCache | None = None, profile_key: Callable | None = None,
+                 accelerate: bool = True):
+        self.accelerate = accelerate
+        self.problems: list[Problem] = []
+        self.rejected: set[str] = set()  # pointers at or above a schema error
+        self.profile_cache = profile_cache
+        self.profile_key = profile_key
+
+    # schema ---------------------------------------------------------------------------
+    def schema(self, defname: str, instance: Any, prefix: str) -> None:
+        # One problem, one diagnostic: a schema can state the same rule twice on one value
+        # (the single form and the registry it refers to both say "type: object").
+        seen: set[tuple] = set()
+        for problem in schema.problems(defname, instance, prefix, self.accelerate):
+            identity = (problem.pointer, problem.keyword, problem.target, problem.message)
+            if identity not in seen:
+                seen.add(identity)
+                self.add_schema(problem)
+
+    def add_schema(self, problem: Problem) -> None:
+        self.problems.append(problem)
+        if problem.keyword == "required":
+            return  # a missing property rejects nothing
+        tokens = pointer_split(problem.pointer)
+        p = ""
+        self.rejected.add(p)
+        for t in tokens:
+            p = pointer_join(p, t)
+            self.rejected.add(p)
+
+    def is_rejected(self, pointer: str) -> bool:
+        return pointer in self.rejected
+
+    # structure ------------------------------------------------------------------------
+    def registry(self, reg: Any, prefix: str, defname: str, *, bundle_key: str | None = None) -> None:
+        if not isinstance(reg, dict):
+            self.schema(defname, reg, prefix)
+            return
+        profiles = reg.get("profiles")
+        if isinstance(profiles, dict):
+            # The shell: profiles stubbed out (null stays null, so the type error shows).
+            shell = dict(reg)
+            shell["profiles"] = {k: (None if v is None else {}) for k, v in profiles.items()}
+            self.schema(defname, shell, prefix)
+            for slug, profile in profiles.items():
+                if profile is not None:
+                    self.profile(profile, pointer_join(pointer_join(prefix, "profiles"), slug))
+        else:
+            self.schema(defname, reg, prefix)
+        self.problems.extend(registry_invariants(reg, prefix, bundle_key, self.is_rejected))
+
+    def profile(self, profile: Any, pointer: str) -> None:
+        cache = self.profile_cache
+        if cache is not None and self.profile_key is not None:
+            key = self.profile_key(pointer, profile)
+            if key is not None:
+                hit = cache.get(key)
+                if hit is None:
+                    hit = self._profile_problems(profile)
+                    cache[key] = hit
+                self._replay(hit, pointer)
+                return
+        self._replay(self._profile_problems(profile), pointer)
+
+    def _profile_problems(self, profile: Any) -> list[Problem]:
+        sub = _Run(accelerate=self.accelerate)
+        sub.schema("profile", profile, "")
+        if isinstance(profile, dict):
+            sub.problems.extend(profile_invariants(profile, "", sub.is_rejected))
+        return sub.problems
+
+    def _replay(self, problems: list[Problem], pointer: str) -> None:
+        for p in problems:
+            moved = dataclasses.replace(p, pointer=pointer + p.pointer)
+            if p.profile_pointer is not None:
+                moved.profile_pointer = pointer + p.profile_pointer
+            if p.code == "schema":
+                self.add_schema(moved)
+            else:
+                self.problems.append(moved)
+
+
+def _check(data: Any, form: str | None, run: _Run) -> None:
+    if form == BUNDLE:
+        registries = data.get("registries")
+        if isinstance(registries, dict):
+            shell = dict(data)
+            shell["registries"] = {k: (None if v is None else {}) for k, v in registries.items()}
+            run.schema("bundle", shell, "")
+            for key, reg in registries.items():
+                if reg is not None:
+                    run.registry(reg, pointer_join("/registries", key), "registry", bundle_key=key)
+        else:
+            run.schema("bundle", data, "")
+    elif form == SINGLE:
+        run.registry(data, "", "single")
+    elif form is None:
+        run.schema("single", data, "")
+
+
+def _field_of(p: Problem, root_kind: str) -> tuple[str, str]:
+    """(code, field path) of a finished problem; null entries get their own codes."""
+    code, field_name = p.code, p.field
+    tokens = pointer_split(p.pointer)
+    # null entries are their own codes, not schema type errors (SPEC section 3)
+    if code == "schema" and p.null_value and len(tokens) >= 2:
+        if tokens[-2] == "profiles":
+            code, field_name = "profile-null", None
+            p.message = f"profile {tokens[-1]!r} is empty (null); write `{tokens[-1]}: {{}}` for an empty profile"
+        elif tokens[-2] == "registries" and len(tokens) == 2:
+            code, field_name = "registry-null", None
+            p.message = f"registry {tokens[-1]!r} is empty (null); write `{tokens[-1]}: {{}}` for an empty registry"
+    if field_name is None:
+        return code, field_for(p.pointer, root_kind)
+    if p.profile_pointer is not None:
+        # rooted at the profile that holds it; a lone profile's own read `policy.override_keys`
+        holder = p.profile_pointer
+        base = "" if root_kind == "profile" and not holder else field_for(holder, root_kind)
+        return code, f"{base}.{field_name}" if base else field_name
+    if p.keyword == "required":
+        base = field_for(p.pointer, root_kind)
+        return code, f"{base}.{field_name}" if base else field_name
+    return code, field_name
+
+
+def _finish(problems: list[Problem], root_kind: str, parsed: ParsedYaml | None) -> list[Diagnostic]:
+    out = []
+    for p in problems:
+        code, field_name = _field_of(p, root_kind)
+        message = p.message
+        span = NO_SPAN
+        if parsed is not None:
+            span = parsed.span_of(p.pointer, p.target)
+            if p.hint_quote:
+                raw = parsed.plain_text(p.pointer)
+                if raw is not None and raw != "":
+                    message += f"; quote it to keep it as text: \"{raw}\""
+        out.append(
+            Diagnostic(
+                p.severity,
+                code,
+                message,
+                field=field_name,
+                pointer=p.pointer,
+                span=span,
+                keyword=p.keyword if code == "schema" else None,
+            )
+        )
+    return out
+
+
+def _root_kind(form: str | None) -> str:
+    return "bundle" if form == BUNDLE else "registry"
+
+
+def _sort(diags: list[Diagnostic]) -> list[Diagnostic]:
+    return sorted(diags, key=lambda d: (d.span.start_line, d.span.start_col, d.code))
+
+
+def check_data(
+    data: Any,
+    parsed: ParsedYaml | None = None,
+    *,
+    profile_cache: ProfileCache | None = None,
+    profile_key: Callable | None = None,
+    accelerate: bool = True,
+) -> tuple[str | None, list[Diagnostic]]:
+    """Both layers over loaded data; `parsed` (if given) supplies ranges.
+
+    `accelerate=False` keeps jsonschema-rs unloaded: the results are the same, the
+    pure-Python validator is slower per profile, and a long-running process that only sees
+    small documents stays smaller (the language server decides per document).
+    """
+    form = detect_form(data, accelerate=accelerate)
+    if form == LEGACY:
+        span = parsed.span_of("", "object") if parsed is not None else NO_SPAN
+        return form, [
+            Diagnostic(
+                "warning",
+                "legacy-format",
+                "this file is in the legacy flat form (profile -> settings); convert it with "
+                "`profreg migrate FILE NEW.yaml`",
+                span=span,
+            )
+        ]
+    run = _Run(profile_cache, profile_key, accelerate)
+    with collector_paused():
+        _check(data, form, run)
+    return form, _finish(run.problems, _root_kind(form), parsed)
+
+
+def validate_parsed(parsed: ParsedYaml, **options: Any) -> Report:
+    """Both layers over a parsed document; `options` are `check_data`'s keywords."""
+    if parsed.fatal:
+        return Report(_sort(list(parsed.diagnostics)), parsed=parsed)
+    if parsed.empty:
+        return Report(
+            [
+                Diagnostic(
+                    "error",
+                    "empty-document",
+                    "the file is empty or holds only comments; a registry needs at least a `slug`",
+                    span=Span(0, 0, 0, len(parsed.lines.line_text(0))),
+                )
+            ],
+            parsed=parsed,
+        )
+    form, diags = check_data(parsed.data, parsed, **options)
+    reader_diags = [_with_field(d, _root_kind(form)) for d in parsed.diagnostics]
+    return Report(_sort(reader_diags + diags), data=parsed.data, form=form, parsed=parsed)
+
+
+def _with_field(diag: Diagnostic, root_kind: str) -> Diagnostic:
+    """A reader diagnostic with a pointer (a duplicate key) gets its field path too."""
+    if diag.pointer and not diag.field:
+        return dataclasses.replace(diag, field=field_for(diag.pointer, root_kind))
+    return diag
+
+
+def validate_text(source: str | bytes, *, limits: Limits | None = None) -> Report:
+    """Validate one registry YAML document (text or raw bytes): all diagnostics, with ranges."""
+    # One pause for both steps: a collection in between would scan every fresh object.
+    with collector_paused():
+        return validate_parsed(parse(source, limits or DEFAULT_LIMITS))
+
+
+def validate_document(data: Any) -> list[Diagnostic]:
+    """Validate already-loaded document data (bundle, single or legacy form); no ranges."""
+    if data is None:
+        return [Diagnostic("error", "empty-document", "the document is empty")]
+    return check_data(data)[1]
+
+
+def validate_registry(registry: Any, *, key: str | None = None) -> list[Diagnostic]:
+    """Validate one registry object (as a store holds it). `key`: its slug in a bundle."""
+    run = _Run()
+    run.registry(registry, "", "registry" if key is not None else "single", bundle_key=key)
+    return _finish(run.problems, "registry", None)
+
+
+def validate_profile(profile: Any, *, slug: str | None = None) -> list[Diagnostic]:
+    """Validate a lone profile object; fields read `profile.slug`, `runtime.tools[0]`, ..."""
+    run = _Run()
+    if profile is None:
+        return [Diagnostic("error", "profile-null", "the profile is empty (null)", field="profile")]
+    run.schema("profile", profile, "")
+    if isinstance(profile, dict):
+        run.problems.extend(profile_invariants(profile, "", run.is_rejected))
+        run.problems.extend(lone_profile_slug(profile, slug, run.is_rejected))
+    return _finish(run.problems, "profile", None)
