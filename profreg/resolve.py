@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .errors import PolicyViolationError, ValidationError
+from .secrets import is_secret_key
 from .slugs import is_slug
 from .model import OVERRIDE_KEYS
 
@@ -137,17 +138,25 @@ def merge_patch(target: Any, patch: Any) -> Any:
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
+def _under_secret(path: str) -> bool:
+    """Whether a dotted path (`a.b[0].api_key`) passes through a secret-looking key: a
+    message about the value there names its type, never the value (SPEC 6)."""
+    return any(is_secret_key(part) for part in re.split(r"[.\[\]]+", path) if part)
+
+
 def _unrepresentable(value: Any, path: str) -> tuple[str, str] | None:
     """(path, problem) of the first value canonical JSON cannot carry exactly, else None."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return None
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
-            return path, f"the integer {value} is outside ±(2^53-1), which JSON numbers cannot hold exactly"
+            shown = "the integer" if _under_secret(path) else f"the integer {value}"
+            return path, f"{shown} is outside ±(2^53-1), which JSON numbers cannot hold exactly"
         return None
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            return path, f"{value} is not a JSON number"
+            shown = "the value" if _under_secret(path) else str(value)
+            return path, f"{shown} is not a JSON number"
         return None
     if isinstance(value, Mapping):
         for key, item in value.items():

@@ -73,10 +73,20 @@ class _Yaml12SafeDumper(_BaseDumper):  # type: ignore[misc,valid-type]
             # itself where one cannot carry the text (trailing spaces, tabs, control characters).
             # Other line breaks would be re-indented as breaks: those strings stay quoted.
             return self.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+        if _OTHER_LINE_BREAKS.intersection(data):
+            # a YAML 1.1 emitter would fold a quoted scalar at them: escaped in double quotes
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
         node = super().represent_str(data)
-        if node.style is None and (data == "<<" or not isinstance(core_scalar(data), str)):
+        if node.style is None and (data == "<<" or not _reads_as_string(data)):
             node.style = "'"
         return node
+
+
+def _reads_as_string(text: str) -> bool:
+    try:
+        return isinstance(core_scalar(text), str)
+    except ValueError:  # digits beyond Python's int limit: read back as a (refused) number
+        return False
 
 
 _Yaml12SafeDumper.add_representer(str, _Yaml12SafeDumper.represent_str)

@@ -151,3 +151,83 @@ def test_a_fault_at_each_step_leaves_the_state_before_or_after(tmp_path, monkeyp
     if now_bytes == before_bytes:
         _apply(write, path)  # the same write succeeds afterwards
     assert _state(path) == after
+
+
+def _save_during_write(path: str, edit, monkeypatch, times: int = 1):
+    """Run `edit(path)` (a person saving in an editor) while the store's temporary file is
+    being synced, i.e. after the store read the file and before it renames over it."""
+    real_fsync = os.fsync
+    done = []
+
+    def fsync(fd):
+        result = real_fsync(fd)
+        target = _fd_path(fd)
+        if target.endswith(".tmp") and os.path.dirname(target) == os.path.dirname(path) and len(done) < times:
+            done.append(target)
+            edit(path, len(done))
+        return result
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return done
+
+
+def _unpatch_fsync(monkeypatch, real=os.fsync):
+    monkeypatch.setattr(os, "fsync", real)
+
+
+def _person_edits(path: str, n: int) -> None:
+    with open(path) as handle:
+        text = handle.read()
+    with open(path, "w") as handle:  # in place, as many editors save
+        handle.write(text.replace("first ", f"edit{n} ") if "first " in text else
+                     text.replace(f"edit{n - 1} ", f"edit{n} "))
+
+
+def test_a_save_made_during_a_write_is_kept_and_the_write_starts_over(tmp_path, monkeypatch):
+    path = str(tmp_path / "profiles.yaml")
+    (tmp_path / "profiles.yaml").write_text(START)
+    done = _save_during_write(path, _person_edits, monkeypatch)
+    with open_store(path) as store:
+        store.upsert_profile("default", {"slug": "c", "description": "third"})
+    assert len(done) >= 1
+    _unpatch_fsync(monkeypatch)
+    text = open(path).read()
+    assert "edit1 " in text and "third" in text and "# and this one" in text
+    with open_store(path) as store:
+        assert store.get_profile("default", "a")["description"] == "edit1"
+        assert store.get_profile("default", "c")["description"] == "third"
+
+
+def test_a_same_size_same_mtime_save_is_noticed_by_content(tmp_path, monkeypatch):
+    path = str(tmp_path / "profiles.yaml")
+    (tmp_path / "profiles.yaml").write_text(START)
+
+    def sneaky(path: str, n: int) -> None:
+        st = os.stat(path)
+        with open(path, "r+") as handle:
+            text = handle.read()
+            handle.seek(0)
+            handle.write(text.replace("second", "SECOND"))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    _save_during_write(path, sneaky, monkeypatch)
+    with open_store(path) as store:
+        store.upsert_profile("default", {"slug": "c"})
+    _unpatch_fsync(monkeypatch)
+    with open_store(path) as store:
+        assert store.get_profile("default", "b")["description"] == "SECOND"
+        assert "c" in store.get_registry("default")["profiles"]
+
+
+def test_a_file_that_keeps_changing_is_refused_and_the_last_save_kept(tmp_path, monkeypatch):
+    path = str(tmp_path / "profiles.yaml")
+    (tmp_path / "profiles.yaml").write_text(START)
+    _save_during_write(path, _person_edits, monkeypatch, times=1_000)
+    with open_store(path) as store:
+        with pytest.raises(StoreError, match="changed while"):
+            store.upsert_profile("default", {"slug": "c"})
+    _unpatch_fsync(monkeypatch)
+    with open_store(path) as store:
+        assert "c" not in store.get_registry("default")["profiles"]
+        assert store.get_profile("default", "a")["description"].startswith("edit")
+    assert [n for n in os.listdir(tmp_path) if n.endswith(".tmp")] == []

@@ -27,9 +27,17 @@ def signature(path: str) -> Signature | None:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def write_atomic(path: str, data: bytes) -> None:
+class FileChanged(Exception):
+    """The target changed after it was read, so replacing it would lose that change."""
+
+
+def write_atomic(path: str, data: bytes, *, unchanged: Callable[[], bool] | None = None) -> None:
     """Replace `path` durably: temp file in the same dir, fsync, rename, fsync the dir.
 
+    `unchanged`, checked just before the rename (after the slow part), says whether the
+    target is still what the caller based `data` on; if not, nothing is replaced and
+    `FileChanged` is raised. A save in the microseconds between that check and the rename
+    cannot be noticed: editors take no lock.
     Callers hold `file_lock(path)`: stale temporaries are removed on that assumption."""
     import stat
     import tempfile  # writes only: resolve start-up is benchmarked
@@ -47,6 +55,8 @@ def write_atomic(path: str, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
+        if unchanged is not None and not unchanged():
+            raise FileChanged(path)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -18,7 +18,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarbool import ScalarBoolean
-from ruamel.yaml.scalarstring import LiteralScalarString
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
 from ...engine.reader import core_scalar
 from ...model import EDIT_FIELD_ORDER
@@ -102,15 +102,28 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+# YAML 1.1 emitters (ruamel's, PyYAML's) treat these as line breaks and fold a quoted
+# scalar there; profreg reads YAML 1.2, where they are ordinary characters. In double quotes
+# they are written as the escapes \N, \L and \P, which every YAML reader takes alike.
+OTHER_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def needs_escapes(text: str) -> bool:
+    return any(ch in text for ch in OTHER_LINE_BREAKS)
+
+
 def fresh(value: Any) -> Any:
     """A new ruamel node for plain data (block style; multi-line strings as literal blocks)."""
     if isinstance(value, dict):
         node = CommentedMap()
         for key in _ordered(value):
-            node[key] = fresh(value[key])
+            node[DoubleQuotedScalarString(key) if isinstance(key, str) and needs_escapes(key) else key] = \
+                fresh(value[key])
         return node
     if isinstance(value, list):
         return CommentedSeq(fresh(v) for v in value)
+    if isinstance(value, str) and needs_escapes(value):
+        return DoubleQuotedScalarString(value)
     if isinstance(value, str) and "\n" in value and not value.startswith(" ") and _literal_safe(value):
         return LiteralScalarString(value)
     return value

@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,9 @@ from ..base import BaseStore
 from ..contract import Change, Registry
 from ..writes import normalise_registry
 from . import validcache
-from .files import Signature, file_lock, signature, write_atomic
+from .files import FileChanged, Signature, file_lock, signature, write_atomic
+
+WRITE_ATTEMPTS = 5  # a file saved by someone else during each of this many writes: refused
 
 if TYPE_CHECKING:
     from .roundtrip import RoundTripDocument
@@ -48,6 +51,7 @@ class _Snapshot:
     registries: dict[str, Registry] = field(default_factory=dict)
     newline: str = "\n"
     bom: bool = False
+    digest: bytes = b""  # SHA-256 of the file's bytes (to notice a save that keeps size and mtime)
     root: Any = None  # the engine's node tree (source map) of `text`
     data: Any = None  # the document data as the engine read it
 
@@ -123,6 +127,7 @@ class YamlFileStore(BaseStore):
             if signature(self.path) == before:  # not replaced while we read it
                 snapshot = parse_store_text(raw, self.name, self.legacy_registry)
                 snapshot.signature = before
+                snapshot.digest = hashlib.sha256(raw).digest()
                 return snapshot
         raise StoreError(f"YAML store {self.name} keeps changing while being read")
 
@@ -153,23 +158,55 @@ class YamlFileStore(BaseStore):
                     f"{self.name} is in the legacy form, which is read but not written; "
                     f"convert it first: profreg migrate {self.name} NEW.yaml"
                 )
-            result = change(snapshot.registries.get(slug))
-            expected = dict(snapshot.registries)
-            if result is None:
-                expected.pop(slug, None)
-            else:
-                expected[slug] = result
-            text, written, document = self._edited(snapshot, slug, result, expected)
-            data = text.replace("\n", snapshot.newline) if snapshot.newline != "\n" else text
-            try:
-                write_atomic(self.path, ("\ufeff" if snapshot.bom else "").encode() + data.encode("utf-8"))
-            except OSError as exc:
-                raise StoreError(f"cannot write YAML store {self.name}: {exc.strerror or exc}") from None
-            written.signature = signature(self.path)
-            self._snapshot = written
-            if document is not None:  # reusable for the next write while the file is unchanged
-                self._document = (written.signature, document)
-            return result
+            for _attempt in range(WRITE_ATTEMPTS):
+                try:
+                    return self._write_once(slug, change, snapshot)
+                except FileChanged:
+                    # Saved by someone who takes no lock (an editor) while this write ran:
+                    # start over on their content, so their save is kept.
+                    self._snapshot = snapshot = self._read()
+                    self._document = None
+                    if snapshot.form == "legacy":
+                        raise StoreError(f"{self.name} was changed to the legacy form while being written") from None
+            raise StoreError(
+                f"YAML store {self.name} changed while being written, {WRITE_ATTEMPTS} times in a row; "
+                "nothing written (try again)"
+            )
+
+    def _write_once(self, slug: str, change: Change, snapshot: _Snapshot) -> Registry | None:
+        result = change(snapshot.registries.get(slug))
+        expected = dict(snapshot.registries)
+        if result is None:
+            expected.pop(slug, None)
+        else:
+            expected[slug] = result
+        text, written, document = self._edited(snapshot, slug, result, expected)
+        data = text.replace("\n", snapshot.newline) if snapshot.newline != "\n" else text
+        raw = ("\ufeff" if snapshot.bom else "").encode() + data.encode("utf-8")
+        try:
+            write_atomic(self.path, raw, unchanged=lambda: self._unchanged_since(snapshot))
+        except OSError as exc:
+            raise StoreError(f"cannot write YAML store {self.name}: {exc.strerror or exc}") from None
+        written.signature = signature(self.path)
+        written.digest = hashlib.sha256(raw).digest()
+        self._snapshot = written
+        if document is not None:  # reusable for the next write while the file is unchanged
+            self._document = (written.signature, document)
+        return result
+
+    def _unchanged_since(self, snapshot: _Snapshot) -> bool:
+        """Whether the file is still the one `snapshot` read: identity, size, mtime and bytes
+        (an in-place save within the same mtime tick keeps all but the bytes)."""
+        now = signature(self.path)
+        if now != snapshot.signature:
+            return False
+        if now is None:
+            return True
+        try:
+            raw = read_input(self.path, current_limits().max_bytes, regular_only=True)
+        except OSError:
+            return False
+        return hashlib.sha256(raw).digest() == snapshot.digest
 
     def _edited(
         self, snapshot: _Snapshot, slug: str, result: Registry | None, expected: dict[str, Registry]
