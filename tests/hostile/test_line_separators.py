@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from profreg.documents import dump_yaml
+from profreg.yamldump import dump_yaml
 from profreg.stores import open_store
-from profreg.yamlsource import parse
+from profreg.engine import parse
 from tests.cli.cli_inprocess import profreg
 
 TEXTS = ["p\u2028q", "a\u2029b", "c\x85d", "multi\nline\u2028text\n", "\u2028", "tail\u2029"]
