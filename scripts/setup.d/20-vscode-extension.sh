@@ -18,6 +18,6 @@ if [ -e profreg.vsix ] && [ "$(cat out/.build-key 2>/dev/null)" = "$build_key" ]
 fi
 npm run --silent compile
 log=$(mktemp)
-npx --no-install vsce package --out profreg.vsix >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+npx --no-install vsce package --allow-missing-repository --out profreg.vsix >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
 rm -f "$log"
 echo "$build_key" > out/.build-key
