@@ -47,7 +47,8 @@ class NotFoundError(ProfregError):
     def explained_by(self, what_exists: str) -> "NotFoundError":
         """The same error, its message followed by what does exist (`available: a, b`)."""
         explained = NotFoundError(self.resource, self.slug, registry=self.registry)
-        explained.args = (f"{self}; {what_exists}",)
+        where = f" in registry {self.registry!r}" if self.registry and "/" not in self.slug else ""
+        explained.args = (f"{self}{where}; {what_exists}",)
         explained.explained = True
         return explained
 

@@ -7,12 +7,14 @@ writes go straight into it and keep its comments.
 from __future__ import annotations
 
 import os
+import shlex
 
 import click
 
 from ..errors import StoreError, UsageError
 
 DEFAULT_PATH = "profiles.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
 
 STARTER = """\
 # profreg
@@ -64,6 +66,8 @@ def init_command(path: str | None) -> None:
     target = path or DEFAULT_PATH
     if os.path.isdir(target):
         target = os.path.join(target, DEFAULT_PATH)
+    if not target.lower().endswith(YAML_SUFFIXES):
+        raise UsageError(f"{target}: a registry file's name ends in .yaml or .yml (so --store reads it as YAML)")
     text = STARTER.format(path=_shell_word(target))
     parent = os.path.dirname(target)
     try:
@@ -82,6 +86,4 @@ def init_command(path: str | None) -> None:
 
 
 def _shell_word(text: str) -> str:
-    import shlex
-
     return shlex.quote(text)

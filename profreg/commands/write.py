@@ -108,8 +108,9 @@ def registry_delete(registry: str, force: bool, expected_version: int | None, ac
         deleted = Service(store).delete_registry(slug, make_write_options(expected_version, actor, source),
                                                  force=force)
     count = len(deleted.get("profiles") or {})
-    click.echo(f"deleted registry {slug} (it was at version {_version(deleted)}, "
-               f"with {count} profile{'' if count == 1 else 's'})")
+    # a hand-written registry profreg never wrote has no version
+    was = f"it was at version {_version(deleted)}, " if _version(deleted) else ""
+    click.echo(f"deleted registry {slug} ({was}with {count} profile{'' if count == 1 else 's'})")
 
 
 # ------------------------------------------------------------------------------ profile

@@ -69,7 +69,7 @@ def test_not_found_says_what_exists(spec):
     for name in ("writer", "reader", "agent"):
         ok("profile", "create", f"big/{name}", "--store", spec)
     err = fails(3, "show", "big/agnet", "--store", spec)
-    assert "profile 'agnet' not found" in err and "available: agent, reader, writer" in err
+    assert "profile 'agnet' not found in registry 'big'; available: agent, reader, writer" in err
     err = fails(3, "resolve", "big/ghost", "--store", spec)
     assert "'big/ghost' not found" in err and "available: agent, reader, writer" in err
     assert "available: agent, reader, writer" in fails(3, "profile", "update", "big/ghost", "--store", spec)
@@ -133,6 +133,15 @@ def test_init_refuses_an_existing_file(tmp_path):
     path.write_text("registries: {}\n")
     assert "already exists" in fails(2, "init", str(path))
     assert path.read_text() == "registries: {}\n"
+    assert ".yaml or .yml" in fails(2, "init", str(tmp_path / "registry.txt"))
+    assert not (tmp_path / "registry.txt").exists()
+
+
+def test_deleting_a_hand_written_registry_says_what_it_held(tmp_path):
+    path = tmp_path / "profiles.yaml"
+    ok("init", str(path))
+    out = ok("registry", "delete", "default", "--store", str(path)).out
+    assert out == "deleted registry default (with 1 profile)\n"  # never written by profreg: no version
 
 
 def test_init_into_a_folder_and_missing_parents(tmp_path):
