@@ -14,6 +14,8 @@ class ProfregError(Exception):
 
 
 class UsageError(ProfregError):
+    """A bad argument or option, a missing input file, a store spec of no known kind."""
+
     exit_code = 2
 
 
@@ -54,10 +56,15 @@ class NotFoundError(ProfregError):
 
 
 class PolicyViolationError(ProfregError):
+    """Refused by a profile's policy: overrides not allowed or denied, a read-only profile."""
+
     exit_code = 4
 
 
 class VersionConflictError(ProfregError):
+    """`expected_version` differs from the current one (or what is created exists):
+    `resource`, `slug`, `expected`, `actual`."""
+
     exit_code = 5
 
     def __init__(self, resource: str, slug: str, expected: int | None, actual: int | None, message: str = ""):

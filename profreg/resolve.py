@@ -5,14 +5,17 @@ read from a store. Nothing here touches a store, so the rules can be tested on t
 """
 from __future__ import annotations
 
-import copy
 import hashlib
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-from .errors import PolicyViolationError, ValidationError
-from .secrets import is_secret_key
+import rfc8785
+
+from .errors import NotFoundError, PolicyViolationError, ValidationError
+from .frozen import FrozenDict, FrozenList, freeze, thaw
 from .slugs import is_slug
 from .model import OVERRIDE_KEYS
 
@@ -118,66 +121,53 @@ def _override_type_problem(key: str, value: Any) -> str | None:
     return "is not a supported override key"  # pragma: no cover - names are checked first
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON Merge Patch: mappings merge recursively, `null` removes, the rest replaces.
-
-    Returns a new value; neither argument is changed.
-    """
+def _merged(target: Any, patch: Any) -> Any:
+    """RFC 7386 merge of `patch` over `target`, sharing unchanged parts of both (no copies)."""
     if not isinstance(patch, Mapping):
-        return copy.deepcopy(patch)
-    result = {k: copy.deepcopy(v) for k, v in target.items()} if isinstance(target, Mapping) else {}
+        return patch
+    result = dict(target) if isinstance(target, Mapping) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
         else:
-            result[key] = merge_patch(result.get(key), value)
+            result[key] = _merged(result.get(key), value)
     return result
 
 
-# RFC 8785 numbers are IEEE 754 doubles: integers beyond this are not represented exactly.
-MAX_SAFE_INTEGER = 2**53 - 1
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON Merge Patch: mappings merge recursively, `null` removes, the rest replaces.
 
-
-def _under_secret(path: str) -> bool:
-    """Whether a dotted path (`a.b[0].api_key`) passes through a secret-looking key: a
-    message about the value there names its type, never the value (SPEC 6)."""
-    return any(is_secret_key(part) for part in re.split(r"[.\[\]]+", path) if part)
-
-
-def _unrepresentable(value: Any, path: str) -> tuple[str, str] | None:
-    """(path, problem) of the first value canonical JSON cannot carry exactly, else None."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return None
-    if isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            shown = "the integer" if _under_secret(path) else f"the integer {value}"
-            return path, f"{shown} is outside ±(2^53-1), which JSON numbers cannot hold exactly"
-        return None
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            shown = "the value" if _under_secret(path) else str(value)
-            return path, f"{shown} is not a JSON number"
-        return None
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            found = _unrepresentable(item, f"{path}.{key}" if path else str(key))
-            if found:
-                return found
-        return None
-    if isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            found = _unrepresentable(item, f"{path}[{index}]")
-            if found:
-                return found
-        return None
-    return path, f"a {type(value).__name__} is not a JSON value"
+    Returns a new value that shares nothing with the arguments; neither is changed.
+    """
+    return thaw(_merged(target, patch))
 
 
 def check_json_safe(value: Any, root: str = "") -> None:
     """ValidationError naming the first value canonical JSON cannot carry exactly, if any."""
-    found = _unrepresentable(value, root)
-    if found:
-        raise ValidationError(f"{found[0]}: {found[1]}", field=found[0])
+    freeze(value, root)
+
+
+# The standard encoder writes what RFC 8785 writes (sorted keys, the same string escapes,
+# shortest round-trip float digits, UTF-8) except for two things: floats that Python spells
+# `1.0` or with an exponent (`1e-07`), and keys outside the Basic Multilingual Plane (RFC
+# 8785 sorts by UTF-16 code units). Text that may hold either, even inside a string, goes
+# to rfc8785 instead, so the result is always exactly rfc8785's (a test compares the two
+# on generated values).
+_MAYBE_NOT_CANONICAL = re.compile("[0-9]\\.0(?![0-9])|[0-9]e[-+]|[\U00010000-\U0010ffff]")
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 (JCS) canonical JSON of a JSON value whose numbers are JSON-safe."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        if _MAYBE_NOT_CANONICAL.search(text) is None:
+            return text.encode("utf-8")
+    except (TypeError, ValueError):  # non-string keys, lone surrogates: rfc8785 says what is wrong
+        pass
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError as exc:  # e.g. a lone surrogate in a string
+        raise ValidationError(f"the resolved profile cannot be canonicalised: {exc}") from None
 
 
 def fingerprint(payload: Any) -> str:
@@ -187,55 +177,89 @@ def fingerprint(payload: Any) -> str:
     ValidationError naming where it is, not a silently different hash.
     """
     check_json_safe(payload)
-    import rfc8785  # imported here: CLI start-up time is benchmarked
-
-    try:
-        canonical = rfc8785.dumps(payload)
-    except rfc8785.CanonicalizationError as exc:  # e.g. a lone surrogate in a string
-        raise ValidationError(f"the resolved profile cannot be canonicalised: {exc}") from None
-    return "sha256:" + hashlib.sha256(canonical).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_json(payload)).hexdigest()
 
 
-def _full_runtime(runtime: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Every runtime key present (`""`, `[]`, `{}`, `null` when empty), as a fresh copy."""
-    runtime = runtime or {}
-    return {
+_EMPTY = FrozenDict()
+_NO_ITEMS = FrozenList()
+
+
+def full_runtime(runtime: Mapping[str, Any] | None, root: str = "effective_runtime") -> FrozenDict:
+    """Every runtime key present (`""`, `[]`, `{}`, `null` when empty), frozen and JSON-safe."""
+    runtime = runtime or _EMPTY
+    middlewares = runtime.get("middlewares") or _NO_ITEMS
+    return FrozenDict({
         "system_prompt": runtime.get("system_prompt") or "",
-        "middlewares": [
-            {"name": m.get("name"), "config": copy.deepcopy(m.get("config"))}
-            for m in runtime.get("middlewares") or ()
-        ],
-        "tools": list(runtime.get("tools") or ()),
-        "step_settings_patch": copy.deepcopy(runtime.get("step_settings_patch") or {}),
-    }
+        "middlewares": FrozenList([
+            FrozenDict({"name": m.get("name"), "config": freeze(m.get("config"), f"{root}.middlewares[{i}].config")})
+            for i, m in enumerate(middlewares)
+        ]),
+        "tools": freeze(list(runtime.get("tools") or _NO_ITEMS), f"{root}.tools"),
+        "step_settings_patch": freeze(runtime.get("step_settings_patch") or _EMPTY, f"{root}.step_settings_patch"),
+    })
 
 
 @dataclass(frozen=True)
 class Resolution:
-    """The effective profile; `to_json()` is exactly what `resolve --format json` prints."""
+    """The effective profile a resolve gives (SPEC section 5): an immutable value.
+
+    `effective_runtime` (`system_prompt`, `middlewares`, `tools`, `step_settings_patch`,
+    every key present), `effective_settings` and `metadata` are read-only mappings
+    (`FrozenDict`: a `dict` whose mutating methods raise), so one result can be shared by
+    every caller; `to_json()` gives a plain copy, exactly what `profreg resolve --format
+    json` prints.
+    """
 
     registry: str
     profile: str
     runtime_key: str
-    effective_runtime: dict[str, Any]
-    effective_settings: dict[str, Any]
+    effective_runtime: Mapping[str, Any]
+    effective_settings: Mapping[str, Any]
     fingerprint: str
-    metadata: dict[str, Any]
+    metadata: Mapping[str, Any]
 
     def to_json(self) -> dict[str, Any]:
+        """The CLI's `resolve --format json` object, as plain (mutable) JSON data."""
         return {
             "registry": self.registry,
             "profile": self.profile,
             "runtime_key": self.runtime_key,
-            "effective_runtime": copy.deepcopy(self.effective_runtime),
-            "effective_settings": copy.deepcopy(self.effective_settings),
+            "effective_runtime": thaw(self.effective_runtime),
+            "effective_settings": thaw(self.effective_settings),
             "fingerprint": self.fingerprint,
-            "metadata": dict(self.metadata),
+            "metadata": thaw(self.metadata),
         }
 
 
 def _metadata_value(obj: Mapping[str, Any] | None, name: str) -> Any:
     return ((obj or {}).get("metadata") or {}).get(name)
+
+
+def choose_profile(registry: Mapping[str, Any], registry_slug: str, profile: str | None) -> tuple[str, Mapping[str, Any]]:
+    """SPEC section 5 step 2: (profile slug, profile) — the one named, else the registry's
+    default, else one named `default`; ValidationError on `profile.slug` if none applies."""
+    profiles = registry.get("profiles") or _EMPTY
+    if profile:
+        chosen = profile
+    elif registry.get("default_profile_slug"):
+        chosen = registry["default_profile_slug"]
+    elif "default" in profiles:
+        chosen = "default"
+    else:
+        raise ValidationError(
+            f"profile.slug: registry {registry_slug!r} has no default profile and no profile "
+            "named `default`; name the profile to resolve",
+            field="profile.slug",
+        )
+    if chosen not in profiles:
+        raise NotFoundError("profile", f"{registry_slug}/{chosen}")
+    return chosen, profiles[chosen] or _EMPTY
+
+
+def check_runtime_key(runtime_key: str | None) -> None:
+    """ValidationError on `runtime_key` unless it is absent or a slug."""
+    if runtime_key and not is_slug(runtime_key):
+        raise ValidationError(f"runtime_key: {runtime_key!r} is not a valid slug", field="runtime_key")
 
 
 def resolve_profile(
@@ -246,26 +270,34 @@ def resolve_profile(
     overrides: Mapping[str, Any] | None = None,
     base_settings: Mapping[str, Any] | None = None,
     runtime_key: str | None = None,
+    *,
+    runtime: FrozenDict | None = None,
 ) -> Resolution:
-    """Apply steps 3-7 of SPEC section 5 to an already-chosen registry and profile."""
-    if runtime_key and not is_slug(runtime_key):
-        raise ValidationError(f"runtime_key: {runtime_key!r} is not a valid slug", field="runtime_key")
+    """Apply steps 3-7 of SPEC section 5 to an already-chosen registry and profile.
+
+    `runtime`: the profile's `full_runtime`, when the caller keeps it (a client that
+    resolves the same profile again and again).
+    """
+    check_runtime_key(runtime_key)
     checked = check_overrides(overrides, profile.get("policy"), profile_slug)
     if base_settings is not None and not isinstance(base_settings, Mapping):
         raise ValidationError("base_settings: must be a mapping of section to settings",
                               field="base_settings")
 
-    runtime = _full_runtime(profile.get("runtime"))
-    for key in ("system_prompt", "middlewares", "tools"):
-        if key in checked:
-            runtime[key] = _full_runtime({key: checked[key]})[key]
-    if "step_settings_patch" in checked:
-        runtime["step_settings_patch"] = merge_patch(runtime["step_settings_patch"],
-                                                     checked["step_settings_patch"])
-    settings = merge_patch(dict(base_settings or {}), runtime["step_settings_patch"])
-
-    check_json_safe(runtime, "effective_runtime")  # errors named as in the output
-    check_json_safe(settings, "effective_settings")
+    if runtime is None:
+        runtime = full_runtime(profile.get("runtime"))
+    if checked:
+        replaced = dict(runtime)
+        for key in ("system_prompt", "middlewares", "tools"):
+            if key in checked:
+                replaced[key] = full_runtime({key: checked[key]})[key]
+        if "step_settings_patch" in checked:
+            replaced["step_settings_patch"] = freeze(
+                _merged(runtime["step_settings_patch"], checked["step_settings_patch"]),
+                "effective_runtime.step_settings_patch",
+            )
+        runtime = FrozenDict(replaced)
+    settings = freeze(_merged(base_settings or _EMPTY, runtime["step_settings_patch"]), "effective_settings")
 
     version = _metadata_value(profile, "version") or 0
     source = _metadata_value(profile, "source") or _metadata_value(registry, "source") or ""
@@ -283,10 +315,10 @@ def resolve_profile(
         effective_runtime=runtime,
         effective_settings=settings,
         fingerprint=fingerprint(payload),
-        metadata={
+        metadata=FrozenDict({
             "profile.registry": registry_slug,
             "profile.slug": profile_slug,
             "profile.version": version,
             "profile.source": source,
-        },
+        }),
     )

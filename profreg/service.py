@@ -11,7 +11,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .errors import NotFoundError, PolicyViolationError, ValidationError, VersionConflictError
-from .resolve import Resolution, resolve_profile
+from .resolve import Resolution, choose_profile, resolve_profile
 
 if TYPE_CHECKING:
     from .stores.contract import Store, WriteOptions
@@ -230,20 +230,8 @@ class Service:
                                    base_settings=base_settings, runtime_key=runtime_key)
 
         current = self.store.get_registry(registry_slug)
-        profiles = current.get("profiles") or {}
-        if current.get("default_profile_slug"):
-            profile_slug = current["default_profile_slug"]
-        elif "default" in profiles:
-            profile_slug = "default"
-        else:
-            raise ValidationError(
-                f"profile.slug: registry {registry_slug!r} has no default profile and no profile "
-                "named `default`; name the profile to resolve",
-                field="profile.slug",
-            )
-        if profile_slug not in profiles:
-            raise NotFoundError("profile", f"{registry_slug}/{profile_slug}")
-        return resolve_profile(current, registry_slug, profiles[profile_slug] or {}, profile_slug,
+        profile_slug, chosen = choose_profile(current, registry_slug, None)
+        return resolve_profile(current, registry_slug, chosen, profile_slug,
                                overrides=overrides, base_settings=base_settings, runtime_key=runtime_key)
 
     def _named_profile(self, registry_slug: str, profile: str) -> dict[str, Any]:

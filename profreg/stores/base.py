@@ -7,11 +7,25 @@ from __future__ import annotations
 
 import abc
 import copy
-from typing import Callable, Iterable
+from typing import Callable, Hashable, Iterable
 
 from ..errors import NotFoundError, StoreError
 from . import writes
 from .contract import DEFAULT_OPTIONS, Change, Registry, Store, WriteOptions
+
+
+class _Content:
+    """A registry compared by content (a state for `registry_states`)."""
+
+    __slots__ = ("registry",)
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Content) and (other.registry is self.registry or other.registry == self.registry)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class BaseStore(Store):
@@ -92,6 +106,22 @@ class BaseStore(Store):
 
     def get_registry(self, slug: str) -> dict:
         return copy.deepcopy(self._registry(slug))
+
+    def registry_view(self, slug: str) -> dict:
+        return self._registry(slug)
+
+    def change_token(self) -> Hashable:
+        self._check_open()
+        return object()  # a backend that cannot tell: every call may be a change
+
+    def registry_states(self) -> dict[str, tuple[int, object]]:
+        self._check_open()
+        healthy, corrupt = self._load_all()
+        states: dict[str, tuple[int, object]] = {slug: (0, reason) for slug, reason in corrupt}
+        for registry in healthy:
+            version = (registry.get("metadata") or {}).get("version") or 0
+            states[registry["slug"]] = (version, _Content(registry))
+        return states
 
     def list_profiles(self, registry: str) -> list[dict]:
         profiles = self._registry(registry)["profiles"]

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Hashable, Iterable
 
 
 Registry = dict[str, Any]
@@ -122,6 +122,27 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         ...
+
+    @abc.abstractmethod
+    def change_token(self) -> Hashable:
+        """A value that differs whenever the store may have changed since it was taken, by
+        anyone (another process, a person editing the file, this store's own writes).
+
+        Cheap: it reads no payload (a file's identity, size and mtime; SQLite's
+        `PRAGMA data_version`). A different token does not mean a change, only that one is
+        possible; an equal token means nothing changed."""
+
+    @abc.abstractmethod
+    def registry_view(self, slug: str) -> dict:
+        """The registry as the store holds it, without a copy: read-only for the caller.
+
+        The same object comes back while the registry is unchanged, so callers can cache
+        what they derive from it by identity. Errors as `get_registry`."""
+
+    @abc.abstractmethod
+    def registry_states(self) -> dict[str, tuple[int, object]]:
+        """slug -> (version, state) for every registry; a registry's state differs after any
+        change to it (for change events). Corrupt registries have version 0."""
 
     def __enter__(self) -> "Store":
         return self

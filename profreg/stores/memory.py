@@ -14,8 +14,13 @@ class MemoryStore(BaseStore):
         super().__init__("memory:")
         self._registries: dict[str, Registry] = {}
         self._lock = threading.RLock()
+        self._generation = 0  # counts commits: the change token
         for registry in registries or ():
             self.import_registry(registry)
+
+    def change_token(self) -> int:
+        self._check_open()
+        return self._generation
 
     def _registry_slugs(self) -> list[str]:
         return list(self._registries)
@@ -29,6 +34,7 @@ class MemoryStore(BaseStore):
     def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         with self._lock:
             result = change(self._registries.get(slug))
+            self._generation += 1
             if result is None:
                 self._registries.pop(slug, None)
             else:
@@ -40,6 +46,7 @@ class MemoryStore(BaseStore):
             if replace:
                 self._registries = {}
             self._registries.update(registries)
+            self._generation += 1
 
     def _close(self) -> None:
         self._registries = {}

@@ -24,6 +24,8 @@ import sqlite3
 import time
 from typing import Iterator
 
+from cachetools import LRUCache
+
 from ..errors import ProfregError, StoreError
 from ..limits import current_limits, nesting_exceeds
 from .base import BaseStore
@@ -33,6 +35,9 @@ from .writes import check_valid, normalise_registry
 TABLE = "profile_registries"
 BUSY_TIMEOUT_S = 30.0  # reads, and writes without a lock_timeout
 BUSY_SLICE_S = 0.1  # one SQLite busy wait while a write polls for the lock
+# Decoded, validated registries kept by payload size (characters of JSON): a process that
+# reads many registries stays flat; one registry larger than this is simply not kept.
+DEFAULT_CACHE_CHARS = 64 * 1024 * 1024
 
 # The migration set and the names of its migrations, as `sqlite_schema.MIGRATIONS` defines
 # them (a test keeps the two in step), and the table sqlite-utils records them in.
@@ -70,16 +75,22 @@ def _create_private_file(path: str) -> None:
 class SqliteStore(BaseStore):
     kind = "SQLite"
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, cache_chars: int = DEFAULT_CACHE_CHARS) -> None:
         super().__init__(os.fspath(path))
         self.path = os.fspath(path)
-        self._cache: dict[str, tuple[str, Registry]] = {}  # slug -> (payload_json, registry)
+        # slug -> (payload_json, registry): a row whose payload is unchanged is not decoded
+        # or validated again.
+        self._cache: LRUCache[str, tuple[str, Registry]] = LRUCache(
+            maxsize=cache_chars, getsizeof=lambda entry: len(entry[0]) or 1
+        )
+        self._own_writes = 0  # this connection's commits, which data_version does not count
         self._read_only_reason = ""
         try:
             if os.path.isdir(self.path):
                 raise StoreError(f"SQLite store {self.path} is a directory")
             _create_private_file(self.path)
-            self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+            # Not bound to the opening thread: a shared client serialises its calls itself.
+            self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
             self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             self._enable_wal()
             self._migrate()
@@ -188,8 +199,13 @@ class SqliteStore(BaseStore):
             check_valid(registry)
         except ProfregError as exc:
             raise self._corrupt(slug, f"payload is invalid ({exc})") from None
-        self._cache[slug] = (payload_json, registry)
+        self._remember(slug, payload_json, registry)
         return registry
+
+    def _remember(self, slug: str, payload_json: str, registry: Registry) -> None:
+        self._cache.pop(slug, None)
+        if len(payload_json) <= self._cache.maxsize:
+            self._cache[slug] = (payload_json, registry)
 
     def _row(self, slug: str) -> tuple[str | None, int | None] | None:
         """(payload or None, its size in bytes) of the registry's row; None if there is none.
@@ -221,11 +237,27 @@ class SqliteStore(BaseStore):
                 corrupt.append((slug, str(exc)))
         return healthy, corrupt
 
+    def change_token(self) -> tuple[int, int]:
+        """`PRAGMA data_version` (commits by other connections) and this store's own commits."""
+        self._check_open()
+        return self._guard(lambda: self.conn.execute("PRAGMA data_version").fetchone()[0]), self._own_writes
+
+    def registry_states(self) -> dict[str, tuple[int, object]]:
+        """From the rows' version, timestamp and payload size; no payload is decoded."""
+        self._check_open()
+        rows = self._guard(lambda: self.conn.execute(
+            f"SELECT slug, CASE WHEN json_valid(payload_json) THEN json_extract(payload_json, '$.metadata.version') END, "
+            f"updated_at_ms, length(payload_json) FROM {TABLE}"
+        ).fetchall())
+        return {slug: (version if isinstance(version, int) else 0, (version, updated, size))
+                for slug, version, updated, size in rows}
+
     def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         if self._read_only_reason:
             raise StoreError(self._read_only_reason)
 
         def transaction() -> Registry | None:
+            self._own_writes += 1
             with self._immediate():
                 row = self._row(slug) if read_current else None
                 current = None if row is None else self._decode(slug, *row)
@@ -236,7 +268,7 @@ class SqliteStore(BaseStore):
                     return None
                 row = _row_values(slug, result)
                 self.conn.execute(UPSERT, row)
-                self._cache[slug] = (row[1], result)
+                self._remember(slug, row[1], result)
                 return result
 
         return self._guard(transaction)
@@ -246,6 +278,7 @@ class SqliteStore(BaseStore):
             raise StoreError(self._read_only_reason)
 
         def transaction() -> None:
+            self._own_writes += 1
             with self._immediate():  # one transaction, one fsync, however many registries
                 if replace:
                     self.conn.execute(f"DELETE FROM {TABLE}")
@@ -253,7 +286,7 @@ class SqliteStore(BaseStore):
                 rows = [_row_values(slug, registry) for slug, registry in registries.items()]
                 self.conn.executemany(UPSERT, rows)
             for (slug, payload_json, _updated), registry in zip(rows, registries.values()):
-                self._cache[slug] = (payload_json, registry)
+                self._remember(slug, payload_json, registry)
 
         self._guard(transaction)
 

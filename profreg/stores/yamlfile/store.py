@@ -138,6 +138,11 @@ class YamlFileStore(BaseStore):
                 self._snapshot = self._read()
         return self._snapshot
 
+    def change_token(self) -> Signature | None:
+        """The file's identity, size and modification time (None: no file)."""
+        self._check_open()
+        return signature(self.path)
+
     # ---- primitives ---------------------------------------------------------------------
     def _registry_slugs(self) -> list[str]:
         return list(self._current().registries)
