@@ -28,7 +28,6 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .client import ChangeEvent, Client, connect
-    from .diagnostics import Diagnostic
     from .resolve import Resolution
 
 __version__ = "0.1.0"
@@ -36,7 +35,6 @@ __version__ = "0.1.0"
 __all__ = [
     "ChangeEvent",
     "Client",
-    "Diagnostic",
     "NotFoundError",
     "PolicyViolationError",
     "ProfregError",
@@ -55,7 +53,6 @@ _LAZY = {
     "Client": "client",
     "ChangeEvent": "client",
     "Resolution": "resolve",
-    "Diagnostic": "diagnostics",
 }
 
 

@@ -69,6 +69,19 @@ class _RegistryState:
         return runtime
 
 
+class _QueueFeed:
+    """An `on_change` callback that queues events for `Client.watch`, and its end."""
+
+    def __init__(self, events: "queue.Queue[ChangeEvent | None]") -> None:
+        self.events = events
+
+    def __call__(self, event: ChangeEvent) -> None:
+        self.events.put(event)
+
+    def client_closed(self) -> None:
+        self.events.put(None)
+
+
 class Client:
     """A registry store opened for an application: cached, change-aware, thread-safe.
 
@@ -319,17 +332,14 @@ class Client:
         return unsubscribe
 
     def watch(self, registry: str | None = None) -> Iterator[ChangeEvent]:
-        """Change events (see `on_change`) as an iterator; it ends when the client closes."""
+        """Change events (see `on_change`) as an iterator, from the moment of this call; it
+        ends when the client closes."""
         events: queue.Queue[ChangeEvent | None] = queue.Queue()
+        feed = _QueueFeed(events)
+        return self._drain(events, self.on_change(feed, registry=registry))
 
-        class _Feed:
-            def __call__(self, event: ChangeEvent) -> None:
-                events.put(event)
-
-            def client_closed(self) -> None:
-                events.put(None)
-
-        unsubscribe = self.on_change(_Feed(), registry=registry)
+    @staticmethod
+    def _drain(events: "queue.Queue[ChangeEvent | None]", unsubscribe: Callable[[], None]) -> Iterator[ChangeEvent]:
         try:
             while True:
                 try:

@@ -27,6 +27,7 @@ COMMANDS = {
     "schema": "schema:schema_command",
     "lsp": "lsp:lsp_command",
     "init": "init:init_command",
+    "watch": "watch:watch_command",
 }
 
 

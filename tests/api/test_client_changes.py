@@ -19,6 +19,14 @@ from profreg.stores.yamlfile import store as yamlstore
 from tests.api.conftest import cli, other_process
 
 
+def one_profile_store(path) -> str:
+    """A store (made by the CLI) whose registry `default` holds `agent`, prompt "one"."""
+    spec = str(path)
+    cli("registry", "create", "default", "--store", spec)
+    cli("profile", "create", "default/agent", "--system-prompt", "one", "--store", spec)
+    return spec
+
+
 class Reads:
     """Counts the real reads of a store: YAML parses and whole-file validations, SQLite
     statements and registry validations (the real functions run, wrapped)."""
@@ -81,9 +89,7 @@ def test_a_cli_write_in_another_process_is_seen_by_the_next_call(made_store):
 
 def test_another_sqlite_writer_is_seen(tmp_path):
     """A writer that is not profreg (the Go implementation's shape: an UPDATE of the row)."""
-    spec = str(tmp_path / "store.db")
-    cli("registry", "create", "default", "--store", spec)
-    cli("profile", "create", "default/agent", "--system-prompt", "one", "--store", spec)
+    spec = one_profile_store(tmp_path / "store.db")
     with profreg.connect(spec) as client:
         assert client.resolve().effective_runtime["system_prompt"] == "one"
         other_process("""
@@ -108,9 +114,7 @@ PERSON_SAVES = """
 
 
 def test_a_person_saving_the_yaml_file_is_seen(tmp_path):
-    spec = str(tmp_path / "store.yaml")
-    cli("registry", "create", "default", "--store", spec)
-    cli("profile", "create", "default/agent", "--system-prompt", "one", "--store", spec)
+    spec = one_profile_store(tmp_path / "store.yaml")
     with profreg.connect(spec) as client:
         assert client.resolve().effective_runtime["system_prompt"] == "one"
         other_process(PERSON_SAVES, spec, "system_prompt: one", "system_prompt: edited by hand")
@@ -121,9 +125,7 @@ def test_a_person_saving_the_yaml_file_is_seen(tmp_path):
 
 
 def test_a_half_saved_or_invalid_file_keeps_the_last_good_registry(tmp_path, caplog):
-    spec = str(tmp_path / "store.yaml")
-    cli("registry", "create", "default", "--store", spec)
-    cli("profile", "create", "default/agent", "--system-prompt", "one", "--store", spec)
+    spec = one_profile_store(tmp_path / "store.yaml")
     good = open(spec, encoding="utf-8").read()
     with profreg.connect(spec) as client, Reads(client) as reads:
         served = client.resolve()
