@@ -25,12 +25,9 @@ def watch_command(registry: str | None, store_spec: str | None) -> None:
     if not store_spec:
         raise UsageError(f"no store given: use --store SPEC or set {STORE_ENV}")
     slug = registry_slug_arg(registry) if registry is not None else None
-    try:
-        with connect(store_spec) as client:
-            events = client.watch(slug)
-            click.echo(f"profreg: watching {store_spec}{f' ({slug})' if slug else ''}; Ctrl-C to stop", err=True)
-            for event in events:
-                sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
-                sys.stdout.flush()
-    except KeyboardInterrupt:  # the way a watch ends: exit 130 (SPEC 6), before Click calls it an abort
-        raise SystemExit(130) from None
+    with connect(store_spec) as client:
+        events = client.watch(slug)
+        click.echo(f"profreg: watching {store_spec}{f' ({slug})' if slug else ''}; Ctrl-C to stop", err=True)
+        for event in events:
+            sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
