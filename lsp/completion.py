@@ -15,24 +15,28 @@ from .yamlcontext import Lines, container_path, mapping_entries, shape, sibling_
 _OVERRIDE_LISTS = ("allowed_override_keys", "denied_override_keys")
 _WORD = re.compile(r"[A-Za-z0-9_.\-]*$")
 
+# Snippets are written relative to the line they start on ({u} is one indentation step of
+# the document): the client adds the cursor line's indentation to every following line
+# (LSP insertTextMode adjustIndentation; VS Code and vim.snippet both do).
 PROFILE_SNIPPET = (
     "${{1:new-profile}}:\n"
-    "{i}  display_name: ${{2:New profile}}\n"
-    "{i}  description: ${{3:What this profile is for.}}\n"
-    "{i}  runtime:\n"
-    "{i}    system_prompt: ${{4:You are a helpful assistant.}}\n"
-    "{i}    tools: [${{5}}]\n"
-    "{i}  policy:\n"
-    "{i}    allow_overrides: ${{6|true,false|}}$0"
+    "{u}display_name: ${{2:New profile}}\n"
+    "{u}description: ${{3:What this profile is for.}}\n"
+    "{u}runtime:\n"
+    "{u}{u}system_prompt: ${{4:You are a helpful assistant.}}\n"
+    "{u}{u}tools: [${{5}}]\n"
+    "{u}policy:\n"
+    "{u}{u}allow_overrides: ${{6:true}}$0"
 )
 REGISTRY_SNIPPET = (
     "${{1:new-registry}}:\n"
-    "{i}  display_name: ${{2:New registry}}\n"
-    "{i}  default_profile_slug: ${{3:default}}\n"
-    "{i}  profiles:\n"
-    "{i}    ${{3:default}}:\n"
-    "{i}      display_name: ${{4:Default}}$0"
+    "{u}display_name: ${{2:New registry}}\n"
+    "{u}default_profile_slug: ${{3:default}}\n"
+    "{u}profiles:\n"
+    "{u}{u}${{3:default}}:\n"
+    "{u}{u}{u}display_name: ${{4:Default}}$0"
 )
+_INDENT_SCAN_LINES = 500
 
 
 def is_bundle(lines: Lines) -> bool:
@@ -97,20 +101,35 @@ def _key_items(doc, lines, line_no, key_col, col, path, node, word, starts_item)
             )
         )
     if path and path[-1] == "profiles" and schema_nav.has_free_keys(node):
-        items.append(_snippet("new profile", "A new profile with the usual fields", PROFILE_SNIPPET, indent, rng))
+        items.append(_snippet("new profile", "A new profile with the usual fields", PROFILE_SNIPPET, lines, rng))
     elif path == ["registries"]:
-        items.append(_snippet("new registry", "A new registry with one profile", REGISTRY_SNIPPET, indent, rng))
+        items.append(_snippet("new registry", "A new registry with one profile", REGISTRY_SNIPPET, lines, rng))
     return items
 
 
-def _snippet(label: str, detail: str, template: str, indent: str, rng: types.Range) -> types.CompletionItem:
+def indent_unit(lines: Lines) -> str:
+    """One indentation step of the document: the smallest step from a key to its first child."""
+    doc = lines.doc
+    steps = []
+    previous = None
+    for number in range(min(doc.line_count, _INDENT_SCAN_LINES)):
+        s = lines.shape(number)
+        if s is None:
+            continue
+        if previous is not None and s.indent > previous.indent and previous.key is not None and not previous.value:
+            steps.append(s.indent - previous.indent)
+        previous = s
+    return " " * (min(steps) if steps else 2)
+
+
+def _snippet(label: str, detail: str, template: str, lines: Lines, rng: types.Range) -> types.CompletionItem:
     return types.CompletionItem(
         label=label,
         kind=types.CompletionItemKind.Snippet,
         detail=detail,
         insert_text_format=types.InsertTextFormat.Snippet,
-        insert_text_mode=types.InsertTextMode.AsIs,
-        text_edit=types.TextEdit(range=rng, new_text=template.format(i=indent)),
+        insert_text_mode=types.InsertTextMode.AdjustIndentation,
+        text_edit=types.TextEdit(range=rng, new_text=template.format(u=indent_unit(lines))),
         sort_text="~",  # after the keys
     )
 

@@ -82,12 +82,17 @@ def install_extension(code_server: Path, vsix: Path, user_data: Path, extensions
 
 
 @contextmanager
-def code_server(code_server: Path, workdir: Path, folder: Path, vsix: Path, env: dict):
-    """Runs code-server on 127.0.0.1 (auth: none) with the extension installed; yields the folder's URL."""
+def code_server(code_server: Path, workdir: Path, folder: Path, vsix: Path | list[Path], env: dict,
+                settings: dict | None = None):
+    """Runs code-server on 127.0.0.1 (auth: none) with the extensions installed; yields the folder's URL.
+
+    `settings`: user settings added to the test's defaults.
+    """
     user_data, extensions = workdir / "user-data", workdir / "extensions"
     (user_data / "User").mkdir(parents=True)
-    (user_data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2))
-    install_extension(code_server, vsix, user_data, extensions)
+    (user_data / "User" / "settings.json").write_text(json.dumps({**USER_SETTINGS, **(settings or {})}, indent=2))
+    for package in vsix if isinstance(vsix, list) else [vsix]:
+        install_extension(code_server, package, user_data, extensions)
     port = free_port()
     config = workdir / "code-server.yaml"
     config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")

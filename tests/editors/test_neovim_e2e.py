@@ -24,6 +24,17 @@ pytestmark = pytest.mark.editor_e2e
 CASE = "several-problems"
 HARNESS = ROOT / "tests" / "editors" / "nvim_harness.lua"
 COMPOSE = "services:\n  web:\n    image: nginx\n    profiles: [debug]\n"
+YAML_LS = ROOT / "tests" / "node" / "node_modules" / ".bin" / "yaml-language-server"
+SCHEMA = ROOT / "schema" / "profile-registry.schema.json"
+SIDE_TEXT = (
+    "slug: team\n"
+    "default_profile_slug: agent\n"
+    "profiles:\n"
+    "  agent:\n"
+    "    display_name: Agent\n"
+    "    runtime:\n"
+    "      sytem_prompt: You help.\n"
+)
 
 
 def run_neovim(tmp_path, job: dict) -> dict:
@@ -58,7 +69,26 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
     lines = document.read_text().splitlines()
     slug_line = next(i for i, line in enumerate(lines) if line.startswith("default_profile_slug:"))
 
+    side = tmp_path / "side-profiles.yaml"
+    side.write_text(SIDE_TEXT)
+    notes = tmp_path / "notes.yaml"  # not a registry: yamlls alone reports its syntax error
+    notes.write_text("items: [one, two\n")
+    side_by_side = {}
+    if registration == "config":
+        assert YAML_LS.exists(), "yaml-language-server missing: run scripts/setup.d/10-node-test-tools.sh"
+        side_by_side = {
+            "side_file": str(side),
+            "yamlls_cmd": [str(YAML_LS), "--stdio"],
+            "schema": str(SCHEMA),
+            "side_complete": {"line": 5, "indent": "    "},
+            "side_hover": {"line": 4, "character": 6},
+            "side_other": str(notes),
+        }
+    profiles_line = lines.index("profiles:")
+
     observed = run_neovim(tmp_path, {
+        **side_by_side,
+        "snippet": {"line": profiles_line + 1, "indent": "  ", "label": "new profile"},
         "plugin": str(NEOVIM_PLUGIN),
         "setup": {"cmd": [profreg_command, "lsp"]} if launch == "cmd" else {"python": sys.executable},
         "registration": registration,
@@ -97,4 +127,60 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
     assert "setup() called" in health and "server command:" in health, health
     assert "server version: profreg" in health, health
     assert (sys.executable if launch == "python" else profreg_command) in health, health
-    assert "attached to the current buffer" in health, health
+    # It reports the buffer :checkhealth was called from, not its own health:// buffer.
+    assert f"({document.name}): attached (client id" in health, health
+
+    # vim.lsp.completion is on for the served buffer, and the snippet expands to valid YAML
+    # with the document's own indentation (2 and 4 spaces under a profile key at 2).
+    assert observed["lsp_completion_enabled"] is True, context
+    expanded = observed["snippet_lines"]
+    assert expanded[0] == "  new-profile:", context
+    indents = {line.strip().split(":")[0]: len(line) - len(line.lstrip()) for line in expanded[1:7]}
+    assert indents["display_name"] == 4 and indents["runtime"] == 4 and indents["system_prompt"] == 6, context
+    assert not any(d["code"] and d["code"].startswith("yaml-") for d in observed["snippet_diagnostics"]), context
+
+    assert [n for n in observed["notifications"] if n["level"] and n["level"] >= 3] == [], context
+
+    if registration == "config":
+        _assert_side_by_side(observed, context)
+
+
+def _assert_side_by_side(observed: dict, context: str) -> None:
+    """yamlls and profreg on one buffer: each problem, completion item and hover once."""
+    # yamlls ran and found the typo itself (stored, not shown on the registry buffer).
+    assert observed["side_yamlls_reported"], context
+    assert any("sytem_prompt" in m and "not allowed" in m for m in observed["side_yamlls_stored"]), context
+    shown = observed["side_shown"]
+    on_typo = [d for d in shown if d["line"] == 6]
+    assert len(on_typo) == 1 and "did you mean 'system_prompt'" in on_typo[0]["message"], context
+    labels = [label for items in observed["side_completions"].values() for label in items]
+    assert "description" in labels and len(labels) == len(set(labels)), context
+    assert observed["side_hovers"] == ["profreg"], context
+    # yamlls still reports on YAML that profreg does not serve.
+    assert observed["side_other_shown"] != [], context
+
+
+def test_neovim_warns_once_when_the_server_cannot_start(tmp_path):
+    """No `profreg` program: one warning naming the cause and the option; :checkhealth says why."""
+    document = tmp_path / "team-profiles.yaml"
+    shutil.copy(CONFORMANCE / "validate" / "valid-single.yaml", document)
+    second = tmp_path / "more-profiles.yaml"
+    shutil.copy(CONFORMANCE / "validate" / "valid-single.yaml", second)
+    observed = run_neovim(tmp_path, {
+        "plugin": str(NEOVIM_PLUGIN),
+        "setup": {"cmd": ["profreg-not-installed-here", "lsp"]},
+        "registration": "config",
+        "file": str(document),
+        "second_file": str(second),
+        "min_diagnostics": 0,
+        "restart": False,
+        "timeout_ms": 3000,
+    })
+    context = json.dumps(observed, indent=1)
+    assert "error" not in observed, context
+    warnings = [n["message"] for n in observed["notifications"] if n["level"] == 3]
+    assert len(warnings) == 1, context
+    assert "cannot find `profreg-not-installed-here`" in warnings[0] and "`cmd`" in warnings[0], context
+    assert observed["clients"] == 0, context
+    health = "\n".join(observed["health"])
+    assert f"({document.name}): not attached: profreg: the language server cannot start" in health, health

@@ -11,12 +11,17 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 
-from tests.conftest import CONFORMANCE
+from tests.conftest import CONFORMANCE, ROOT
 from tests.editors.codeserver import chromium, code_server, drive, extension_logs
 from tests.editors.conftest import CODE_SERVER, DRIVER_DIR, VSIX, expected_errors, expected_positions
+
+STANDIN_VSIX = ROOT / "tests" / "editors" / "yaml-extension" / "yaml-standin.vsix"
+YAML_LS_MODULE = ROOT / "tests" / "node" / "node_modules" / "yaml-language-server" / "bin" / "yaml-language-server"
 
 pytestmark = pytest.mark.editor_e2e
 
@@ -36,6 +41,17 @@ def _problem_position(row: dict) -> tuple[int, int] | None:
     if not match:
         match = re.search(r"\[Ln (\d+), Col (\d+)\]", row["text"])
     return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _rows_of_file(rows: list[dict], name: str) -> list[dict]:
+    """The Problems rows under one file's header row."""
+    found, inside = [], False
+    for row in rows:
+        if " problems in file " in row["aria"] or " problem in file " in row["aria"]:
+            inside = f" file {name} " in row["aria"]
+        elif inside:
+            found.append(row)
+    return found
 
 
 def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profreg_command, artifacts_dir):
@@ -81,6 +97,7 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
                 "afterRestart": {"file": document, "line": slug_line + 1, "column": len(prefix) + 1,
                                  "text": profile_slugs[0], "problems": expected_errors(CASE) - 1},
                 "screenshot": str(screenshot),
+                "toastsSoFar": True,
                 "timeoutMs": 90_000,
             },
             timeout=300,
@@ -109,6 +126,9 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
     # Restart started the server a second time; Show Output showed the channel that says so.
     assert observed["outputText"].count("Starting the language server") >= 2, context
     assert profreg_command in observed["outputText"], context
+    # A restart is not a crash: no notification, no "exited with code" line.
+    assert observed["toastsBeforeFailure"] == [], context
+    assert "exited with code" not in observed["outputText"], context
     after = [_problem_position(row) for row in observed["problemsAfterRestart"]]
     after = [p for p in after if p]
     assert len(after) == expected_errors(CASE) - 1 and all(line != slug_line + 1 for line, _ in after), context
@@ -116,3 +136,108 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
     # The other YAML file got nothing from profreg.
     other_rows = [r for r in observed["problemsAfterOther"] if OTHER_FILE in r["aria"] + r["text"] or "legacy-format" in r["text"]]
     assert other_rows == [], context
+
+
+SIDE_FILE = "team-profiles.yaml"
+SIDE_TEXT = (
+    "slug: team\n"
+    "default_profile_slug: agent\n"
+    "profiles:\n"
+    "  agent:\n"
+    "    display_name: Agent\n"
+    "    runtime:\n"
+    "      sytem_prompt: You help.\n"
+)
+SYNTAX_FILE = "broken-profiles.yaml"
+
+
+def test_side_by_side_with_the_yaml_extension_and_a_failing_start(tmp_path, profreg_command, artifacts_dir):
+    """profreg beside yaml-language-server run the way Red Hat's YAML extension runs it.
+
+    The real redhat.vscode-yaml is published on the marketplaces only, which this
+    environment cannot reach; tests/editors/yaml-extension is a stand-in that starts the
+    same yaml-language-server for YAML with the same settings and schema contributor API.
+    The user settings map the profreg schema onto registry files the way the YAML
+    extension's own documentation says (`yaml.schemas`), so without coordination every key,
+    hover and schema problem would show twice.
+    """
+    assert CODE_SERVER.exists() and VSIX.exists() and STANDIN_VSIX.exists(), "run scripts/setup.d/*.sh"
+    workspace = tmp_path / "workspace"
+    (workspace / ".vscode").mkdir(parents=True)
+    (workspace / SIDE_FILE).write_text(SIDE_TEXT)
+    shutil.copy(CONFORMANCE / "validate" / "yaml-syntax.yaml", workspace / SYNTAX_FILE)
+    settings_path = workspace / ".vscode" / "settings.json"
+    settings_path.write_text(json.dumps({"profreg.server.command": profreg_command}))
+    # An interpreter without profreg, for the failing start at the end.
+    no_profreg = tmp_path / "python-without-profreg"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(no_profreg)], check=True)
+    user_settings = {
+        "yamlStandIn.serverModule": str(YAML_LS_MODULE),
+        "yaml.schemas": {str(ROOT / "schema" / "profile-registry.schema.json"): ["**/*profiles*.yaml"]},
+        "yaml.schemaStore.enable": False,
+        "editor.hover.delay": 100,
+    }
+    screenshot = artifacts_dir / "vscode-side-by-side.png"
+    failed_shot = artifacts_dir / "vscode-start-failure.png"
+    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(profreg_command), os.environ.get("PATH", "")])}
+    with code_server(CODE_SERVER, tmp_path, workspace, [VSIX, STANDIN_VSIX], env, user_settings) as url, \
+            chromium(tmp_path) as endpoint:
+        observed = drive(
+            DRIVER_DIR,
+            {
+                "browserWSEndpoint": endpoint,
+                "url": url,
+                "file": SIDE_FILE,
+                "minProblems": 0,
+                "sideBySide": {
+                    "file": SIDE_FILE,
+                    "problemText": "did you mean",
+                    "hover": {"line": 5, "column": 6},
+                    "complete": {"line": 5, "label": "description"},
+                    "syntaxFile": SYNTAX_FILE,
+                    "screenshot": str(screenshot),
+                },
+                "failStart": {
+                    "settingsPath": str(settings_path),
+                    "settingsText": json.dumps({"profreg.server.pythonPath": str(no_profreg / "bin" / "python")}),
+                    "screenshot": str(failed_shot),
+                },
+                "screenshot": str(artifacts_dir / "vscode-side-by-side-end.png"),
+                "timeoutMs": 90_000,
+            },
+            timeout=300,
+        )
+        logs = extension_logs(tmp_path / "user-data")
+    (artifacts_dir / "vscode-side-by-side.json").write_text(json.dumps(observed, indent=1))
+    print(f"side-by-side screenshot: {screenshot}")
+    context = f"observed: {json.dumps(observed, indent=1)}\n{logs}"
+    assert observed.get("ok"), context
+    side = observed["side"]
+
+    # The typo: one problem, profreg's "did you mean", not the YAML extension's "not allowed".
+    on_typo = [r for r in side["problems"] if "sytem_prompt" in r["text"] + r["aria"]]
+    assert len(on_typo) == 1, context
+    assert "did you mean 'system_prompt'" in on_typo[0]["text"], context
+    assert not any("not allowed" in r["text"] for r in side["problems"]), context
+
+    # One hover block on a key, profreg's.
+    assert len(side["hover"]) == 1, context
+    assert "Display name" in side["hover"][0], context
+
+    # Each completion item once.
+    labels = side["completions"]
+    assert "description" in labels and len(labels) == len(set(labels)), context
+
+    # The syntax error once (the YAML extension's; profreg leaves YAML syntax to it).
+    errors = [r for r in _rows_of_file(side["syntaxProblems"], SYNTAX_FILE) if r["aria"].startswith("Error")]
+    assert len(errors) >= 1, context
+    per_line = [_problem_position(r)[0] for r in errors if _problem_position(r)]
+    assert len(per_line) == len(set(per_line)), f"a line has two syntax errors\n{context}"
+    assert not any("yaml-syntax" in r["text"] for r in errors), context
+
+    # The failing start: one notification naming the cause and the setting; the status bar says so.
+    failures = [t for t in observed["failToasts"] if "profreg" in t]
+    assert len(failures) == 1, context
+    assert "No module named profreg" in failures[0] and "profreg.server.pythonPath" in failures[0], context
+    assert any(item["aria"] == "profreg language server: failed" for item in observed["statusBar"]), context
+    assert screenshot.stat().st_size > 0

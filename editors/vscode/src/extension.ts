@@ -3,29 +3,40 @@
 
 import * as vscode from "vscode";
 import {
+  CloseAction,
   DidOpenTextDocumentNotification,
+  ErrorAction,
+  ErrorHandler,
   LanguageClient,
   LanguageClientOptions,
   Middleware,
+  RevealOutputChannelOn,
   ServerOptions,
+  State,
 } from "vscode-languageclient/node";
-import { leaveSchemaErrorsToYaml, profregSchemaGlobs, SCHEMA_DIAGNOSTIC_CODE, SchemaErrorsSetting } from "./schemaErrors";
-import { findExecutable, serverLaunch } from "./serverCommand";
+import { codesLeftToYaml, profregSchemaGlobs, SchemaErrorsSetting } from "./schemaErrors";
+import { serverLaunch, ServerSettings } from "./serverCommand";
 import { ServedDocuments } from "./servedDocuments";
-
-const YAML_EXTENSION_ID = "redhat.vscode-yaml";
+import { ServerStatus } from "./serverStatus";
+import { probeServer } from "./startupCheck";
+import { deferServedFilesToProfreg, stopDeferring, YAML_EXTENSION_ID, yamlDefersToProfreg } from "./yamlExtension";
 
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
+let status: ServerStatus;
+/** Set while the extension itself stops a client, so that its exit is not reported as a crash. */
+let stopping = false;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel("profreg");
+  status = new ServerStatus();
   context.subscriptions.push(
     output,
+    status,
     vscode.commands.registerCommand("profreg.restartServer", () => restart()),
     vscode.commands.registerCommand("profreg.showOutput", () => output.show(true)),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      const needsRestart = ["profreg.server", "profreg.files", "profreg.diagnostics"].some((section) =>
+      const needsRestart = ["profreg.server", "profreg.files", "profreg.diagnostics", "profreg.yamlExtension"].some((section) =>
         event.affectsConfiguration(section),
       );
       if (needsRestart) {
@@ -41,54 +52,134 @@ export async function deactivate(): Promise<void> {
   await stop();
 }
 
+let restarting: Promise<void> | undefined;
+
+/** One restart at a time: a second request while one runs waits for it, then restarts again. */
 async function restart(): Promise<void> {
-  await stop();
-  await start();
+  const previous = restarting;
+  const run = (async () => {
+    await previous;
+    await stop();
+    await start();
+  })();
+  restarting = run;
+  await run;
 }
 
 async function stop(): Promise<void> {
   const running = client;
   client = undefined;
   if (running) {
+    stopping = true;
     try {
-      await running.stop();
+      if (running.state !== State.Stopped) {
+        await running.stop();
+      }
     } catch (error) {
       output.appendLine(`Stopping the server failed: ${String(error)}`);
+    } finally {
+      stopping = false;
     }
   }
+  status.set({ kind: "stopped" });
 }
 
 function workspaceFolderPath(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
 }
 
+/** One notification for a server that cannot start, naming the cause and the setting to change. */
+async function reportStartFailure(message: string, setting: string, cause: string): Promise<void> {
+  output.appendLine(message);
+  status.set({ kind: "failed", cause, setting });
+  const choice = await vscode.window.showErrorMessage(message, "Open Settings", "Show Output");
+  if (choice === "Open Settings") {
+    await vscode.commands.executeCommand("workbench.action.openSettings", setting);
+  } else if (choice === "Show Output") {
+    output.show(true);
+  }
+}
+
+/**
+ * The language client's own output, less the exit line of a server the extension stopped on
+ * purpose (a restart): that line reads like a crash and is not one.
+ */
+function clientOutput(): vscode.OutputChannel {
+  const quietExit = /Server process exited with (code 0|signal SIGTERM)\.?/;
+  return {
+    ...output,
+    name: output.name,
+    append: (value: string) => output.append(value),
+    appendLine: (value: string) => {
+      if (!quietExit.test(value)) {
+        output.appendLine(value);
+      }
+    },
+    replace: (value: string) => output.replace(value),
+    clear: () => output.clear(),
+    show: (...args: unknown[]) => (output.show as (...a: unknown[]) => void)(...args),
+    hide: () => output.hide(),
+    dispose: () => undefined,
+  } as vscode.OutputChannel;
+}
+
+/** A crash after a good start: restart a few times quietly, then say once why it stopped. */
+function errorHandler(settings: ServerSettings, launchLine: string): ErrorHandler {
+  const restarts: number[] = [];
+  return {
+    error: () => ({ action: ErrorAction.Continue, handled: true }),
+    closed: () => {
+      if (stopping) {
+        return { action: CloseAction.DoNotRestart, handled: true };
+      }
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts.length && now - restarts[0] > 3 * 60 * 1000) {
+        restarts.shift();
+      }
+      if (restarts.length <= 3) {
+        output.appendLine("The language server stopped unexpectedly; starting it again.");
+        status.set({ kind: "starting" });
+        return { action: CloseAction.Restart, handled: true };
+      }
+      const probe = probeServer(serverLaunch(settings, workspaceFolderPath()), settings, { cwd: workspaceFolderPath() });
+      const cause = probe.ok ? `"${launchLine}" keeps stopping (see the profreg output)` : probe.cause;
+      const setting = probe.ok ? "profreg.server.command" : probe.setting;
+      void reportStartFailure(probe.ok ? `profreg: the language server ${cause}.` : probe.message, setting, cause);
+      return { action: CloseAction.DoNotRestart, handled: true };
+    },
+  };
+}
+
 async function start(): Promise<void> {
   const config = vscode.workspace.getConfiguration("profreg");
-  const launch = serverLaunch(
-    {
-      command: config.get<string>("server.command", ""),
-      args: config.get<string[]>("server.args", ["lsp"]),
-      pythonPath: config.get<string>("server.pythonPath", ""),
-    },
-    workspaceFolderPath(),
-  );
-  if (!findExecutable(launch.command)) {
-    const message =
-      `profreg: cannot find the language server command "${launch.command}". ` +
-      "Install profreg (pip install profreg) or set profreg.server.command or profreg.server.pythonPath.";
-    output.appendLine(message);
-    const choice = await vscode.window.showErrorMessage(message, "Open Settings");
-    if (choice === "Open Settings") {
-      await vscode.commands.executeCommand("workbench.action.openSettings", "profreg.server");
-    }
+  const settings: ServerSettings = {
+    command: config.get<string>("server.command", ""),
+    args: config.get<string[]>("server.args", ["lsp"]),
+    pythonPath: config.get<string>("server.pythonPath", ""),
+  };
+  const launch = serverLaunch(settings, workspaceFolderPath());
+  const launchLine = [launch.command, ...launch.args].join(" ");
+  status.set({ kind: "starting" });
+  const probe = probeServer(launch, settings, { cwd: workspaceFolderPath() });
+  if (!probe.ok) {
+    await reportStartFailure(probe.message, probe.setting, probe.cause);
     return;
   }
-  output.appendLine(`Starting the language server: ${[launch.command, ...launch.args].join(" ")}`);
+  output.appendLine(`Starting the language server: ${launchLine}${probe.version ? ` (${probe.version})` : ""}`);
 
-  const served = new ServedDocuments(
+  const servedNow = new ServedDocuments(
     config.get<string[]>("files.include", []),
     config.get<boolean>("files.detectContent", true),
   );
+  if (config.get<boolean>("yamlExtension.coordinate", true)) {
+    await deferServedFilesToProfreg((uri) => {
+      const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString());
+      return document !== undefined && (servedNow.isOpen(document) || servedNow.shouldServe(document));
+    }, (line) => output.appendLine(line));
+  } else {
+    stopDeferring();
+  }
   const serverOptions: ServerOptions = {
     command: launch.command,
     args: launch.args,
@@ -100,17 +191,25 @@ async function start(): Promise<void> {
       { scheme: "file", language: "yaml" },
       { scheme: "untitled", language: "yaml" },
     ],
-    outputChannel: output,
-    middleware: servedOnlyMiddleware(served, () => config.get<SchemaErrorsSetting>("diagnostics.schemaErrors", "auto")),
+    outputChannel: clientOutput(),
+    revealOutputChannelOn: RevealOutputChannelOn.Never,
+    errorHandler: errorHandler(settings, launchLine),
+    initializationFailedHandler: () => false,
+    middleware: servedOnlyMiddleware(servedNow, () => config.get<SchemaErrorsSetting>("diagnostics.schemaErrors", "auto")),
   };
   const languageClient = new LanguageClient("profreg", "profreg", serverOptions, clientOptions);
   client = languageClient;
   try {
     await languageClient.start();
+    status.set({ kind: "running", version: probe.version });
   } catch (error) {
-    output.appendLine(`The language server did not start: ${String(error)}`);
-    void vscode.window.showErrorMessage(`profreg: the language server did not start (${String(error)}).`, "Show Output")
-      .then((choice) => choice && output.show(true));
+    client = undefined;
+    const cause = String(error instanceof Error ? error.message : error);
+    await reportStartFailure(
+      `profreg: the language server did not start: ${cause}. Check profreg.server.command / profreg.server.pythonPath.`,
+      "profreg.server.command",
+      cause,
+    );
   }
 }
 
@@ -187,8 +286,9 @@ function servedOnlyMiddleware(served: ServedDocuments, schemaErrors: () => Schem
     willSaveWaitUntil: (event, next) => (served.isOpen(event.document) ? next(event) : Promise.resolve([])),
     handleDiagnostics: (uri, diagnostics, next) => {
       const document = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString());
-      if (document && leaveSchemaErrorsToYaml(schemaErrors(), document.getText(), yamlExtensionState(document))) {
-        diagnostics = diagnostics.filter((diagnostic) => diagnosticCode(diagnostic) !== SCHEMA_DIAGNOSTIC_CODE);
+      if (document) {
+        const leftToYaml = codesLeftToYaml(schemaErrors(), document.getText(), yamlExtensionState(document));
+        diagnostics = diagnostics.filter((diagnostic) => !leftToYaml.has(String(diagnosticCode(diagnostic))));
       }
       next(uri, diagnostics);
     },
@@ -218,5 +318,10 @@ function yamlExtensionState(document: vscode.TextDocument) {
     const pattern = glob.startsWith("/") || glob.startsWith("**") ? glob : `**/${glob}`;
     return vscode.languages.match({ pattern }, document) > 0;
   });
-  return { present, validates: yamlConfig.get<boolean>("validate", true), schemaAssociated };
+  return {
+    present,
+    validates: yamlConfig.get<boolean>("validate", true),
+    schemaAssociated,
+    defersToProfreg: yamlDefersToProfreg(),
+  };
 }

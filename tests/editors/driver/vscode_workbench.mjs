@@ -44,6 +44,52 @@ async function press(page, ...keys) {
   }
 }
 
+
+async function openFile(page, file) {
+  await press(page, "Control", "p");
+  await page.waitForSelector(".quick-input-widget input", { visible: true });
+  await page.keyboard.type(file);
+  await waitForRows(page, ".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.aria.includes(file)), "quick open " + file);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(`.tab[data-resource-name="${file}"]`, { timeout });
+  await page.waitForSelector(".monaco-editor .view-lines", { visible: true });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+async function goTo(page, line, column) {
+  await press(page, "Control", "g");
+  await page.waitForSelector(".quick-input-widget input", { visible: true });
+  await page.keyboard.type(`${line}:${column}`);
+  await page.keyboard.press("Enter");
+}
+
+async function readRows(page, selector) {
+  return page.$$eval(selector, (elements) =>
+    elements.map((el) => ({ aria: el.getAttribute("aria-label") ?? "", text: el.innerText ?? "" })),
+  );
+}
+
+/** The notification toasts on screen (message text of each). */
+async function readToasts(page) {
+  return page.$$eval(".notifications-toasts .notification-toast .notification-list-item-message", (elements) =>
+    elements.map((el) => el.innerText ?? ""),
+  );
+}
+
+/** The text of the hover widget's blocks, one entry per provider answer shown. */
+async function readHover(page) {
+  return page.$$eval(".monaco-hover:not(.hidden) .hover-row.markdown-hover, .monaco-hover:not(.hidden) .hover-contents", (elements) => {
+    const rows = elements.filter((el) => el.classList.contains("hover-row"));
+    return (rows.length ? rows : elements).map((el) => el.innerText ?? "").filter((text) => text.trim());
+  });
+}
+
+async function statusBarItems(page) {
+  return page.$$eval(".part.statusbar .statusbar-item", (elements) =>
+    elements.map((el) => ({ aria: el.getAttribute("aria-label") ?? "", text: el.innerText ?? "" })),
+  );
+}
+
 const browser = await puppeteer.connect({ browserWSEndpoint: job.browserWSEndpoint, defaultViewport: { width: 1400, height: 900 } });
 try {
   const page = await browser.newPage();
@@ -194,6 +240,97 @@ try {
       (rows) => rows.filter(isError).length === problems,
       "problems after restart",
     );
+  }
+
+
+  if (job.sideBySide) {
+    // Both language servers serve the same registry: each problem, completion item and
+    // hover block must be there once, in profreg's words.
+    const side = job.sideBySide;
+    step("side by side: problems of " + side.file);
+    await openFile(page, side.file);
+    await press(page, "Control", "Shift", "m");
+    observed.side = {};
+    observed.side.problems = await waitForRows(
+      page,
+      ".markers-panel .monaco-list-row",
+      (rows) => rows.some((r) => r.text.includes(side.problemText)),
+      "side-by-side problem",
+    );
+    // Give the second server time to publish what it would publish.
+    await new Promise((resolve) => setTimeout(resolve, side.settleMs ?? 4000));
+    observed.side.problems = await readRows(page, ".markers-panel .monaco-list-row");
+
+    step("side by side: hover");
+    await page.click(".monaco-editor .view-lines");
+    await goTo(page, side.hover.line, side.hover.column);
+    const hoverDeadline = Date.now() + 30000;
+    observed.side.hover = [];
+    while (Date.now() < hoverDeadline && observed.side.hover.length === 0) {
+      await press(page, "Control", "k");
+      await press(page, "Control", "i");
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      observed.side.hover = await readHover(page);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // a slower provider's block would join
+    observed.side.hover = await readHover(page);
+    await page.keyboard.press("Escape");
+
+    step("side by side: completion");
+    await goTo(page, side.complete.line, 1);
+    await page.keyboard.press("End");
+    await page.keyboard.press("Enter");
+    const wanted = side.complete.label;
+    const completeDeadline = Date.now() + 30000;
+    let rows = [];
+    while (Date.now() < completeDeadline) {
+      await page.keyboard.press("Escape");
+      await press(page, "Control", "Space");
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      rows = await readRows(page, ".suggest-widget.visible .monaco-list-row");
+      if (rows.some((r) => r.text.split("\n")[0].trim() === wanted)) {
+        break;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    rows = await readRows(page, ".suggest-widget.visible .monaco-list-row");
+    observed.side.completions = rows.map((r) => r.text.split("\n")[0].trim());
+    step("side by side: screenshot");
+    await page.screenshot({ path: side.screenshot });
+    await page.keyboard.press("Escape");
+    await press(page, "Control", "z");
+
+    step("side by side: syntax error in " + side.syntaxFile);
+    await openFile(page, side.syntaxFile);
+    await press(page, "Control", "Shift", "m");
+    await waitForRows(page, ".markers-panel .monaco-list-row", (r) => r.some((row) => row.text.includes(side.syntaxFile)), "syntax problems");
+    await new Promise((resolve) => setTimeout(resolve, side.settleMs ?? 4000));
+    observed.side.syntaxProblems = await readRows(page, ".markers-panel .monaco-list-row");
+  }
+
+  if (job.toastsSoFar) {
+    observed.toastsBeforeFailure = await readToasts(page);
+  }
+
+  if (job.failStart) {
+    // The server's interpreter loses profreg: one notification naming the cause and the
+    // setting, and the status bar says the server is not running.
+    step("fail start");
+    const fs = await import("node:fs");
+    fs.writeFileSync(job.failStart.settingsPath, job.failStart.settingsText);
+    const deadline = Date.now() + timeout;
+    observed.failToasts = [];
+    while (Date.now() < deadline) {
+      observed.failToasts = await readToasts(page);
+      if (observed.failToasts.some((t) => t.includes("cannot start"))) {
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await new Promise((resolve) => setTimeout(resolve, job.failStart.settleMs ?? 5000)); // more toasts would show by now
+    observed.failToasts = await readToasts(page);
+    observed.statusBar = await statusBarItems(page);
+    await page.screenshot({ path: job.failStart.screenshot });
   }
 
   step("final screenshot");

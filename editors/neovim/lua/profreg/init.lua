@@ -6,6 +6,7 @@
 -- Neovim 0.11+: registered with vim.lsp.config / vim.lsp.enable.
 -- Neovim 0.8-0.10: started per buffer with vim.lsp.start from a FileType autocommand.
 local detect = require("profreg.detect")
+local yamlls = require("profreg.yamlls")
 
 local M = {}
 
@@ -29,6 +30,12 @@ M.defaults = {
   settings = {},
   capabilities = nil,
   on_attach = nil,
+  -- Neovim 0.11+: turn on vim.lsp.completion for served buffers, so <C-x><C-o> and <C-y>
+  -- expand snippets and apply edits; false leaves completion to your plugin (nvim-cmp, ...).
+  completion = { enable = true, autotrigger = false },
+  -- With yamlls also attached to a registry buffer, leave out its completion, hover and
+  -- diagnostics there (profreg serves them, YAML syntax errors included).
+  yamlls = { coordinate = true, names = { "yamlls", "yaml-language-server", "yaml_ls" } },
 }
 
 ---@type table|nil the options setup() was called with, merged over the defaults
@@ -85,6 +92,106 @@ local function is_registry(bufnr)
   return detect.is_registry_buffer(bufnr, M.options)
 end
 
+--- `profreg lsp` -> `profreg --version`, `python -m profreg lsp` -> `python -m profreg --version`;
+--- nil for a custom command without an `lsp` argument.
+---@param cmd string[]
+---@return string[]|nil
+function M.version_command(cmd)
+  local probe = {}
+  for _, part in ipairs(cmd) do
+    if part == "lsp" then
+      table.insert(probe, "--version")
+      return probe
+    end
+    table.insert(probe, part)
+  end
+  return nil
+end
+
+--- Whether the server command can run; else why not, in one line naming the option to change.
+---@return boolean ok, string|nil message
+function M.check_server()
+  if M._server_check then
+    return M._server_check.ok, M._server_check.message
+  end
+  local opts = M.options
+  local cmd = M.command(opts)
+  local option = opts.cmd and "cmd" or (opts.python and "python" or "cmd")
+  local fix = option == "python"
+      and 'set `python` in require("profreg").setup({...}) to an interpreter that has profreg installed (pip install profreg)'
+    or 'install profreg (pip install profreg), or set `cmd` (or `python`) in require("profreg").setup({...})'
+  local message
+  if vim.fn.executable(cmd[1]) ~= 1 then
+    message = string.format("profreg: the language server cannot start: cannot find `%s`; %s", cmd[1], fix)
+  else
+    local probe = M.version_command(cmd)
+    if probe then
+      local out = vim.fn.system(probe)
+      if vim.v.shell_error ~= 0 then
+        local lines = vim.split(vim.trim(out), "\n")
+        local said = lines[#lines] or ""
+        for i = #lines, 1, -1 do
+          if lines[i]:find("Error") or lines[i]:find("error:") or lines[i]:find("No module") then
+            said = lines[i]
+            break
+          end
+        end
+        message = string.format("profreg: the language server cannot start: `%s` says \"%s\"; %s",
+          table.concat(probe, " "), vim.trim(said), fix)
+      end
+    end
+  end
+  M._server_check = { ok = message == nil, message = message }
+  return message == nil, message
+end
+
+--- Checks the server once for a registry buffer; warns once if it cannot start.
+---@return boolean
+local function server_usable()
+  local ok, message = M.check_server()
+  if not ok and not M._warned then
+    M._warned = true
+    vim.notify(message, vim.log.levels.WARN)
+  end
+  return ok
+end
+
+--- Whether profreg serves a buffer (attached, or about to be).
+---@param bufnr integer
+---@return boolean
+function M.serves(bufnr)
+  return M.options ~= nil and vim.api.nvim_buf_is_valid(bufnr) and (M.clients(bufnr)[1] ~= nil or is_registry(bufnr))
+end
+
+local function is_yamlls(client)
+  return M.options.yamlls.coordinate and vim.tbl_contains(M.options.yamlls.names, client.name)
+end
+
+local function on_lsp_attach(args)
+  local client = vim.lsp.get_client_by_id(args.data.client_id)
+  if client == nil then
+    return
+  end
+  local bufnr = args.buf
+  local get = vim.lsp.get_clients or vim.lsp.get_active_clients
+  if client.name == M.name then
+    local completion = M.options.completion
+    if completion.enable and vim.lsp.completion and vim.lsp.completion.enable then
+      vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = completion.autotrigger })
+    end
+    for _, other in ipairs(get({ bufnr = bufnr })) do
+      if is_yamlls(other) then
+        yamlls.hide_diagnostics(other, bufnr)
+      end
+    end
+  elseif is_yamlls(client) then
+    yamlls.wrap_requests(client, M.serves)
+    if M.serves(bufnr) then
+      yamlls.hide_diagnostics(client, bufnr)
+    end
+  end
+end
+
 -- The config handed to vim.lsp.start for one buffer.
 local function start_config(bufnr)
   local opts = M.options
@@ -103,7 +210,7 @@ end
 ---@return integer|nil
 function M.attach(bufnr)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  if M.options == nil or not is_registry(bufnr) then
+  if M.options == nil or not is_registry(bufnr) or not server_usable() then
     return nil
   end
   local attached = M.clients(bufnr)[1]
@@ -119,7 +226,7 @@ local function register_native(opts)
     filetypes = opts.filetypes,
     -- Not calling on_dir keeps the server away from YAML that is not a registry.
     root_dir = function(bufnr, on_dir)
-      if is_registry(bufnr) then
+      if is_registry(bufnr) and server_usable() then
         on_dir(root_for(bufnr, opts.root_markers))
       end
     end,
@@ -172,11 +279,36 @@ function M.setup(opts)
       M.options[key] = opts[key]
     end
   end
+  if opts and type(opts.yamlls) == "table" and opts.yamlls.names then
+    M.options.yamlls.names = opts.yamlls.names
+  end
   M.mode = M.registration_mode(M.options)
+  M._server_check, M._warned = nil, nil
 
   local group = vim.api.nvim_create_augroup("profreg", { clear = true })
+  vim.api.nvim_create_autocmd("LspAttach", { group = group, callback = on_lsp_attach })
+  -- :checkhealth opens its own buffer; it reports on the buffer the user was in.
+  vim.api.nvim_create_autocmd("BufEnter", {
+    group = group,
+    callback = function(args)
+      if vim.bo[args.buf].buftype == "" then
+        M.last_buffer = args.buf
+      end
+    end,
+  })
+  M.last_buffer = vim.api.nvim_get_current_buf()
   if M.mode == "config" then
     register_native(M.options)
+    -- vim.lsp.enable skips a command that is not executable without a word: say it once.
+    vim.api.nvim_create_autocmd("FileType", {
+      group = group,
+      pattern = M.options.filetypes,
+      callback = function(args)
+        if is_registry(args.buf) then
+          server_usable()
+        end
+      end,
+    })
   else
     register_autocmd(group, M.options)
   end
