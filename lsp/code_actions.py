@@ -7,6 +7,8 @@ from lsprotocol import types
 
 from profreg.pointer import pointer_split
 
+from . import quickfixes
+from .diagnostics import lsp_diagnostics
 from .documents import Document
 from .outline import RegistryOutline, registry_at
 
@@ -15,13 +17,26 @@ MAX_PROFILE_CHOICES = 10
 
 def code_actions(doc: Document, params: types.CodeActionParams) -> list[types.CodeAction]:
     actions: list[types.CodeAction] = []
-    for diag in params.context.diagnostics:
+    asked = list(params.context.diagnostics)
+    # The legacy convert is offered anywhere in a legacy file, not only where its warning sits.
+    if not any(str(d.code) == "legacy-format" for d in asked):
+        asked.extend(d for d in _published(doc) if str(d.code) == "legacy-format")
+    for diag in asked:
         if diag.source not in (None, "profreg"):
             continue
         fix = _FIXES.get(str(diag.code))
         if fix is not None:
             actions.extend(fix(doc, diag))
+        more = quickfixes.FIXES.get(str(diag.code))
+        if more is not None:
+            actions.extend(_action(doc, f.title, diag, f.edits, f.preferred) for f in more(doc, diag))
     return actions
+
+
+def _published(doc: Document) -> list[types.Diagnostic]:
+    """The diagnostics of the latest validation of the document, as published."""
+    report = doc.state.get("report")
+    return lsp_diagnostics(doc, report) if report is not None else []
 
 
 def _action(doc: Document, title: str, diag: types.Diagnostic, edits: list[types.TextEdit],
@@ -80,11 +95,15 @@ def _fix_default_required(doc: Document, diag: types.Diagnostic) -> list[types.C
     reg = _registry_for(doc, diag)
     if reg is None or not reg.profiles:
         return []
-    first = reg.profiles[0].key.key
-    edits = _set_default(doc, reg, first)
-    if edits is None:
-        return []
-    return [_action(doc, f"Set default_profile_slug to {first!r} (the first profile)", diag, edits, True)]
+    actions = []
+    for i, profile in enumerate(reg.profiles[:MAX_PROFILE_CHOICES]):
+        key = profile.key.key
+        edits = _set_default(doc, reg, key)
+        if edits is None:
+            return actions
+        title = f"Set default_profile_slug to {key!r}" + (" (the first profile)" if i == 0 else "")
+        actions.append(_action(doc, title, diag, edits, i == 0))
+    return actions
 
 
 def _fix_default_unknown(doc: Document, diag: types.Diagnostic) -> list[types.CodeAction]:

@@ -146,7 +146,7 @@ def _value_items(doc, lines, line_no, here, path, value_text, col, bundle) -> li
         values = _candidates(path + [ITEM], item_node, doc, lines, line_no, here, bundle)
         return _value_list([v for v in values if v not in taken], doc, line_no, col - len(word), col)
     word_start = col - len(_WORD.search(value_text).group(0)) if value_text else col
-    if value_text[:1] in "\"'":
+    if value_text[:1] in ("\"", "'"):  # inside a quoted value (an empty one is not)
         word_start = here.value_col + 1
     values = _candidates(path, node, doc, lines, line_no, here, bundle)
     return _value_list(values, doc, line_no, word_start, col)
