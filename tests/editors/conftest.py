@@ -18,6 +18,17 @@ VSIX = ROOT / "editors" / "vscode" / "profreg.vsix"
 DRIVER_DIR = ROOT / "tests" / "editors" / "driver"
 NEOVIM_PLUGIN = ROOT / "editors" / "neovim"
 ARTIFACTS = ROOT / "build" / "editors"
+# A registry with a typo both servers see (side-by-side tests): profreg says "did you mean
+# 'system_prompt'?", yaml-language-server "Property sytem_prompt is not allowed".
+SIDE_BY_SIDE_TEXT = (
+    "slug: team\n"
+    "default_profile_slug: agent\n"
+    "profiles:\n"
+    "  agent:\n"
+    "    display_name: Agent\n"
+    "    runtime:\n"
+    "      sytem_prompt: You help.\n"
+)
 
 
 def pytest_configure(config):

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import CONFORMANCE, ROOT
 from tests.editors.codeserver import kill_group
-from tests.editors.conftest import NEOVIM_PLUGIN, expected_errors, expected_positions, venv_executable
+from tests.editors.conftest import NEOVIM_PLUGIN, expected_errors, expected_positions, venv_executable, SIDE_BY_SIDE_TEXT
 
 pytestmark = pytest.mark.editor_e2e
 
@@ -26,15 +26,6 @@ HARNESS = ROOT / "tests" / "editors" / "nvim_harness.lua"
 COMPOSE = "services:\n  web:\n    image: nginx\n    profiles: [debug]\n"
 YAML_LS = ROOT / "tests" / "node" / "node_modules" / ".bin" / "yaml-language-server"
 SCHEMA = ROOT / "schema" / "profile-registry.schema.json"
-SIDE_TEXT = (
-    "slug: team\n"
-    "default_profile_slug: agent\n"
-    "profiles:\n"
-    "  agent:\n"
-    "    display_name: Agent\n"
-    "    runtime:\n"
-    "      sytem_prompt: You help.\n"
-)
 
 
 def run_neovim(tmp_path, job: dict) -> dict:
@@ -70,7 +61,7 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
     slug_line = next(i for i, line in enumerate(lines) if line.startswith("default_profile_slug:"))
 
     side = tmp_path / "side-profiles.yaml"
-    side.write_text(SIDE_TEXT)
+    side.write_text(SIDE_BY_SIDE_TEXT)
     notes = tmp_path / "notes.yaml"  # not a registry: yamlls alone reports its syntax error
     notes.write_text("items: [one, two\n")
     side_by_side = {}

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import CONFORMANCE, ROOT
 from tests.editors.codeserver import chromium, code_server, drive, extension_logs
-from tests.editors.conftest import CODE_SERVER, DRIVER_DIR, VSIX, expected_errors, expected_positions
+from tests.editors.conftest import CODE_SERVER, DRIVER_DIR, VSIX, expected_errors, expected_positions, SIDE_BY_SIDE_TEXT
 
 STANDIN_VSIX = ROOT / "tests" / "editors" / "yaml-extension" / "yaml-standin.vsix"
 YAML_LS_MODULE = ROOT / "tests" / "node" / "node_modules" / "yaml-language-server" / "bin" / "yaml-language-server"
@@ -139,15 +139,6 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
 
 
 SIDE_FILE = "team-profiles.yaml"
-SIDE_TEXT = (
-    "slug: team\n"
-    "default_profile_slug: agent\n"
-    "profiles:\n"
-    "  agent:\n"
-    "    display_name: Agent\n"
-    "    runtime:\n"
-    "      sytem_prompt: You help.\n"
-)
 SYNTAX_FILE = "broken-profiles.yaml"
 
 
@@ -164,7 +155,7 @@ def test_side_by_side_with_the_yaml_extension_and_a_failing_start(tmp_path, prof
     assert CODE_SERVER.exists() and VSIX.exists() and STANDIN_VSIX.exists(), "run scripts/setup.d/*.sh"
     workspace = tmp_path / "workspace"
     (workspace / ".vscode").mkdir(parents=True)
-    (workspace / SIDE_FILE).write_text(SIDE_TEXT)
+    (workspace / SIDE_FILE).write_text(SIDE_BY_SIDE_TEXT)
     shutil.copy(CONFORMANCE / "validate" / "yaml-syntax.yaml", workspace / SYNTAX_FILE)
     settings_path = workspace / ".vscode" / "settings.json"
     settings_path.write_text(json.dumps({"profreg.server.command": profreg_command}))

@@ -24,29 +24,24 @@ export class ServerStatus implements vscode.Disposable {
   set(state: ServerState): void {
     this.state = state;
     const item = this.item;
+    const look = {
+      starting: { icon: "sync~spin", tip: "the language server is starting", command: "profreg.showOutput" },
+      running: {
+        icon: "check",
+        tip: `the language server is running${state.kind === "running" && state.version ? ` (${state.version})` : ""}. Click for its output.`,
+        command: "profreg.showOutput",
+      },
+      stopped: { icon: "circle-slash", tip: "the language server is stopped. Click to restart it.", command: "profreg.restartServer" },
+      failed: { icon: "error", tip: "", command: "" },
+    }[state.kind];
+    item.text = `$(${look.icon}) profreg`;
+    item.tooltip = `profreg: ${look.tip}`;
+    item.command = look.command;
     item.backgroundColor = undefined;
-    switch (state.kind) {
-      case "starting":
-        item.text = "$(sync~spin) profreg";
-        item.tooltip = "profreg: the language server is starting";
-        item.command = "profreg.showOutput";
-        break;
-      case "running":
-        item.text = "$(check) profreg";
-        item.tooltip = `profreg: the language server is running${state.version ? ` (${state.version})` : ""}. Click for its output.`;
-        item.command = "profreg.showOutput";
-        break;
-      case "stopped":
-        item.text = "$(circle-slash) profreg";
-        item.tooltip = "profreg: the language server is stopped. Click to restart it.";
-        item.command = "profreg.restartServer";
-        break;
-      case "failed":
-        item.text = "$(error) profreg";
-        item.tooltip = `profreg: the language server cannot start: ${state.cause}. Click to open the setting ${state.setting}.`;
-        item.command = { title: "Open Settings", command: "workbench.action.openSettings", arguments: [state.setting] };
-        item.backgroundColor = new vscode.ThemeColor("statusBarItem.errorBackground");
-        break;
+    if (state.kind === "failed") {
+      item.tooltip = `profreg: the language server cannot start: ${state.cause}. Click to open the setting ${state.setting}.`;
+      item.command = { title: "Open Settings", command: "workbench.action.openSettings", arguments: [state.setting] };
+      item.backgroundColor = new vscode.ThemeColor("statusBarItem.errorBackground");
     }
     item.accessibilityInformation = { label: `profreg language server: ${state.kind}` };
   }
