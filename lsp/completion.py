@@ -9,6 +9,7 @@ from profreg.model import OVERRIDE_KEYS
 
 from . import schema_nav
 from .documents import Document
+from .outline import registry_at
 from .schema_nav import ITEM
 from .yamlcontext import Lines, container_path, mapping_entries, shape, sibling_keys, top_level_keys
 
@@ -149,7 +150,8 @@ def _value_items(doc, lines, line_no, here, path, value_text, col, bundle) -> li
     if value_text[:1] in ("\"", "'"):  # inside a quoted value (an empty one is not)
         word_start = here.value_col + 1
     values = _candidates(path, node, doc, lines, line_no, here, bundle)
-    return _value_list(values, doc, line_no, word_start, col)
+    details = profile_details(doc, line_no) if path[-1] == "default_profile_slug" else None
+    return _value_list(values, doc, line_no, word_start, col, details)
 
 
 def _scalar_items(path, node, word, line_no, key_col, col, doc, lines, bundle) -> list[types.CompletionItem]:
@@ -217,7 +219,26 @@ def profiles_key_line(lines: Lines, line_no: int, key_col: int) -> int | None:
     return None
 
 
-def _value_list(values, doc, line_no, start, end) -> list[types.CompletionItem]:
+def profile_details(doc: Document, line_no: int) -> dict[str, tuple[str | None, str | None]]:
+    """Profile slug -> (display name, description) in the registry around a line (latest validation)."""
+    report = doc.state.get("report")
+    data = getattr(report, "data", None)
+    reg = registry_at(doc, line_no)
+    if not isinstance(data, dict) or reg is None:
+        return {}
+    if "registries" in data:
+        regs = data.get("registries")
+        data = regs.get(reg.name) if isinstance(regs, dict) else None
+    profiles = data.get("profiles") if isinstance(data, dict) else None
+    out = {}
+    for slug, profile in (profiles or {}).items() if isinstance(profiles, dict) else ():
+        if isinstance(profile, dict):
+            name, text = profile.get("display_name"), profile.get("description")
+            out[slug] = (name if isinstance(name, str) else None, text if isinstance(text, str) else None)
+    return out
+
+
+def _value_list(values, doc, line_no, start, end, details=None) -> list[types.CompletionItem]:
     rng = _edit_range(doc, line_no, start, end)
     seen = set()
     out = []
@@ -225,10 +246,13 @@ def _value_list(values, doc, line_no, start, end) -> list[types.CompletionItem]:
         if v in seen:
             continue
         seen.add(v)
+        name, text = (details or {}).get(v, (None, None))
         out.append(
             types.CompletionItem(
                 label=v,
                 kind=types.CompletionItemKind.Value,
+                detail=name or ("profile" if details is not None else None),
+                documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text) if text else None,
                 text_edit=types.TextEdit(range=rng, new_text=v),
             )
         )

@@ -11,14 +11,18 @@ from . import schema_nav
 from .completion import is_bundle
 from .documents import Document
 from .outline import slug_at
+from .resolved import resolved_section
+from .value_hover import value_hover
 from .yamlcontext import Lines, container_path, shape
 
 
 def hover(doc: Document, position: types.Position) -> types.Hover | None:
     line_no, col = doc.char_position(position)
     s = shape(doc.line(line_no))
-    if s is None or s.key is None:
+    if s is None:
         return None
+    if s.key is None:
+        return value_hover(doc, line_no, col)
     if s.key in ("default_profile_slug", "slug") and col >= s.value_col and s.value:
         target = slug_at(doc, line_no, col)
         if target is not None and target.role in ("default", "slug"):
@@ -26,7 +30,7 @@ def hover(doc: Document, position: types.Position) -> types.Hover | None:
             return _markdown(doc, summary, line_no, target.start, target.end)
         return None
     if not (s.key_col <= col <= s.key_end):
-        return None
+        return value_hover(doc, line_no, col)
     lines = Lines(doc)
     path = container_path(lines, line_no, s.key_col, s.dashes)
     bundle = is_bundle(lines)
@@ -39,7 +43,7 @@ def hover(doc: Document, position: types.Position) -> types.Hover | None:
     elif path and path[-1] in ("profiles", "registries") and schema_nav.has_free_keys(parent):
         target = slug_at(doc, line_no, col) if path[-1] == "profiles" else None
         if target is not None:
-            text = profile_summary(doc, target.registry, s.key)
+            text = _with_resolution(doc, target.registry, s.key, profile_summary(doc, target.registry, s.key))
         else:
             text = schema_nav.describe(s.key, schema_nav.child(parent, s.key) or {})
     else:
@@ -54,8 +58,8 @@ def _markdown(doc: Document, text: str, line: int, start: int, end: int) -> type
     )
 
 
-def _profile_data(doc: Document, registry, key: str) -> Any:
-    """The profile's data from the latest validation, if that text had it."""
+def _registry_data(doc: Document, registry) -> dict | None:
+    """The registry's data from the latest validation, if that text had it."""
     report = doc.state.get("report")
     data = getattr(report, "data", None)
     if not isinstance(data, dict):
@@ -63,10 +67,24 @@ def _profile_data(doc: Document, registry, key: str) -> Any:
     if "registries" in data:
         regs = data.get("registries")
         data = regs.get(registry.name) if isinstance(regs, dict) else None
-        if not isinstance(data, dict):
-            return None
-    profiles = data.get("profiles")
+    return data if isinstance(data, dict) else None
+
+
+def _profile_data(doc: Document, registry, key: str) -> Any:
+    """The profile's data from the latest validation, if that text had it."""
+    data = _registry_data(doc, registry)
+    profiles = data.get("profiles") if data is not None else None
     return profiles.get(key) if isinstance(profiles, dict) else None
+
+
+def _with_resolution(doc: Document, registry, key: str, summary: str) -> str:
+    """The summary, plus the profile's resolved settings when the text has its data."""
+    data = _registry_data(doc, registry)
+    profile = _profile_data(doc, registry, key)
+    if data is None or not isinstance(profile, dict):
+        return summary
+    slug = data.get("slug") if isinstance(data.get("slug"), str) and data.get("slug") else registry.name
+    return summary + "\n\n" + resolved_section(data, slug, profile, key)
 
 
 def profile_summary(doc: Document, registry, key: str) -> str:

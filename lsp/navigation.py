@@ -23,7 +23,7 @@ def _target(doc: Document, position: types.Position) -> SlugTarget | None:
     return slug_at(doc, line, col)
 
 
-def _occurrences(target: SlugTarget) -> list[tuple[int, int, int, str]]:
+def occurrences(target: SlugTarget) -> list[tuple[int, int, int, str]]:
     """(line, start, end, role) of every place naming the target's profile."""
     reg = target.registry
     out = []
@@ -56,7 +56,7 @@ def references(doc: Document, position: types.Position, include_declaration: boo
         return None
     return [
         types.Location(uri=doc.uri, range=doc.range(line, start, line, end))
-        for line, start, end, role in _occurrences(target)
+        for line, start, end, role in occurrences(target)
         if include_declaration or role != "key"
     ]
 
@@ -80,6 +80,6 @@ def rename(doc: Document, position: types.Position, new_name: str) -> types.Work
         raise RenameRefused(f"registry {target.registry.name!r} already has a profile {new_name!r}")
     edits = [
         types.TextEdit(range=doc.range(line, start, line, end), new_text=new_name)
-        for line, start, end, _ in _occurrences(target)
+        for line, start, end, _ in occurrences(target)
     ]
     return types.WorkspaceEdit(changes={doc.uri: edits})

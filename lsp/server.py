@@ -22,7 +22,7 @@ from pygls.protocol.language_server import lsp_method
 
 from profreg import __version__
 
-from . import code_actions, completion, framing, hover, navigation, symbols
+from . import code_actions, code_lens, completion, framing, highlights, hover, navigation, symbols
 from .diagnostics import DiagnosticsPublisher
 from .documents import UTF8, UTF16, UTF32, Document
 
@@ -221,6 +221,18 @@ def create_server(debounce: float = 0.03) -> ProfregLanguageServer:
     def on_symbols(ls: ProfregLanguageServer, params: types.DocumentSymbolParams):
         doc = ls.document(params.text_document.uri)
         return symbols.document_symbols(doc) if doc else None
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+    @_guarded
+    def on_highlight(ls: ProfregLanguageServer, params: types.DocumentHighlightParams):
+        doc = ls.document(params.text_document.uri)
+        return highlights.document_highlights(doc, params.position) if doc else None
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
+    @_guarded
+    def on_code_lens(ls: ProfregLanguageServer, params: types.CodeLensParams):
+        doc = ls.document(params.text_document.uri)
+        return code_lens.code_lenses(doc) if doc else None
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

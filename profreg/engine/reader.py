@@ -368,9 +368,11 @@ def _compose(text: str, result: ParsedYaml) -> Node | None:
     except yaml.MarkedYAMLError as exc:
         message = _yaml_message(exc)
         code = "yaml-limit" if "maximum nesting depth" in message else "yaml-syntax"
-        result.diagnostics.append(
-            Diagnostic("error", code, message, span=_mark_span(result, exc.problem_mark or exc.context_mark))
-        )
+        span = _mark_span(result, exc.problem_mark or exc.context_mark)
+        missing = _key_without_colon(result, exc)
+        if missing is not None:
+            span, message = missing
+        result.diagnostics.append(Diagnostic("error", code, message, span=span))
         result.fatal = True
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
         # libyaml reports a byte offset into the UTF-8 encoding of the text
@@ -402,6 +404,37 @@ def _mark_span(result: ParsedYaml, mark: Any) -> Span:
         return Span(0, 0, 0, 0)
     line, col = result.lines.position(mark.index)
     return Span(line, col, line, col + 1 if col < len(result.lines.line_text(line)) else col)
+
+
+_BARE_WORD = re.compile(r"[^\s#:\[\]{},&*!|>'\"%@`-][^#:]*?")
+
+
+def _key_without_colon(result: ParsedYaml, exc: yaml.MarkedYAMLError) -> tuple[Span, str] | None:
+    """A key typed without its colon, read by YAML as the start of the next line's key.
+
+    `display_name` above `runtime: {}` (same indentation) is one plain scalar over two lines
+    to YAML, so the error lands on the second; the line that needs the fix is the first.
+    """
+    mark = exc.problem_mark
+    if mark is None or "mapping values are not allowed" not in (exc.problem or ""):
+        return None
+    line, _ = result.lines.position(mark.index)
+    here = result.lines.line_text(line)
+    indent = len(here) - len(here.lstrip(" "))
+    above = line - 1
+    while above >= 0 and not result.lines.line_text(above).strip():
+        above -= 1
+    if above < 0:
+        return None
+    text = result.lines.line_text(above)
+    word = text.strip()
+    if len(text) - len(text.lstrip(" ")) != indent or not _BARE_WORD.fullmatch(word):
+        return None
+    return (
+        Span(above, indent, above, indent + len(word)),
+        f"YAML syntax error: {word!r} has no ':' after it (a key is written `key: value`; without the colon "
+        "YAML reads it as the start of the next line's text)",
+    )
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
