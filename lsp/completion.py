@@ -10,6 +10,7 @@ from profreg.model import OVERRIDE_KEYS
 from . import schema_nav
 from .documents import Document
 from .outline import registry_at
+from .reportdata import profiles_data
 from .schema_nav import ITEM
 from .yamlcontext import Lines, container_path, mapping_entries, shape, sibling_keys, top_level_keys
 
@@ -221,17 +222,9 @@ def profiles_key_line(lines: Lines, line_no: int, key_col: int) -> int | None:
 
 def profile_details(doc: Document, line_no: int) -> dict[str, tuple[str | None, str | None]]:
     """Profile slug -> (display name, description) in the registry around a line (latest validation)."""
-    report = doc.state.get("report")
-    data = getattr(report, "data", None)
     reg = registry_at(doc, line_no)
-    if not isinstance(data, dict) or reg is None:
-        return {}
-    if "registries" in data:
-        regs = data.get("registries")
-        data = regs.get(reg.name) if isinstance(regs, dict) else None
-    profiles = data.get("profiles") if isinstance(data, dict) else None
     out = {}
-    for slug, profile in (profiles or {}).items() if isinstance(profiles, dict) else ():
+    for slug, profile in (profiles_data(doc, reg.name) if reg is not None else {}).items():
         if isinstance(profile, dict):
             name, text = profile.get("display_name"), profile.get("description")
             out[slug] = (name if isinstance(name, str) else None, text if isinstance(text, str) else None)

@@ -11,6 +11,7 @@ from . import schema_nav
 from .completion import is_bundle
 from .documents import Document
 from .outline import slug_at
+from .reportdata import profiles_data, registry_data
 from .resolved import resolved_section
 from .value_hover import value_hover
 from .yamlcontext import Lines, container_path, shape
@@ -59,22 +60,12 @@ def _markdown(doc: Document, text: str, line: int, start: int, end: int) -> type
 
 
 def _registry_data(doc: Document, registry) -> dict | None:
-    """The registry's data from the latest validation, if that text had it."""
-    report = doc.state.get("report")
-    data = getattr(report, "data", None)
-    if not isinstance(data, dict):
-        return None
-    if "registries" in data:
-        regs = data.get("registries")
-        data = regs.get(registry.name) if isinstance(regs, dict) else None
-    return data if isinstance(data, dict) else None
+    return registry_data(doc, registry.name)
 
 
 def _profile_data(doc: Document, registry, key: str) -> Any:
     """The profile's data from the latest validation, if that text had it."""
-    data = _registry_data(doc, registry)
-    profiles = data.get("profiles") if data is not None else None
-    return profiles.get(key) if isinstance(profiles, dict) else None
+    return profiles_data(doc, registry.name).get(key)
 
 
 def _with_resolution(doc: Document, registry, key: str, summary: str) -> str:

@@ -144,6 +144,17 @@ def _guarded(handler: Callable) -> Callable:
     return run
 
 
+def _document_feature(name: str, answer: Callable[[Document, Any], Any]) -> Callable:
+    """A handler answering from the open document the request names (None if it is not open)."""
+
+    def handler(ls: ProfregLanguageServer, params: Any) -> Any:
+        doc = ls.document(params.text_document.uri)
+        return answer(doc, params) if doc else None
+
+    handler.__name__ = name
+    return handler
+
+
 def create_server(debounce: float = 0.03) -> ProfregLanguageServer:
     server = ProfregLanguageServer()
     server.publisher.delay = debounce
@@ -222,17 +233,14 @@ def create_server(debounce: float = 0.03) -> ProfregLanguageServer:
         doc = ls.document(params.text_document.uri)
         return symbols.document_symbols(doc) if doc else None
 
-    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
-    @_guarded
-    def on_highlight(ls: ProfregLanguageServer, params: types.DocumentHighlightParams):
-        doc = ls.document(params.text_document.uri)
-        return highlights.document_highlights(doc, params.position) if doc else None
-
-    @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
-    @_guarded
-    def on_code_lens(ls: ProfregLanguageServer, params: types.CodeLensParams):
-        doc = ls.document(params.text_document.uri)
-        return code_lens.code_lenses(doc) if doc else None
+    # Features that only read the document: (method, options, handler name, answer).
+    for method, options, name, answer in (
+        (types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT, None, "on_highlight",
+         lambda doc, params: highlights.document_highlights(doc, params.position)),
+        (types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False), "on_code_lens",
+         lambda doc, params: code_lens.code_lenses(doc)),
+    ):
+        server.feature(method, options)(_guarded(_document_feature(name, answer)))
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

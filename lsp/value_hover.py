@@ -17,6 +17,7 @@ from . import schema_nav
 from .completion import is_bundle
 from .documents import Document
 from .outline import registry_at
+from .reportdata import profiles_data
 from .schema_nav import ITEM
 from .yamlcontext import Lines, container_path, unquote
 
@@ -55,16 +56,8 @@ def _scalar_at(lines: Lines, line: int, col: int) -> tuple[list[str], str, int, 
 
 def _profiles_data(doc: Document, line: int) -> dict[str, Any]:
     """The profiles (slug -> data) of the registry around a line, from the latest validation."""
-    report = doc.state.get("report")
-    data = getattr(report, "data", None)
     reg = registry_at(doc, line)
-    if not isinstance(data, dict) or reg is None:
-        return {}
-    if "registries" in data:
-        regs = data.get("registries")
-        data = regs.get(reg.name) if isinstance(regs, dict) else None
-    profiles = data.get("profiles") if isinstance(data, dict) else None
-    return profiles if isinstance(profiles, dict) else {}
+    return profiles_data(doc, reg.name) if reg is not None else {}
 
 
 def _users(profiles: dict[str, Any], uses) -> str:
