@@ -170,3 +170,8 @@ def extension_logs(user_data: Path) -> str:
         if "profreg" in path.name or "exthost" in path.name or "remoteagent" in path.name:
             parts.append(f"--- {path.relative_to(user_data)}\n{path.read_text(errors='replace')[-4000:]}")
     return "\n".join(parts)
+
+
+def output_channel_text(user_data: Path, name: str = "profreg") -> str:
+    """Everything an extension's output channel received (VS Code keeps it in a log file)."""
+    return "\n".join(path.read_text(errors="replace") for path in sorted((user_data / "logs").rglob(f"*-{name}.log")))

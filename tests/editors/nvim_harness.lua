@@ -156,6 +156,41 @@ local function run()
         table.insert(observed.side_hovers, client and client.name or tostring(client_id))
       end
     end
+    if job.side_fix then
+      -- A quick fix as Neovim applies one (vim.lsp.util.apply_workspace_edit); its problem goes.
+      local typo
+      for _, d in ipairs(vim.diagnostic.get(side)) do
+        if d.source == "profreg" and d.message:find(job.side_fix.message, 1, true) then
+          typo = d
+        end
+      end
+      if typo then
+        local actions = vim.lsp.buf_request_sync(side, "textDocument/codeAction", {
+          textDocument = { uri = vim.uri_from_bufnr(side) },
+          range = typo.user_data.lsp.range,
+          context = { diagnostics = { typo.user_data.lsp } },
+        }, job.timeout_ms)
+        for client_id, response in pairs(actions or {}) do
+          for _, action in ipairs(response.result or {}) do
+            if action.title == job.side_fix.title then
+              local client = vim.lsp.get_client_by_id(client_id)
+              vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
+              observed.side_fix_applied = true
+            end
+          end
+        end
+        observed.side_fix_gone = vim.wait(job.timeout_ms, function()
+          for _, d in ipairs(vim.diagnostic.get(side)) do
+            if d.message:find(job.side_fix.message, 1, true) and d.source == "profreg" then
+              return false
+            end
+          end
+          return true
+        end, 50)
+        observed.side_fixed_lines = vim.api.nvim_buf_get_lines(side, 0, -1, false)
+      end
+    end
+
     -- yamlls still serves a YAML buffer profreg does not serve.
     if job.side_other then
       vim.cmd.edit(vim.fn.fnameescape(job.side_other))

@@ -74,6 +74,7 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
             "side_complete": {"line": 5, "indent": "    "},
             "side_hover": {"line": 4, "character": 6},
             "side_other": str(notes),
+            "side_fix": {"message": "did you mean 'system_prompt'", "title": "Rename 'sytem_prompt' to 'system_prompt'"},
         }
     profiles_line = lines.index("profiles:")
 
@@ -147,6 +148,9 @@ def _assert_side_by_side(observed: dict, context: str) -> None:
     labels = [label for items in observed["side_completions"].values() for label in items]
     assert "description" in labels and len(labels) == len(set(labels)), context
     assert observed["side_hovers"] == ["profreg"], context
+    # A quick fix applied as Neovim applies workspace edits: the problem is gone.
+    assert observed["side_fix_applied"] and observed["side_fix_gone"], context
+    assert "      system_prompt: You help." in observed["side_fixed_lines"], context
     # yamlls still reports on YAML that profreg does not serve.
     assert observed["side_other_shown"] != [], context
 

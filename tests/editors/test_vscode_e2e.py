@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from tests.conftest import CONFORMANCE, ROOT
-from tests.editors.codeserver import chromium, code_server, drive, extension_logs
+from tests.editors.codeserver import chromium, code_server, drive, extension_logs, output_channel_text
 from tests.editors.conftest import CODE_SERVER, DRIVER_DIR, VSIX, expected_errors, expected_positions, SIDE_BY_SIDE_TEXT
 
 STANDIN_VSIX = ROOT / "tests" / "editors" / "yaml-extension" / "yaml-standin.vsix"
@@ -92,7 +92,7 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
                 "namedFile": {"file": NAMED_FILE, "code": "legacy-format"},
                 "commands": ["profreg: Restart Language Server", "profreg: Show Language Server Output"],
                 "outputLine": "Starting the language server",
-                "outputCount": 2,
+                "outputCount": 1,
                 # Completing the slug by hand fixes the one problem on that line.
                 "afterRestart": {"file": document, "line": slug_line + 1, "column": len(prefix) + 1,
                                  "text": profile_slugs[0], "problems": expected_errors(CASE) - 1},
@@ -103,6 +103,7 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
             timeout=300,
         )
         logs = extension_logs(tmp_path / "user-data")
+        channel = output_channel_text(tmp_path / "user-data")
 
     (artifacts_dir / "vscode-e2e.json").write_text(json.dumps(observed, indent=1))
     context = f"observed: {json.dumps(observed, indent=1)}\n{logs}"
@@ -124,11 +125,11 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
     assert any("legacy-format" in row["text"] for row in observed["problemsForNamed"]), context
 
     # Restart started the server a second time; Show Output showed the channel that says so.
-    assert observed["outputText"].count("Starting the language server") >= 2, context
-    assert profreg_command in observed["outputText"], context
-    # A restart is not a crash: no notification, no "exited with code" line.
+    assert "Starting the language server" in observed["outputText"], context
+    assert channel.count("Starting the language server") >= 2 and profreg_command in channel, context
+    # A restart is not a crash: no notification, no "exited with ..." line.
     assert observed["toastsBeforeFailure"] == [], context
-    assert "exited with code" not in observed["outputText"], context
+    assert "Server process exited" not in channel, channel
     after = [_problem_position(row) for row in observed["problemsAfterRestart"]]
     after = [p for p in after if p]
     assert len(after) == expected_errors(CASE) - 1 and all(line != slug_line + 1 for line, _ in after), context
@@ -187,6 +188,10 @@ def test_side_by_side_with_the_yaml_extension_and_a_failing_start(tmp_path, prof
                     "complete": {"line": 5, "label": "description"},
                     "syntaxFile": SYNTAX_FILE,
                     "screenshot": str(screenshot),
+                    "highlight": {"line": 4, "column": 4, "screenshot": str(artifacts_dir / "vscode-highlights.png")},
+                    "quickFix": {"line": 7, "column": 9, "title": "Rename 'sytem_prompt' to 'system_prompt'",
+                                 "gone": "sytem_prompt"},
+                    "snippet": {"line": 4, "indent": "  ", "label": "new profile"},
                 },
                 "failStart": {
                     "settingsPath": str(settings_path),
@@ -218,6 +223,23 @@ def test_side_by_side_with_the_yaml_extension_and_a_failing_start(tmp_path, prof
     # Each completion item once.
     labels = side["completions"]
     assert "description" in labels and len(labels) == len(set(labels)), context
+
+    # Highlights come from profreg (a write at the key, a read where it is named), not from
+    # the word-based fallback; the profile's code lens says it is the default.
+    assert "wordHighlightStrong" in " ".join(side["highlights"]), context
+    assert not any("wordHighlightText" in c for c in side["highlights"]), context
+    assert len(side["highlights"]) == 2, context
+    assert any("default" in lens and "1 reference" in lens for lens in side["codeLenses"]), context
+
+    # The quick fix, chosen from the lightbulb menu, removes its problem.
+    assert not any("sytem_prompt" in r["text"] for r in side["problemsAfterFix"]), context
+    assert any("system_prompt: You help." in line for line in side["fixedLine"]), context
+
+    # The new-profile snippet expands with the document's indentation (2, then 4 and 6).
+    lines = side["snippetLines"]
+    at = lines.index("  new-profile:")
+    assert lines[at + 1] == "    display_name: New profile", context
+    assert "    runtime:" in lines[at:] and "      system_prompt: You are a helpful assistant." in lines[at:], context
 
     # The syntax error once (the YAML extension's; profreg leaves YAML syntax to it).
     errors = [r for r in _rows_of_file(side["syntaxProblems"], SYNTAX_FILE) if r["aria"].startswith("Error")]

@@ -26,6 +26,11 @@ let output: vscode.OutputChannel;
 let status: ServerStatus;
 /** Set while the extension itself stops a client, so that its exit is not reported as a crash. */
 let stopping = false;
+/** When the extension last stopped a server on purpose (its exit may be reported a little later). */
+let stoppedOnPurposeAt = 0;
+const QUIET_AFTER_STOP_MS = 20000;
+/** How long a server may take to exit after `shutdown` before it is killed. */
+const STOP_TIMEOUT_MS = 10000;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel("profreg");
@@ -71,9 +76,10 @@ async function stop(): Promise<void> {
   client = undefined;
   if (running) {
     stopping = true;
+    stoppedOnPurposeAt = Date.now();
     try {
       if (running.state !== State.Stopped) {
-        await running.stop();
+        await running.stop(STOP_TIMEOUT_MS);
       }
     } catch (error) {
       output.appendLine(`Stopping the server failed: ${String(error)}`);
@@ -105,13 +111,13 @@ async function reportStartFailure(message: string, setting: string, cause: strin
  * purpose (a restart): that line reads like a crash and is not one.
  */
 function clientOutput(): vscode.OutputChannel {
-  const quietExit = /Server process exited with (code 0|signal SIGTERM)\.?/;
+  const exitLine = /Server process exited with (code|signal) /;
   return {
     ...output,
     name: output.name,
     append: (value: string) => output.append(value),
     appendLine: (value: string) => {
-      if (!quietExit.test(value)) {
+      if (!(exitLine.test(value) && (stopping || Date.now() - stoppedOnPurposeAt < QUIET_AFTER_STOP_MS))) {
         output.appendLine(value);
       }
     },

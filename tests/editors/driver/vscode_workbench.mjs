@@ -61,6 +61,9 @@ async function goTo(page, line, column) {
   await page.waitForSelector(".quick-input-widget input", { visible: true });
   await page.keyboard.type(`${line}:${column}`);
   await page.keyboard.press("Enter");
+  // Keys typed before the quick input has closed would land in it.
+  await page.waitForSelector(".quick-input-widget", { hidden: true }).catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
 async function readRows(page, selector) {
@@ -82,6 +85,16 @@ async function readHover(page) {
     const rows = elements.filter((el) => el.classList.contains("hover-row"));
     return (rows.length ? rows : elements).map((el) => el.innerText ?? "").filter((text) => text.trim());
   });
+}
+
+/** The text of the active editor's rendered lines, top to bottom. */
+async function editorLines(page) {
+  return page.$$eval(".part.editor .monaco-editor .view-lines .view-line", (elements) =>
+    elements
+      .map((el) => ({ top: parseFloat(el.style.top || "0"), text: (el.innerText ?? "").replace(/\u00a0/g, " ") }))
+      .sort((a, b) => a.top - b.top)
+      .map((line) => line.text),
+  );
 }
 
 async function statusBarItems(page) {
@@ -299,6 +312,84 @@ try {
     await page.screenshot({ path: side.screenshot });
     await page.keyboard.press("Escape");
     await press(page, "Control", "z");
+
+    if (side.highlight) {
+      // Document highlights on a profile key: its key and where it is named, nothing else.
+      step("side by side: highlights and code lens");
+      await goTo(page, side.highlight.line, side.highlight.column);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      observed.side.highlights = await page.$$eval(
+        ".monaco-editor .view-overlays [class*='wordHighlight']",
+        (elements) => elements.map((el) => el.className),
+      );
+      observed.side.codeLenses = await page.$$eval(".monaco-editor .codelens-decoration", (elements) =>
+        elements.map((el) => (el.innerText ?? "").replace(/\u00a0/g, " ")),
+      );
+      await page.screenshot({ path: side.highlight.screenshot });
+    }
+
+    if (side.quickFix) {
+      // A quick fix chosen from the lightbulb menu (Ctrl+.): its problem leaves the panel.
+      step("side by side: quick fix");
+      await goTo(page, side.quickFix.line, side.quickFix.column);
+      await press(page, "Control", ".");
+      const rows = await waitForRows(
+        page,
+        ".action-widget .monaco-list-row",
+        (found) => found.some((r) => r.text.includes(side.quickFix.title)),
+        "quick fix menu",
+      );
+      observed.side.quickFixTitles = rows.map((r) => r.text.trim());
+      const actionRows = rows.filter((r) => !/^(Quick Fix|More Actions)/.test(r.text.trim()) && r.text.trim());
+      const index = actionRows.findIndex((r) => r.text.includes(side.quickFix.title));
+      for (let i = 0; i < index; i += 1) {
+        await page.keyboard.press("ArrowDown");
+      }
+      await page.keyboard.press("Enter");
+      await press(page, "Control", "Shift", "m");
+      observed.side.problemsAfterFix = await waitForRows(
+        page,
+        ".markers-panel .monaco-list-row",
+        (found) => !found.some((r) => r.text.includes(side.quickFix.gone)),
+        "quick fix applied",
+      );
+      observed.side.fixedLine = await editorLines(page);
+    }
+
+    if (side.snippet) {
+      // The new-profile snippet accepted from the suggest widget (Tab): it must expand with
+      // the document's indentation. The lines are read, then the edit is undone.
+      step("side by side: snippet");
+      // A new empty line above the given one, holding exactly the given indentation.
+      await goTo(page, side.snippet.line, 1);
+      await page.keyboard.press("Enter");
+      await page.keyboard.press("ArrowUp");
+      await press(page, "Shift", "End");
+      await page.keyboard.type(side.snippet.indent);
+      const snippetDeadline = Date.now() + 30000;
+      let found = [];
+      while (Date.now() < snippetDeadline) {
+        await page.keyboard.press("Escape");
+        await press(page, "Control", "Space");
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        found = await readRows(page, ".suggest-widget.visible .monaco-list-row");
+        if (found.some((r) => r.text.split("\n")[0].trim() === side.snippet.label)) {
+          break;
+        }
+      }
+      const position = found.findIndex((r) => r.text.split("\n")[0].trim() === side.snippet.label);
+      for (let i = 0; i < position; i += 1) {
+        await page.keyboard.press("ArrowDown");
+      }
+      await page.keyboard.press("Tab");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await page.keyboard.press("Escape");
+      await page.keyboard.press("Escape");
+      observed.side.snippetLines = await editorLines(page);
+      await press(page, "Control", "z");
+      await press(page, "Control", "z");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
 
     step("side by side: syntax error in " + side.syntaxFile);
     await openFile(page, side.syntaxFile);
