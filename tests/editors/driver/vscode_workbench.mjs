@@ -87,6 +87,22 @@ async function readHover(page) {
   });
 }
 
+/** Asks for completion (Ctrl+Space) until an item with the label is offered; the rows shown. */
+async function suggestUntil(page, label) {
+  const deadline = Date.now() + 30000;
+  let rows = [];
+  while (Date.now() < deadline) {
+    await page.keyboard.press("Escape");
+    await press(page, "Control", "Space");
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    rows = await readRows(page, ".suggest-widget.visible .monaco-list-row");
+    if (rows.some((r) => r.text.split("\n")[0].trim() === label)) {
+      break;
+    }
+  }
+  return rows;
+}
+
 /** The text of the active editor's rendered lines, top to bottom. */
 async function editorLines(page) {
   return page.$$eval(".part.editor .monaco-editor .view-lines .view-line", (elements) =>
@@ -293,20 +309,9 @@ try {
     await goTo(page, side.complete.line, 1);
     await page.keyboard.press("End");
     await page.keyboard.press("Enter");
-    const wanted = side.complete.label;
-    const completeDeadline = Date.now() + 30000;
-    let rows = [];
-    while (Date.now() < completeDeadline) {
-      await page.keyboard.press("Escape");
-      await press(page, "Control", "Space");
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      rows = await readRows(page, ".suggest-widget.visible .monaco-list-row");
-      if (rows.some((r) => r.text.split("\n")[0].trim() === wanted)) {
-        break;
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    rows = await readRows(page, ".suggest-widget.visible .monaco-list-row");
+    await suggestUntil(page, side.complete.label);
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // a slower provider's items would join
+    const rows = await readRows(page, ".suggest-widget.visible .monaco-list-row");
     observed.side.completions = rows.map((r) => r.text.split("\n")[0].trim());
     step("side by side: screenshot");
     await page.screenshot({ path: side.screenshot });
@@ -366,17 +371,7 @@ try {
       await page.keyboard.press("ArrowUp");
       await press(page, "Shift", "End");
       await page.keyboard.type(side.snippet.indent);
-      const snippetDeadline = Date.now() + 30000;
-      let found = [];
-      while (Date.now() < snippetDeadline) {
-        await page.keyboard.press("Escape");
-        await press(page, "Control", "Space");
-        await new Promise((resolve) => setTimeout(resolve, 1500));
-        found = await readRows(page, ".suggest-widget.visible .monaco-list-row");
-        if (found.some((r) => r.text.split("\n")[0].trim() === side.snippet.label)) {
-          break;
-        }
-      }
+      const found = await suggestUntil(page, side.snippet.label);
       const position = found.findIndex((r) => r.text.split("\n")[0].trim() === side.snippet.label);
       for (let i = 0; i < position; i += 1) {
         await page.keyboard.press("ArrowDown");
