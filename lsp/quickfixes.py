@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
-from profreg.diagnostics import pointer_split
+from profreg.pointer import pointer_split
 from profreg.slugs import is_slug
 
 from . import schema_nav

@@ -15,9 +15,9 @@ import pytest
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from lsp import schema_nav
-from lsp.documents import Document
-from lsp.yamlcontext import Lines, container_path, shape
+from profreg_lsp import schema_nav
+from profreg_lsp.documents import Document
+from profreg_lsp.yamlcontext import Lines, container_path, shape
 from tests.conftest import CONFORMANCE, ROOT, VALIDATE_CASES
 
 YAML_LS = ROOT / "tests" / "node" / "node_modules" / ".bin" / "yaml-language-server"

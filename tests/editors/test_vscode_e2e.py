@@ -100,7 +100,7 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
                 "toastsSoFar": True,
                 "timeoutMs": 90_000,
             },
-            timeout=300,
+            timeout=600,
         )
         logs = extension_logs(tmp_path / "user-data")
         channel = output_channel_text(tmp_path / "user-data")
@@ -201,7 +201,7 @@ def test_side_by_side_with_the_yaml_extension_and_a_failing_start(tmp_path, prof
                 "screenshot": str(artifacts_dir / "vscode-side-by-side-end.png"),
                 "timeoutMs": 90_000,
             },
-            timeout=300,
+            timeout=600,
         )
         logs = extension_logs(tmp_path / "user-data")
     (artifacts_dir / "vscode-side-by-side.json").write_text(json.dumps(observed, indent=1))
