@@ -262,9 +262,17 @@ function M.restart()
     end
     client.stop()
   end
-  vim.wait(2000, function()
+  local function all_stopped()
     return #get({ name = M.name }) == 0
-  end, 20)
+  end
+  -- A busy server gets a few seconds to exit; then it is stopped by force, so that the new
+  -- client is not mistaken for the old one.
+  if not vim.wait(5000, all_stopped, 20) then
+    for _, client in ipairs(get({ name = M.name })) do
+      client.stop(true)
+    end
+    vim.wait(2000, all_stopped, 20)
+  end
   for _, bufnr in ipairs(buffers) do
     M.attach(bufnr)
   end
