@@ -327,9 +327,17 @@ try {
         ".monaco-editor .view-overlays [class*='wordHighlight']",
         (elements) => elements.map((el) => el.className),
       );
-      observed.side.codeLenses = await page.$$eval(".monaco-editor .codelens-decoration", (elements) =>
-        elements.map((el) => (el.innerText ?? "").replace(/\u00a0/g, " ")),
-      );
+      // Code lenses are drawn a while after the providers answer.
+      const lensDeadline = Date.now() + 30000;
+      do {
+        observed.side.codeLenses = await page.$$eval(".monaco-editor .codelens-decoration", (elements) =>
+          elements.map((el) => (el.innerText ?? "").replace(/\u00a0/g, " ")),
+        );
+        if (observed.side.codeLenses.some((text) => text.includes(side.highlight.lens))) {
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      } while (Date.now() < lensDeadline);
       await page.screenshot({ path: side.highlight.screenshot });
     }
 
