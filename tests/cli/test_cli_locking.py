@@ -127,3 +127,33 @@ def test_no_lock_file_is_left_beside_a_yaml_store(tmp_path):
     for args in (("registry", "create", "team"), ("profile", "create", "team/a"), ("profile", "delete", "team/a")):
         assert profreg(*args, "--store", str(path)).code == 0
     assert os.listdir(tmp_path) == ["team.yaml"]
+
+
+def test_ctrl_c_in_the_middle_of_a_write_leaves_the_store_as_it_was(store, monkeypatch):
+    """Interrupted inside the commit (YAML: at the rename; SQLite: inside the transaction)."""
+    kind, path = store
+    before = snapshot(kind, path)
+    if kind == "yaml":
+        from profreg.stores.yamlfile import files
+
+        def interrupted_rename(*_args, **_kwargs):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(files.os, "replace", interrupted_rename)
+    else:
+        from profreg.stores import writes
+
+        real_upsert = writes.upsert_profile
+
+        def upsert_then_interrupt(*args, **kwargs):
+            real_upsert(*args, **kwargs)  # the new state is computed, the transaction is open
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(writes, "upsert_profile", upsert_then_interrupt)
+    result = profreg("profile", "create", "default/second", "--store", path)
+    monkeypatch.undo()
+    assert result.code == 130 and "interrupted" in result.err and result.out == ""
+    assert snapshot(kind, path) == before
+    if kind == "yaml":
+        assert os.listdir(os.path.dirname(path)) == [os.path.basename(path)]  # the temporary file is gone
+    assert profreg("profile", "create", "default/second", "--store", path).code == 0  # and it still works
