@@ -7,7 +7,12 @@ ratio of medians. It also shows where a resolve spends its time: the imports (fr
 `python -X importtime`) and, in-process, opening the store (which validates a YAML file),
 resolving and printing.
 
-Usage: python bench/bench_resolve.py [--runs N] [--profiles N]
+Large stores (issue 11; default 10,000 and 38,000 profiles, about 5 and 20 MB): `profreg
+resolve` with the validation cache cold and warm, and `profile update`, against `profreg
+validate` of the same file (targets: resolve cold <= 1x validate at 10,000 and <= 1.5x at
+the largest, warm <= 0.3 s; update <= 2x validate at the largest).
+
+Usage: python bench/bench_resolve.py [--runs N] [--profiles N] [--large-stores N,N | 0]
 Not a test: nothing here fails on a slow machine; it prints numbers.
 """
 from __future__ import annotations
@@ -99,6 +104,37 @@ def in_process_phases(store: str, profile: str, repeat: int = 5) -> dict[str, fl
     return {name: statistics.median(values) * 1000 for name, values in phases.items()}
 
 
+def large_store_figures(sizes: list[int], runs: int, env: dict[str, str], work: str) -> None:
+    """validate / resolve cold / resolve warm / profile update on large YAML stores (median s)."""
+    profreg = profreg_command()
+    print("\nlarge YAML stores (median of", runs, "runs, whole process, s):")
+    print(f"  {'profiles':>9} {'MB':>6} {'validate':>9} {'resolve cold':>13} {'warm':>7} {'update':>8}"
+          f" {'cold/validate':>14} {'update/validate':>16}")
+    for size in sizes:
+        path = Path(work, f"store-{size}.yaml")
+        path.write_text(document(size), encoding="utf-8")
+        figures: dict[str, list[float]] = {"validate": [], "cold": [], "warm": [], "update": []}
+        for attempt in range(runs):
+            cache = Path(work, f"cache-{size}-{attempt}")
+            run_env = {**env, "PROFREG_CACHE_DIR": str(cache)}
+            steps = (
+                ("validate", [*profreg, "validate", str(path)], {**env, "PROFREG_CACHE_DIR": ""}),
+                ("cold", [*profreg, "resolve", "agent-000001", "--store", str(path), "--format", "json"], run_env),
+                ("warm", [*profreg, "resolve", "agent-000001", "--store", str(path), "--format", "json"], run_env),
+                ("update", [*profreg, "profile", "update", "default/agent-000002", "--system-prompt",
+                            f"run {attempt}", "--store", str(path)], run_env),
+            )
+            for name, argv, step_env in steps:
+                start = time.perf_counter()
+                subprocess.run(argv, env=step_env, cwd=work, check=True, stdout=subprocess.DEVNULL)
+                figures[name].append(time.perf_counter() - start)
+            shutil.rmtree(cache, ignore_errors=True)
+        med = {name: statistics.median(values) for name, values in figures.items()}
+        print(f"  {size:>9} {path.stat().st_size / 1e6:>6.1f} {med['validate']:>9.2f} {med['cold']:>13.2f}"
+              f" {med['warm']:>7.2f} {med['update']:>8.2f} {med['cold'] / med['validate']:>14.2f}"
+              f" {med['update'] / med['validate']:>16.2f}")
+
+
 def describe(values: list[float]) -> str:
     ms = [v * 1000 for v in values]
     return (f"median {statistics.median(ms):7.1f} ms   min {min(ms):7.1f}   "
@@ -110,6 +146,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--profiles", type=int, default=10, help="profiles in the benchmark registry")
     parser.add_argument("--large", type=int, default=1000, help="profiles in the large registry (0: skip)")
+    parser.add_argument("--large-stores", default="10000,38000",
+                        help="profile counts of the large-store figures, comma-separated (0: skip)")
+    parser.add_argument("--large-runs", type=int, default=1, help="runs of each large-store figure")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="profreg-bench-resolve-")
@@ -155,6 +194,9 @@ def main() -> int:
         ):
             phases = in_process_phases(str(store), "agent-000001")
             print(f"  {label:<13}" + "   ".join(f"{name}: {ms:6.2f}" for name, ms in phases.items()))
+        sizes = [int(n) for n in args.large_stores.split(",") if int(n) > 0]
+        if sizes:
+            large_store_figures(sizes, args.large_runs, env, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -6,6 +6,7 @@ import no validator, store or server code.
 from __future__ import annotations
 
 import difflib
+import gc
 import importlib
 import sys
 
@@ -70,7 +71,17 @@ def cli(store_spec: str | None) -> None:
 def run(argv: list[str] | None = None) -> None:
     """Run the Click group: expected errors are one line on stderr, never a traceback."""
     try:
-        cli.main(args=argv, prog_name="profreg", standalone_mode=False)
+        # A command builds its objects once and exits (a large store's read: millions of
+        # them, freed by reference counting); the cyclic collector would only rescan them,
+        # after any shorter pause ends, as they age. So it is off for the whole command
+        # (gc itself, not engine.gcpause: start-up imports no engine code).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            cli.main(args=argv, prog_name="profreg", standalone_mode=False)
+        finally:
+            if collecting:
+                gc.enable()
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:

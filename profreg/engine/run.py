@@ -265,9 +265,18 @@ def validate_document(data: Any) -> list[Diagnostic]:
     return check_data(data)[1]
 
 
-def validate_registry(registry: Any, *, key: str | None = None) -> list[Diagnostic]:
-    """Validate one registry object (as a store holds it). `key`: its slug in a bundle."""
+def validate_registry(registry: Any, *, key: str | None = None, valid_profiles: Any = None) -> list[Diagnostic]:
+    """Validate one registry object (as a store holds it). `key`: its slug in a bundle.
+
+    `valid_profiles`: a registry already known valid (what a write started from); its
+    profile objects that are still in `registry` are not checked on their own again (a
+    profile's own problems depend on nothing else). Registry-level rules always run."""
     run = _Run()
+    known = (valid_profiles or {}).get("profiles") if isinstance(valid_profiles, dict) else None
+    if known:
+        unchanged = {id(profile) for profile in known.values() if profile is not None}
+        run = _Run(dict.fromkeys(unchanged, []),
+                   lambda _pointer, profile: id(profile) if id(profile) in unchanged else None)
     run.registry(registry, "", "registry" if key is not None else "single", bundle_key=key)
     return _finish(run.problems, "registry", None)
 

@@ -454,7 +454,8 @@ def test_writes_are_fsynced_and_renamed_into_place(hand_file, monkeypatch):
         real_fsync(fd)
 
     def replace(source, target):
-        calls.append(("replace", "same directory" if os.path.dirname(source) == os.path.dirname(target) else "elsewhere"))
+        if os.path.realpath(target) == os.path.realpath(hand_file):  # not the cache's own files
+            calls.append(("replace", "same directory" if os.path.dirname(source) == os.path.dirname(target) else "elsewhere"))
         real_replace(source, target)
 
     monkeypatch.setattr(yamlfile.os, "fsync", fsync)

@@ -54,6 +54,9 @@ class _Snapshot:
     digest: bytes = b""  # SHA-256 of the file's bytes (to notice a save that keeps size and mtime)
     root: Any = None  # the engine's node tree (source map) of `text`
     data: Any = None  # the document data as the engine read it
+    # The file's bytes when they were not parsed (their compiled form was cached): parsed
+    # only if a write needs the source map.
+    unparsed: bytes | None = None
 
 
 def _registries_of(data: dict, form: str, legacy_slug: str) -> dict[str, Registry]:
@@ -64,11 +67,27 @@ def _registries_of(data: dict, form: str, legacy_slug: str) -> dict[str, Registr
     return {data["slug"]: normalise_registry(data, data["slug"])}
 
 
+def _line_ends(text: str) -> tuple[str, str]:
+    """(the text with "\\n" line ends, the file's own line end)."""
+    newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
+    if newline != "\n":
+        text = text.replace(newline, "\n")  # ruamel edits "\n" text; written back with the file's endings
+    return text, newline
+
+
 def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool = True) -> _Snapshot:
     """Read a store file's bytes with the engine; StoreError `file:line:col` if invalid.
 
     validate=False: YAML-level problems only (syntax, duplicate keys, limits); for text whose
-    registries the caller compares with ones already validated."""
+    registries the caller compares with ones already validated. With validation, bytes seen
+    valid before are not parsed at all: their registries come from the compiled cache."""
+    if validate:
+        compiled = validcache.lookup_compiled(raw)
+        if compiled is not None:
+            text, newline = _line_ends(raw.decode("utf-8").removeprefix("\ufeff"))
+            form, registries = compiled
+            return _Snapshot(None, text=text, newline=newline, bom=raw.startswith(b"\xef\xbb\xbf"),
+                             form=form, registries=registries, unparsed=raw)
     known_form = validcache.lookup(raw) if validate else None
     report = None
     if not validate or known_form is not None:
@@ -81,10 +100,7 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
         report = validate_text(raw)
         if report.valid and report.form is not None:
             validcache.remember(raw, report.form)
-    text = report.parsed.text if report.parsed is not None else ""
-    newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
-    if newline != "\n":
-        text = text.replace(newline, "\n")  # ruamel edits "\n" text; written back with the file's endings
+    text, newline = _line_ends(report.parsed.text if report.parsed is not None else "")
     snapshot = _Snapshot(None, text=text, newline=newline, bom=raw.startswith(b"\xef\xbb\xbf"))
     if report.parsed is not None and report.parsed.empty and not report.parsed.fatal:
         return snapshot  # empty or comments only: an empty store
@@ -95,6 +111,8 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
     snapshot.form = report.form
     snapshot.registries = _registries_of(report.data, report.form, legacy_slug)
     snapshot.root, snapshot.data = report.parsed.root, report.data
+    if validate:
+        validcache.remember_compiled(raw, snapshot.form, snapshot.registries)
     return snapshot
 
 
@@ -108,7 +126,8 @@ class YamlFileStore(BaseStore):
         self.legacy_registry = legacy_registry
         if os.path.isdir(self.path):
             raise StoreError(f"YAML store {path} is a directory")
-        self._snapshot = self._read()
+        with collector_paused():  # the first read builds the most objects of the store's life
+            self._snapshot = self._read()
         # The ruamel document of the last write, reused while the file is unchanged.
         self._document: tuple[Signature | None, RoundTripDocument] | None = None
 
@@ -179,6 +198,9 @@ class YamlFileStore(BaseStore):
             )
 
     def _write_once(self, slug: str, change: Change, snapshot: _Snapshot) -> Registry | None:
+        if snapshot.unparsed is not None:  # read from the compiled cache: the edit needs the source map
+            parsed = parse_store_text(snapshot.unparsed, self.name, self.legacy_registry, validate=False)
+            snapshot.root, snapshot.data, snapshot.unparsed = parsed.root, parsed.data, None
         result = change(snapshot.registries.get(slug))
         expected = dict(snapshot.registries)
         if result is None:
@@ -194,6 +216,10 @@ class YamlFileStore(BaseStore):
             raise StoreError(f"cannot write YAML store {self.name}: {exc.strerror or exc}") from None
         written.signature = signature(self.path)
         written.digest = hashlib.sha256(raw).digest()
+        # What was just written is valid (the edit was checked against validated registries):
+        # the next reader of these bytes need not parse or validate them.
+        validcache.remember(raw, written.form)
+        validcache.remember_compiled(raw, written.form, written.registries)
         self._snapshot = written
         if document is not None:  # reusable for the next write while the file is unchanged
             self._document = (written.signature, document)

@@ -12,10 +12,18 @@ form), under `$PROFREG_CACHE_DIR`, else `$XDG_CACHE_HOME/profreg`, else `~/.cach
 cached". Only successful validations are recorded; writes always validate in full.
 Folders and markers are private whatever the umask, never reached through a symlink
 (`profreg.privatefiles`), and a marker that does not read back exactly as written is a miss.
+
+Beside each marker of a bundle- or single-form file, the *compiled* form of what was
+validated is kept: the store's registries as JSON, under the same key, with a SHA-256 of
+its own body (`lookup_compiled`). A store whose exact bytes were seen before then opens
+without parsing the YAML at all; an entry that does not check out is a miss. The folder is
+bounded: past `MAX_CACHE_BYTES` (or `MAX_ENTRIES` files) the least recently used entries
+are removed when a new one is written.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
 from ... import __version__, engine, model, schemafile
@@ -24,6 +32,10 @@ from ...privatefiles import ensure_private_dir, read_private_file, write_private
 _FORMS = frozenset(("bundle", "single", "legacy"))
 _MARKER_FORMAT = "profreg-validated 1 {key} {form}\n"
 _MARKER_MAX_BYTES = 256
+_COMPILED_HEADER = "profreg-compiled 1 {key} {digest}\n"
+_COMPILED_FORMS = frozenset(("bundle", "single"))  # a legacy file's registry depends on the slug asked
+MAX_CACHE_BYTES = 512 * 1024 * 1024
+MAX_ENTRIES = 20_000
 
 
 def _cache_dir() -> str | None:
@@ -53,13 +65,13 @@ def _engine_fingerprint() -> bytes:
     return digest.digest()
 
 
-def _marker(raw: bytes) -> tuple[str, str, str] | None:
-    """(cache root, marker path, key) for these bytes, or None when the cache is off."""
+def _marker(raw: bytes, kind: str = "validated") -> tuple[str, str, str] | None:
+    """(cache root, entry path, key) for these bytes, or None when the cache is off."""
     directory = _cache_dir()
     if directory is None:
         return None
     key = hashlib.sha256(_engine_fingerprint() + hashlib.sha256(raw).digest()).hexdigest()
-    return directory, os.path.join(directory, "validated", key[:2], key), key
+    return directory, os.path.join(directory, kind, key[:2], key), key
 
 
 def lookup(raw: bytes) -> str | None:
@@ -91,6 +103,100 @@ def remember(raw: bytes, form: str) -> None:
     root, marker, key = found
     if ensure_private_dir(os.path.dirname(marker), root):
         write_private_file(marker, _MARKER_FORMAT.format(key=key, form=form).encode("ascii"))
+
+
+def lookup_compiled(raw: bytes) -> tuple[str, dict] | None:
+    """(form, registries) recorded for these exact bytes, or None (not seen, or an entry
+    that does not check out: wrong key, body digest or shape)."""
+    try:
+        found = _marker(raw, "compiled")
+    except OSError:
+        return None
+    if found is None:
+        return None
+    _root, path, key = found
+    content = read_private_file(path, MAX_CACHE_BYTES)
+    if content is None:
+        return None
+    header, _, body = content.partition(b"\n")
+    if header + b"\n" != _COMPILED_HEADER.format(key=key, digest=hashlib.sha256(body).hexdigest()).encode("ascii"):
+        return None
+    try:
+        entry = json.loads(body)
+    except ValueError:
+        return None
+    form, registries = entry.get("form") if isinstance(entry, dict) else None, entry.get("registries")
+    if form not in _COMPILED_FORMS or not isinstance(registries, dict) or not all(
+        isinstance(r, dict) and r.get("slug") == slug and isinstance(r.get("profiles"), dict)
+        for slug, r in registries.items()
+    ):
+        return None
+    _touch(path)
+    return form, registries
+
+
+def remember_compiled(raw: bytes, form: str, registries: dict) -> None:
+    """Record the validated registries of these bytes; silently does nothing on any error."""
+    if form not in _COMPILED_FORMS:
+        return
+    try:
+        found = _marker(raw, "compiled")
+        if found is None:
+            return
+        body = json.dumps({"form": form, "registries": registries}, ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8")
+    except (OSError, TypeError, ValueError):
+        return
+    root, path, key = found
+    header = _COMPILED_HEADER.format(key=key, digest=hashlib.sha256(body).hexdigest()).encode("ascii")
+    if ensure_private_dir(os.path.dirname(path), root) and write_private_file(path, header + body):
+        prune(root)  # with each compiled form, markers included: they come in pairs
+
+
+def _touch(path: str) -> None:
+    try:
+        os.utime(path)  # the mtime orders entries for eviction: least recently used first
+    except OSError:
+        pass
+
+
+def prune(root: str, max_bytes: int = MAX_CACHE_BYTES, max_entries: int = MAX_ENTRIES) -> None:
+    """Remove the least recently used entries (markers and compiled forms) until the cache
+    folder holds at most `max_bytes` in at most `max_entries` files."""
+    entries = []
+    for kind in ("validated", "compiled"):
+        top = os.path.join(root, kind)
+        try:
+            buckets = os.listdir(top)
+        except OSError:
+            continue
+        for bucket in buckets:
+            folder = os.path.join(top, bucket)
+            try:
+                names = os.listdir(folder)
+            except OSError:
+                continue
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                entries.append((st.st_mtime_ns, st.st_size, path))
+    total = sum(size for _mtime, size, _path in entries)
+    if total <= max_bytes and len(entries) <= max_entries:
+        return
+    entries.sort()
+    count = len(entries)
+    for _mtime, size, path in entries:
+        if total <= max_bytes and count <= max_entries:
+            break
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
+        total -= size
+        count -= 1
 
 
 def form_matches(data: object, form: str) -> bool:
