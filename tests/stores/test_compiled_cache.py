@@ -12,14 +12,7 @@ from profreg.stores import WriteOptions, open_store
 from profreg.stores.yamlfile import store as yamlstore
 from profreg.stores.yamlfile import validcache
 
-VALID = b"slug: default\ndefault_profile_slug: agent\nprofiles:\n  agent: {runtime: {tools: [search]}}\n"
-
-
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("PROFREG_CACHE_DIR", str(directory))
-    return directory
+from tests.stores.test_validation_cache import VALID, cache_dir  # noqa: F401  (the fixture: a private cache folder)
 
 
 def _opened_without_parsing(path) -> dict:

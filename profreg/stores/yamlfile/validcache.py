@@ -74,18 +74,25 @@ def _marker(raw: bytes, kind: str = "validated") -> tuple[str, str, str] | None:
     return directory, os.path.join(directory, kind, key[:2], key), key
 
 
-def lookup(raw: bytes) -> str | None:
-    """The document form recorded for these bytes, or None if they were not seen valid."""
+def _entry(raw: bytes, kind: str, max_bytes: int) -> tuple[str, str, bytes] | None:
+    """(key, path, content) of the cache entry of these bytes, or None (off, absent, unreadable)."""
     try:
-        found = _marker(raw)
+        found = _marker(raw, kind)
     except OSError:
         return None
     if found is None:
         return None
-    _root, marker, key = found
-    content = read_private_file(marker, _MARKER_MAX_BYTES)
-    if content is None:
+    _root, path, key = found
+    content = read_private_file(path, max_bytes)
+    return None if content is None else (key, path, content)
+
+
+def lookup(raw: bytes) -> str | None:
+    """The document form recorded for these bytes, or None if they were not seen valid."""
+    found = _entry(raw, "validated", _MARKER_MAX_BYTES)
+    if found is None:
         return None
+    key, _path, content = found
     for form in _FORMS:
         if content == _MARKER_FORMAT.format(key=key, form=form).encode("ascii"):
             return form
@@ -108,16 +115,10 @@ def remember(raw: bytes, form: str) -> None:
 def lookup_compiled(raw: bytes) -> tuple[str, dict] | None:
     """(form, registries) recorded for these exact bytes, or None (not seen, or an entry
     that does not check out: wrong key, body digest or shape)."""
-    try:
-        found = _marker(raw, "compiled")
-    except OSError:
-        return None
+    found = _entry(raw, "compiled", MAX_CACHE_BYTES)
     if found is None:
         return None
-    _root, path, key = found
-    content = read_private_file(path, MAX_CACHE_BYTES)
-    if content is None:
-        return None
+    key, path, content = found
     header, _, body = content.partition(b"\n")
     if header + b"\n" != _COMPILED_HEADER.format(key=key, digest=hashlib.sha256(body).hexdigest()).encode("ascii"):
         return None
@@ -165,17 +166,7 @@ def prune(root: str, max_bytes: int = MAX_CACHE_BYTES, max_entries: int = MAX_EN
     folder holds at most `max_bytes` in at most `max_entries` files."""
     entries = []
     for kind in ("validated", "compiled"):
-        top = os.path.join(root, kind)
-        try:
-            buckets = os.listdir(top)
-        except OSError:
-            continue
-        for bucket in buckets:
-            folder = os.path.join(top, bucket)
-            try:
-                names = os.listdir(folder)
-            except OSError:
-                continue
+        for folder, _subfolders, names in os.walk(os.path.join(root, kind)):
             for name in names:
                 path = os.path.join(folder, name)
                 try:
