@@ -19,16 +19,18 @@ parsed whole instead, so the result is always the engine's own.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from profreg.engine import DEFAULT_LIMITS, Limits, ParsedYaml, Report, Span, parse, validate_parsed
+from profreg.engine import Limits, ParsedYaml, Report, Span, parse, validate_parsed
 from profreg.pointer import pointer_escape, pointer_split
 from profreg.engine.reader import LineIndex
 from profreg.engine.schema import accelerator_loaded
+from profreg.limits import current_limits
 
 # A header that opens a mapping we split: a plain key, nothing after the colon.
 _HEADER = re.compile(r"( *)([A-Za-z0-9_][A-Za-z0-9_.-]*):[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\Z)")
@@ -128,8 +130,8 @@ class IncrementalValidator:
     # Mappings whose entries become their own blocks, by path pattern (`*` = any key).
     SPLIT_PATHS = {("profiles",), ("registries",), ("registries", "*"), ("registries", "*", "profiles")}
 
-    def __init__(self, limits: Limits = DEFAULT_LIMITS):
-        self.limits = limits
+    def __init__(self, limits: Limits | None = None):
+        self.limits = limits or current_limits()
         self._leaves: dict[tuple, _LeafParse] = {}
         self._profile_results: dict[tuple, list] = {}
         self._previous_leaves: dict[tuple, _LeafParse] = {}
@@ -292,8 +294,7 @@ class IncrementalValidator:
         return _LeafParse(key, value, combined, result.alias_expansion, tuple(part_lines))
 
     def parse_leaf_text(self, dedented: str, depth: int) -> ParsedYaml:
-        limits = Limits(self.limits.max_bytes, max(0, self.limits.max_depth - depth),
-                        self.limits.max_alias_expansion)
+        limits = dataclasses.replace(self.limits, max_depth=max(0, self.limits.max_depth - depth))
         return parse(dedented, limits)
 
 

@@ -18,10 +18,10 @@ class Limits:
 
     max_bytes: int = 256 * 1024 * 1024  # size of the input, read in chunks against it
     max_depth: int = 256  # nesting of mappings and lists
-    # Nodes (scalars, mappings, lists, keys included) a document may hold; a generated
-    # 100,000-profile registry has about 6.5 million.
-    max_nodes: int = 20_000_000
     max_alias_expansion: int = 1_000_000  # nodes aliases may add on top of the document's own
+    # Nodes (scalars, mappings, lists, keys included) a document may hold; a generated
+    # 100,000-profile registry (bench/generate.py) has about 5.1 million.
+    max_nodes: int = 8_000_000  # about 300 bytes of memory each while a document is read
     max_diagnostics: int = 1_000  # per document; the rest are summarised in one more
     max_message_chars: int = 500  # one diagnostic or error message
 

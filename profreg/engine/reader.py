@@ -12,12 +12,14 @@ import bisect
 import dataclasses
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..limits import ENV_VARS, Limits, current_limits
 from .gcpause import collector_paused
 from ..pointer import pointer_join, pointer_split
 from .report import Diagnostic, Span
@@ -28,17 +30,7 @@ except ImportError:  # pragma: no cover - libyaml missing
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Resource bounds for hostile input; defaults fit documents of 100,000 profiles."""
-
-    max_bytes: int = 256 * 1024 * 1024
-    max_depth: int = 256
-    # Nodes that alias expansion may add on top of the document's own nodes.
-    max_alias_expansion: int = 1_000_000
-
-
-DEFAULT_LIMITS = Limits()
+DEFAULT_LIMITS = Limits()  # without the environment's settings; `parse` uses current_limits()
 
 _PLAIN = "tag:profreg:plain"  # marks plain scalars whose type the core schema decides
 _STR = "tag:yaml.org,2002:str"
@@ -58,7 +50,14 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     descend_resolver = slice
     ascend_resolver = tuple
 
+    nodes_left = 0  # set per document: the node limit, counted down as libyaml composes
+
     def resolve(self, kind, value, implicit):  # noqa: D401 - libyaml calls this per node
+        # Called for every node whose tag is implicit (nodes with an explicit tag are
+        # bounded by a count of "!" in the text): the tree never grows past the limit.
+        self.nodes_left -= 1
+        if self.nodes_left < 0:
+            raise _NodeLimit
         if kind is ScalarNode:
             if implicit[0]:
                 return _MERGE if value == "<<" else _PLAIN
@@ -79,8 +78,20 @@ _FALSES = frozenset(("false", "False", "FALSE"))
 _SPECIAL_FIRST = frozenset("~nNtTfF0123456789+-.")
 
 
+class IntegerTooLong(ValueError):
+    """An integer literal with more digits than Python converts (`sys.get_int_max_str_digits`)."""
+
+
+def _printable(value: int) -> int:
+    """`value`, unless it has more decimal digits than Python will print (then IntegerTooLong)."""
+    limit = sys.get_int_max_str_digits()
+    if limit and value.bit_length() > limit * 3.3219:  # log2(10) bits per decimal digit
+        raise IntegerTooLong(f"an integer of {value.bit_length()} bits")
+    return value
+
+
 def core_scalar(text: str) -> Any:
-    """The YAML 1.2 core-schema value of a plain scalar."""
+    """The YAML 1.2 core-schema value of a plain scalar (IntegerTooLong: see the class)."""
     if not text:
         return None
     if text[0] not in _SPECIAL_FIRST:
@@ -92,11 +103,14 @@ def core_scalar(text: str) -> Any:
     if text in _FALSES:
         return False
     if _INT_RE.match(text):
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:  # over Python's int <-> str limit
+            raise IntegerTooLong(f"an integer of {len(text.lstrip('+-'))} digits") from None
     if _OCT_RE.match(text):
-        return int(text[2:], 8)
+        return _printable(int(text[2:], 8))
     if _HEX_RE.match(text):
-        return int(text[2:], 16)
+        return _printable(int(text[2:], 16))
     if _FLOAT_RE.match(text):
         return float(text)
     if _INF_RE.match(text):
@@ -266,11 +280,16 @@ def decode(raw: bytes) -> tuple[str | None, Diagnostic | None]:
     return text, None
 
 
-def parse(source: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedYaml:
-    """Read one YAML document; every problem becomes a diagnostic in the result."""
+def parse(source: str | bytes, limits: Limits | None = None) -> ParsedYaml:
+    """Read one YAML document; every problem becomes a diagnostic in the result.
+
+    `limits`: default the ones in force (`profreg.limits.current_limits`)."""
+    limits = limits or current_limits()
     if isinstance(source, (bytes, bytearray)):
         if len(source) > limits.max_bytes:
-            return _limit_result("", f"the file is {len(source)} bytes, over the limit of {limits.max_bytes}")
+            # input read against the limit stops one byte past it: no exact size to give
+            return _limit_result("", f"the input is over the size limit of {limits.max_bytes} bytes "
+                                     f"(set {ENV_VARS['max_bytes']} to raise it)")
         text, err = decode(bytes(source))
         if err is not None:
             return ParsedYaml(text="", diagnostics=[err], fatal=True)
@@ -278,13 +297,16 @@ def parse(source: str | bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedYaml:
     else:
         text = source
         if len(text) > limits.max_bytes:  # characters: close enough, and cheap
-            return _limit_result(text, f"the document is over the size limit of {limits.max_bytes} bytes")
+            return _limit_result(text, f"the document is over the size limit of {limits.max_bytes} bytes "
+                                       f"(set {ENV_VARS['max_bytes']} to raise it)")
     if text.startswith("\ufeff"):
         text = text[1:]
     result = ParsedYaml(text=text)
     with collector_paused():
         shielded, restore = _shield_yaml11_breaks(text)
-        root = _compose(shielded, result)
+        if text.count("!") > limits.max_nodes:  # bounds the nodes with explicit tags
+            return _limit_result(text, _node_limit_message(limits))
+        root = _compose(shielded, result, limits)
         if result.fatal:
             return result
         if root is None or _is_absent(root):
@@ -344,10 +366,23 @@ def _limit_result(text: str, message: str) -> ParsedYaml:
     return ParsedYaml(text=text, diagnostics=[Diagnostic("error", "yaml-limit", message)], fatal=True)
 
 
-def _compose(text: str, result: ParsedYaml) -> Node | None:
+class _NodeLimit(Exception):
+    """Raised from the composer when the document has more nodes than the limit."""
+
+
+def _node_limit_message(limits: Limits) -> str:
+    return (f"the document has more than {limits.max_nodes} nodes, over the node limit "
+            f"(set {ENV_VARS['max_nodes']} to raise it)")
+
+
+def _compose(text: str, result: ParsedYaml, limits: Limits) -> Node | None:
     loader = _Loader(text)
+    loader.nodes_left = limits.max_nodes
     try:
         return loader.get_single_node()
+    except _NodeLimit:
+        result.diagnostics.append(Diagnostic("error", "yaml-limit", _node_limit_message(limits)))
+        result.fatal = True
     except yaml.composer.ComposerError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context and "single document" in exc.context:
@@ -518,7 +553,11 @@ class _Constructor:
             # fast path: a plain scalar not starting like null/bool/number is a string
             if text and text[0] not in _SPECIAL_FIRST:
                 return text
-            return core_scalar(text)
+            try:
+                return core_scalar(text)
+            except IntegerTooLong as exc:
+                self._limit(node, f"{exc} is over Python's limit of {sys.get_int_max_str_digits()} digits "
+                                  "(PYTHONINTMAXSTRDIGITS); quote it to keep it as text")
         if tag == _STR or tag == "!" or tag == _MERGE:
             return node.value
         if tag in _EXPLICIT:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field as dc_field
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
 
 from ..pointer import pointer_join, pointer_split
+from ..secrets import is_secret_key
 
 if TYPE_CHECKING:
     from .reader import ParsedYaml
@@ -179,6 +180,24 @@ _TYPE_WORDS = {
 }
 
 
+def _kind_of(value: Any) -> str:
+    """What a value is, without its content (for values under a secret-looking key)."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return _describe(value)
+
+
+def _under_secret_key(pointer: str) -> bool:
+    """A value at or below a secret-looking key is never quoted in a message (SPEC 6)."""
+    return any(is_secret_key(token) for token in pointer_split(pointer))
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "empty (null)"
@@ -208,6 +227,7 @@ def schema_problems(errors: Iterable[Any], prefix: str) -> Iterable[Problem]:
         for token in error.absolute_path:
             path = pointer_join(path, token)
         keyword = error.validator
+        describe = _kind_of if _under_secret_key(path) else _describe
         schema_path = list(error.relative_schema_path)
         if "propertyNames" in schema_path:
             name = error.instance
@@ -244,7 +264,7 @@ def schema_problems(errors: Iterable[Any], prefix: str) -> Iterable[Problem]:
             )
             yield Problem(
                 "schema",
-                f"{_last_token(path)} must be {words}, not {_describe(error.instance)}",
+                f"{_last_token(path)} must be {words}, not {describe(error.instance)}",
                 path,
                 target="key" if error.instance is None else "value",
                 keyword=keyword,
@@ -254,7 +274,7 @@ def schema_problems(errors: Iterable[Any], prefix: str) -> Iterable[Problem]:
         elif keyword == "pattern":
             yield Problem(
                 "schema",
-                f"{_describe(error.instance)} is not a valid slug for {_last_token(path)}: use lower-case "
+                f"{describe(error.instance)} is not a valid slug for {_last_token(path)}: use lower-case "
                 "letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
                 path,
                 keyword=keyword,
@@ -262,10 +282,14 @@ def schema_problems(errors: Iterable[Any], prefix: str) -> Iterable[Problem]:
         elif keyword == "minimum":
             yield Problem(
                 "schema",
-                f"{_last_token(path)} must be at least {error.validator_value}, not {error.instance!r}",
+                f"{_last_token(path)} must be at least {error.validator_value}, not "
+                f"{'that' if describe is _kind_of else repr(error.instance)}",
                 path,
                 keyword=keyword,
             )
+        elif describe is _kind_of:  # jsonschema's own wording quotes the value
+            yield Problem("schema", f"{_last_token(path)} ({describe(error.instance)}) fails the schema's "
+                          f"`{keyword}` rule", path, keyword=keyword)
         else:
             yield Problem("schema", error.message, path, keyword=keyword)
 

@@ -23,7 +23,9 @@ from .detection import detect_form
 from .gcpause import collector_paused
 from .invariants import lone_profile_slug, profile_invariants, registry_invariants
 from ..pointer import pointer_join, pointer_split
-from .reader import DEFAULT_LIMITS, Limits, ParsedYaml, parse
+from ..limits import ENV_VARS, current_limits
+from ..secrets import is_secret_key
+from .reader import Limits, ParsedYaml, parse
 from .report import NO_SPAN, Diagnostic, Problem, Report, Span, field_for
 
 ProfileCache = MutableMapping[Any, list]
@@ -39,6 +41,13 @@ class _Run:
         self.rejected: set[str] = set()  # pointers at or above a schema error
         self.profile_cache = profile_cache
         self.profile_key = profile_key
+        # id(profile) -> its problems: an aliased profile (`*base` under many keys) is one
+        # object, checked once however often it appears
+        self._by_object: dict[int, list[Problem]] = {}
+        # Past the diagnostics limit, a profile's problems are only counted (aliases can
+        # repeat one profile's problems a million times).
+        self.limit = current_limits().max_diagnostics
+        self.uncollected = 0
 
     # schema ---------------------------------------------------------------------------
     def schema(self, defname: str, instance: Any, prefix: str) -> None:
@@ -94,7 +103,10 @@ class _Run:
                     cache[key] = hit
                 self._replay(hit, pointer)
                 return
-        self._replay(self._profile_problems(profile), pointer)
+        known = self._by_object.get(id(profile))
+        if known is None:
+            known = self._by_object[id(profile)] = self._profile_problems(profile)
+        self._replay(known, pointer)
 
     def _profile_problems(self, profile: Any) -> list[Problem]:
         sub = _Run(accelerate=self.accelerate)
@@ -104,6 +116,9 @@ class _Run:
         return sub.problems
 
     def _replay(self, problems: list[Problem], pointer: str) -> None:
+        if len(self.problems) >= self.limit:
+            self.uncollected += len(problems)
+            return
         for p in problems:
             moved = dataclasses.replace(p, pointer=pointer + p.pointer)
             if p.profile_pointer is not None:
@@ -157,9 +172,19 @@ def _field_of(p: Problem, root_kind: str) -> tuple[str, str]:
     return code, field_name
 
 
-def _finish(problems: list[Problem], root_kind: str, parsed: ParsedYaml | None) -> list[Diagnostic]:
+def bounded_message(message: str, limits: Limits | None = None) -> str:
+    """A message cut to the message-size limit (a key or value it quotes may be huge)."""
+    limit = (limits or current_limits()).max_message_chars
+    return message if len(message) <= limit else message[: max(0, limit - 3)] + "..."
+
+
+def _finish(problems: list[Problem], root_kind: str, parsed: ParsedYaml | None,
+            uncollected: int = 0) -> list[Diagnostic]:
+    """The problems as diagnostics; past the per-document limit only counted: ranges and
+    messages cost the most, and 300,000 diagnostics help nobody (see `_capped`)."""
+    limits = current_limits()
     out = []
-    for p in problems:
+    for p in problems[: limits.max_diagnostics]:
         code, field_name = _field_of(p, root_kind)
         message = p.message
         span = NO_SPAN
@@ -168,19 +193,56 @@ def _finish(problems: list[Problem], root_kind: str, parsed: ParsedYaml | None) 
             if p.hint_quote:
                 raw = parsed.plain_text(p.pointer)
                 if raw is not None and raw != "":
-                    message += f"; quote it to keep it as text: \"{raw}\""
+                    quoted = "" if _secret_pointer(p.pointer) else f": \"{raw}\""
+                    message += f"; quote it to keep it as text{quoted}"
         out.append(
             Diagnostic(
                 p.severity,
                 code,
-                message,
+                bounded_message(message, limits),
                 field=field_name,
                 pointer=p.pointer,
                 span=span,
                 keyword=p.keyword if code == "schema" else None,
             )
         )
+    hidden = len(problems) - len(out) + uncollected
+    if hidden > 0:
+        out.append(_more_problems(hidden, limits))
     return out
+
+
+MORE_PROBLEMS = "too-many-problems"
+
+
+def _more_problems(hidden: int, limits: Limits) -> Diagnostic:
+    return Diagnostic(
+        "warning",
+        MORE_PROBLEMS,
+        f"{hidden} more problem{'s' if hidden != 1 else ''} not shown: the limit is {limits.max_diagnostics} "
+        f"per document (set {ENV_VARS['max_diagnostics']} to see more)",
+        data={"hidden": hidden},
+    )
+
+
+def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """At most the limit of diagnostics (sorted), the rest counted in one `too-many-problems`."""
+    limits = current_limits()
+    hidden = sum(d.data["hidden"] for d in diagnostics if d.code == MORE_PROBLEMS and d.data)
+    shown = [d for d in diagnostics if d.code != MORE_PROBLEMS]
+    if len(shown) > limits.max_diagnostics:
+        hidden += len(shown) - limits.max_diagnostics
+        shown = shown[: limits.max_diagnostics]
+    # reader diagnostics quote keys, which may be long: their messages are bounded here
+    shown = [d if len(d.message) <= limits.max_message_chars
+             else dataclasses.replace(d, message=bounded_message(d.message, limits)) for d in shown]
+    if hidden:
+        shown.insert(0, _more_problems(hidden, limits))
+    return shown
+
+
+def _secret_pointer(pointer: str) -> bool:
+    return any(is_secret_key(token) for token in pointer_split(pointer))
 
 
 def _root_kind(form: str | None) -> str:
@@ -220,13 +282,13 @@ def check_data(
     run = _Run(profile_cache, profile_key, accelerate)
     with collector_paused():
         _check(data, form, run)
-    return form, _finish(run.problems, _root_kind(form), parsed)
+    return form, _finish(run.problems, _root_kind(form), parsed, run.uncollected)
 
 
 def validate_parsed(parsed: ParsedYaml, **options: Any) -> Report:
     """Both layers over a parsed document; `options` are `check_data`'s keywords."""
     if parsed.fatal:
-        return Report(_sort(list(parsed.diagnostics)), parsed=parsed)
+        return Report(_capped(_sort(list(parsed.diagnostics))), parsed=parsed)
     if parsed.empty:
         return Report(
             [
@@ -241,7 +303,7 @@ def validate_parsed(parsed: ParsedYaml, **options: Any) -> Report:
         )
     form, diags = check_data(parsed.data, parsed, **options)
     reader_diags = [_with_field(d, _root_kind(form)) for d in parsed.diagnostics]
-    return Report(_sort(reader_diags + diags), data=parsed.data, form=form, parsed=parsed)
+    return Report(_capped(_sort(reader_diags + diags)), data=parsed.data, form=form, parsed=parsed)
 
 
 def _with_field(diag: Diagnostic, root_kind: str) -> Diagnostic:
@@ -255,7 +317,7 @@ def validate_text(source: str | bytes, *, limits: Limits | None = None) -> Repor
     """Validate one registry YAML document (text or raw bytes): all diagnostics, with ranges."""
     # One pause for both steps: a collection in between would scan every fresh object.
     with collector_paused():
-        return validate_parsed(parse(source, limits or DEFAULT_LIMITS))
+        return validate_parsed(parse(source, limits))
 
 
 def validate_document(data: Any) -> list[Diagnostic]:
@@ -278,7 +340,7 @@ def validate_registry(registry: Any, *, key: str | None = None, valid_profiles: 
         run = _Run(dict.fromkeys(unchanged, []),
                    lambda _pointer, profile: id(profile) if id(profile) in unchanged else None)
     run.registry(registry, "", "registry" if key is not None else "single", bundle_key=key)
-    return _finish(run.problems, "registry", None)
+    return _finish(run.problems, "registry", None, run.uncollected)
 
 
 def validate_profile(profile: Any, *, slug: str | None = None) -> list[Diagnostic]:

@@ -84,3 +84,21 @@ def test_store_files_and_migrate_sources_must_be_regular_files(folder, tmp_path)
     assert migrated.returncode == 2 and "character device" in migrated.stderr, migrated
     into = run_cli("migrate", str(folder / "good.yaml"), zero, "--dry-run", timeout=60)
     assert into.returncode == 2 and "character device" in into.stderr, into
+def test_endless_stdin_is_read_only_up_to_the_limit(tmp_path):
+    with open("/dev/zero", "rb") as zeros:
+        result = subprocess.run([*profreg_executable(), "validate", "-", "--format", "json"], stdin=zeros,
+                                capture_output=True, text=True, timeout=60,
+                                env={**os.environ, "PROFREG_MAX_BYTES": "5000000"})
+    assert result.returncode == 1, result
+    (diagnostic,) = json.loads(result.stdout)["files"][0]["diagnostics"]
+    assert diagnostic["code"] == "yaml-limit" and "5000000" in diagnostic["message"]
+
+
+def test_a_file_over_the_limit_is_a_limit_diagnostic(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text(VALID + "#" * 10_000)
+    result = run_cli("validate", str(big), "--format", "json", env={"PROFREG_MAX_BYTES": "1000"})
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["files"][0]["diagnostics"][0]["code"] == "yaml-limit"
+
+
