@@ -92,7 +92,7 @@ def in_process_phases(store: str, profile: str, repeat: int = 5) -> dict[str, fl
     phases = {"open store (read + validate)": [], "resolve (incl. fingerprint)": [], "json output": []}
     for _ in range(repeat):
         t0 = time.perf_counter()
-        opened = open_store(store, create=False)
+        opened = open_store(store, must_exist=True)
         t1 = time.perf_counter()
         result = Service(opened).resolve(profile=profile).to_json()
         t2 = time.perf_counter()

@@ -105,7 +105,7 @@ def _read_source(source: str, registry: str | None) -> tuple[str, list[dict[str,
         from .stores import open_store
 
         form = "sqlite"
-        with open_store(source, create=False) as store:
+        with open_store(source, must_exist=True) as store:
             corrupt = store.corrupt_registries()
             if corrupt:
                 names = ", ".join(slug for slug, _reason in corrupt)
@@ -152,7 +152,7 @@ def dest_holds_data(dest: str) -> bool:
     from .stores import open_store
 
     try:
-        with open_store(dest, create=False) as store:
+        with open_store(dest, must_exist=True) as store:
             return bool(store.list_registries() or store.corrupt_registries())
     except StoreError:
         return True  # not a store we can read: overwriting it needs --force all the same
@@ -232,6 +232,7 @@ def write(migration: MigrationPlan, dest: str, *, force: bool = False, lock: Loc
 
 
 def _write_yaml(migration: MigrationPlan, dest: str, force: bool, lock: LockWait) -> None:
+    from .stores.paths import create_parent_folders
     from .stores.yamlfile.files import file_lock, write_atomic
     from .stores.yamlfile.store import parse_store_text
 
@@ -248,6 +249,7 @@ def _write_yaml(migration: MigrationPlan, dest: str, force: bool, lock: LockWait
     # The YAML store's own lock (on the real path, as the store takes it): a store writer in
     # another process is never overwritten half-way, and the emptiness check cannot go stale.
     target = os.path.realpath(migration.dest)
+    create_parent_folders(target, f"YAML store {migration.dest}")
     with file_lock(target, migration.dest, timeout=lock.timeout, on_wait=lock.on_wait):
         check_dest(migration, dest, force)
         try:
@@ -260,7 +262,7 @@ def _write_sqlite(migration: MigrationPlan, dest: str, force: bool, lock: LockWa
     from .stores import open_store
 
     check_dest(migration, dest, force)
-    with open_store(dest, create=True) as store:
+    with open_store(dest) as store:  # the first write creates it (and its folders)
         store.lock_timeout, store.on_lock_wait = lock.timeout, lock.on_wait
         # One transaction: every registry (or none) lands, and what the target held before,
         # corrupt rows included, is gone.

@@ -84,10 +84,12 @@ def lock_wait_notice(name: str, timeout: float | None) -> Callable[[], None]:
 
 
 @contextlib.contextmanager
-def opened_store(store_spec: str | None, *, create: bool, legacy_registry: str = DEFAULT_REGISTRY) -> Iterator["Store"]:
+def opened_store(store_spec: str | None, *, legacy_registry: str = DEFAULT_REGISTRY) -> Iterator["Store"]:
     """The store named by --store (before or after the command) / PROFREG_STORE, closed afterwards.
 
-    create=False for reads: a missing file is a usage error (exit 2), nothing is created.
+    A store that does not exist yet is an empty store: reads create nothing (`list` prints
+    `[]`, a lookup is "not found" saying the store does not exist); the first write creates
+    it and its missing parent folders (SPEC 4).
     Writes wait for other writers' locks up to --lock-timeout, with a notice after about a
     second. A "not found" says what the store holds instead.
     """
@@ -97,7 +99,7 @@ def opened_store(store_spec: str | None, *, create: bool, legacy_registry: str =
     from ..errors import NotFoundError
     from ..stores import open_store
 
-    store = open_store(store_spec, create=create, legacy_registry=legacy_registry)
+    store = open_store(store_spec, legacy_registry=legacy_registry)
     ctx = click.get_current_context(silent=True)
     timeout = ctx.meta.get(LOCK_TIMEOUT_META) if ctx is not None else None
     store.lock_timeout = timeout
@@ -265,7 +267,7 @@ def _completion_store(ctx: click.Context):
     try:
         from ..stores import open_store
 
-        return open_store(spec, create=False)
+        return open_store(spec)  # reads create nothing
     except Exception:
         return None
 

@@ -34,7 +34,7 @@ def list_command(registry: str | None, fmt: str | None, store_spec: str | None) 
     fmt = output_format(fmt, "text")
     corrupt: list[tuple[str, str]] = []
     registry = registry_slug_arg(registry) if registry is not None else None
-    with opened_store(store_spec, create=False) as store:
+    with opened_store(store_spec) as store:
         if registry is None:
             rows = [_registry_row(r) for r in store.list_registries()]
             corrupt = store.corrupt_registries()
@@ -100,7 +100,7 @@ def show_command(target: str, show_secrets: bool, fmt: str | None, store_spec: s
         registry, profile = parse_address(target)
     else:
         registry, profile = registry_slug_arg(target), None
-    with opened_store(store_spec, create=False) as store:
+    with opened_store(store_spec) as store:
         if profile is not None:
             data = ordered_profile(store.get_profile(registry, profile))
         else:

@@ -55,7 +55,7 @@ def resolve_command(profile: str | None, registry: str | None, sets: tuple[str, 
     if runtime_key is not None:
         runtime_key = canonical_slug(runtime_key) or None
 
-    with opened_store(store_spec, create=False, legacy_registry=registry_slug) as store:
+    with opened_store(store_spec, legacy_registry=registry_slug) as store:
         try:
             resolution = Service(store).resolve(registry_slug, profile_slug, overrides=overrides,
                                                 base_settings=base, runtime_key=runtime_key)

@@ -188,7 +188,7 @@ def _check_store(spec: str) -> list:
             raise UsageError(f"validate: cannot read store file {path}: {exc.strerror or exc}") from None
         report = validate_text(raw)
         return [CheckedFile(path, report.diagnostics, registries=registries_in(report))]
-    store = open_store(spec, create=False)
+    store = open_store(spec, must_exist=True)
     try:
         checked = {
             reg["slug"]: CheckedFile(f"{spec}[{reg['slug']}]", validate_registry(reg), registries=(reg["slug"],))

@@ -66,7 +66,7 @@ def registry_create(registry: str, display_name: str | None, description: str | 
 
     slug = registry_slug_arg(registry)
     fields = {"slug": slug, **_registry_fields(display_name, description)}
-    with opened_store(store_spec, create=True) as store:
+    with opened_store(store_spec) as store:
         stored = Service(store).create_registry(fields, make_write_options(expected_version, actor, source))
     click.echo(f"created registry {slug} (version {_version(stored)})")
 
@@ -87,7 +87,7 @@ def registry_update(registry: str, display_name: str | None, description: str | 
 
     slug = registry_slug_arg(registry)
     patch = _registry_fields(display_name, description)
-    with opened_store(store_spec, create=False) as store:
+    with opened_store(store_spec) as store:
         stored = Service(store).update_registry(slug, patch, make_write_options(expected_version, actor, source))
     click.echo(f"updated registry {slug} (version {_version(stored)})")
 
@@ -104,7 +104,7 @@ def registry_delete(registry: str, force: bool, expected_version: int | None, ac
     from ..service import Service
 
     slug = registry_slug_arg(registry)
-    with opened_store(store_spec, create=False) as store:
+    with opened_store(store_spec) as store:
         deleted = Service(store).delete_registry(slug, make_write_options(expected_version, actor, source),
                                                  force=force)
     count = len(deleted.get("profiles") or {})
@@ -182,7 +182,7 @@ def profile_create(address: str, display_name: str | None, description: str | No
     registry, slug = parse_address(address)
     fields = _profile_fields(slug, from_file, display_name, description, system_prompt, tools, read_only)
     fields["slug"] = slug
-    with opened_store(store_spec, create=False) as store:  # its registry must exist: so must the file
+    with opened_store(store_spec) as store:
         stored = Service(store).create_profile(registry, fields, make_write_options(expected_version, actor, source))
     click.echo(f"created profile {registry}/{slug} (version {_version(stored)})")
 
@@ -210,7 +210,7 @@ def profile_update(address: str, display_name: str | None, description: str | No
     tags = (fields.get("metadata") or {}).get("tags")
     if tags is not None:
         patch["tags"] = tags
-    with opened_store(store_spec, create=False) as store:
+    with opened_store(store_spec) as store:
         stored = Service(store).update_profile(registry, slug, patch,
                                                make_write_options(expected_version, actor, source), force=force)
     click.echo(f"updated profile {registry}/{slug} (version {_version(stored)})")
@@ -234,7 +234,7 @@ def profile_delete(address: str, new_default: str | None, force: bool, expected_
 
     registry, slug = parse_address(address)
     new_default = profile_slug_arg(new_default) if new_default else None
-    with opened_store(store_spec, create=False) as store:
+    with opened_store(store_spec) as store:
         stored = Service(store).delete_profile(registry, slug, make_write_options(expected_version, actor, source),
                                                new_default=new_default, force=force)
     default = stored.get("default_profile_slug")
@@ -254,7 +254,7 @@ def set_default_command(address: str, expected_version: int | None, actor: str |
     from ..service import Service
 
     registry, slug = parse_address(address)
-    with opened_store(store_spec, create=False) as store:
+    with opened_store(store_spec) as store:
         stored = Service(store).set_default_profile(registry, slug,
                                                     make_write_options(expected_version, actor, source))
     click.echo(f"default profile of {registry} is now {slug} (registry version {_version(stored)})")

@@ -37,19 +37,21 @@ def store_kind(spec: str) -> tuple[str, str]:
     )
 
 
-def open_store(spec: str, *, create: bool = True, legacy_registry: str = "default") -> Store:
-    """Open the store a spec names.
+def open_store(spec: str, *, must_exist: bool = False, legacy_registry: str = "default") -> Store:
+    """Open the store a spec names. Opening and reading create nothing on disk: a YAML file or
+    SQLite database that does not exist yet is an empty store, created with any missing
+    parent folders by the first write (see `contract`, "A store that does not exist yet").
 
-    create=False: a missing file is a UsageError (exit 2) instead of an empty store, and
-    nothing is created on disk. `legacy_registry`: the slug a legacy-form YAML file is read
-    as (SPEC section 2).
+    must_exist=True: a missing file is a UsageError (exit 2) instead, for inputs that must
+    be there (a `migrate` source). `legacy_registry`: the slug a legacy-form YAML file is
+    read as (SPEC section 2).
     """
     kind, path = store_kind(spec)
     if kind == "memory":
         from .memory import MemoryStore
 
         return MemoryStore()
-    if not create and not os.path.exists(path):
+    if must_exist and not os.path.exists(path):
         raise UsageError(f"store file {path} does not exist")
     if kind == "yaml":
         from .yamlfile import YamlFileStore

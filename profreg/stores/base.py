@@ -84,11 +84,19 @@ class BaseStore(Store):
         if self._closed:
             raise StoreError(f"{self.kind} store {self.name} is closed")
 
+    def exists(self) -> bool:
+        self._check_open()
+        return True
+
     def _registry(self, slug: str) -> Registry:
         self._check_open()
         found = self._load_registry(slug) if isinstance(slug, str) else None
         if found is None:
-            raise NotFoundError("registry", slug)
+            missing = NotFoundError("registry", slug)
+            if not self.exists():  # say why: nothing was ever written there (SPEC 4)
+                raise missing.explained_by(f"{self.kind} store {self.name} does not exist "
+                                           "(the first write creates it)")
+            raise missing
         return found
 
     def list_registries(self) -> list[dict]:

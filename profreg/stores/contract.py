@@ -10,6 +10,16 @@ Backends subclass `profreg.stores.base.BaseStore` and supply four primitives
 expected-version checks) live in `profreg.stores.writes` and are therefore identical for
 every backend.
 
+A store that does not exist yet
+-------------------------------
+A store spec that names nothing on disk yet (a YAML file or SQLite database not created)
+is an *empty store*, the same for every backend: reads answer empty (`list_registries()`
+is `[]`), a lookup is a `NotFoundError` whose message says the store does not exist, and
+nothing is created on disk by opening or reading. The first write creates the store and any
+missing parent folders. What cannot be created or opened (a folder that may not be written,
+a path under a regular file, a file that is not a store) is a `StoreError` (one line).
+`exists()` tells the two apart.
+
 Version checks (`WriteOptions`)
 -------------------------------
 - `expected_version` (None/0 = no check) is compared with the version of what the call
@@ -62,6 +72,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_registries(self) -> list[dict]:
         """Healthy registries, full objects, sorted by slug."""
+
+    @abc.abstractmethod
+    def exists(self) -> bool:
+        """Whether the store has been created (False: an empty store that no write has
+        created yet; see "A store that does not exist yet")."""
 
     @abc.abstractmethod
     def corrupt_registries(self) -> list[tuple[str, str]]:

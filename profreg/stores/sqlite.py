@@ -30,6 +30,7 @@ from ..errors import ProfregError, StoreError
 from ..limits import current_limits, nesting_exceeds
 from .base import BaseStore
 from .contract import LOCK_WAIT_NOTICE_S as WAIT_NOTICE_S, Change, Registry
+from .paths import create_parent_folders, store_file_exists
 from .writes import check_valid, normalise_registry
 
 TABLE = "profile_registries"
@@ -85,17 +86,55 @@ class SqliteStore(BaseStore):
         )
         self._own_writes = 0  # this connection's commits, which data_version does not count
         self._read_only_reason = ""
+        self._conn: sqlite3.Connection | None = None
+        if os.path.isdir(self.path):
+            raise StoreError(f"SQLite store {self.path} is a directory")
+        if store_file_exists(self.path, f"SQLite store {self.path}"):
+            self._open(create=False)
+        # else: an empty store until the first write creates it (reads create nothing)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection. Reads ask `_missing()` first, so only a write gets here without a
+        database: the first write creates it, and its missing parent folders."""
+        self._create_if_missing()
+        return self._conn
+
+    def _create_if_missing(self) -> None:
+        """Before a write: create the database if need be (then the migrations tell whether it
+        was written by a newer profreg)."""
+        if self._conn is None:
+            self._open(create=True)
+
+    def _open(self, *, create: bool) -> None:
         try:
-            if os.path.isdir(self.path):
-                raise StoreError(f"SQLite store {self.path} is a directory")
-            _create_private_file(self.path)
+            if create:
+                create_parent_folders(self.path, f"SQLite store {self.path}")
+                _create_private_file(self.path)
             # Not bound to the opening thread: a shared client serialises its calls itself.
-            self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
-            self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             self._enable_wal()
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from None
+        except (sqlite3.DatabaseError, OSError) as exc:  # not a database, no permission, a file in the way
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise StoreError(f"cannot {'create' if create else 'open'} SQLite store {self.path}: {reason}") from None
+
+    def _missing(self) -> bool:
+        """Whether there is no database yet; one that has appeared since is opened."""
+        if self._conn is not None:
+            return False
+        if not store_file_exists(self.path, f"SQLite store {self.path}"):
+            return True
+        self._open(create=False)
+        return False
+
+    def exists(self) -> bool:
+        self._check_open()
+        return not self._missing()
 
     def _enable_wal(self) -> None:
         if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -218,13 +257,19 @@ class SqliteStore(BaseStore):
 
     # ---- primitives ---------------------------------------------------------------------
     def _registry_slugs(self) -> list[str]:
+        if self._missing():
+            return []
         return self._guard(lambda: [row[0] for row in self.conn.execute(f"SELECT slug FROM {TABLE}")])
 
     def _load_registry(self, slug: str) -> Registry | None:
+        if self._missing():
+            return None
         row = self._guard(self._row, slug)
         return None if row is None else self._decode(slug, *row)
 
     def _load_all(self) -> tuple[list[Registry], list[tuple[str, str]]]:
+        if self._missing():
+            return [], []
         rows = self._guard(lambda: self.conn.execute(
             f"SELECT slug, {_BOUNDED_PAYLOAD} FROM {TABLE} ORDER BY slug", [current_limits().max_bytes]
         ).fetchall())
@@ -240,11 +285,15 @@ class SqliteStore(BaseStore):
     def change_token(self) -> tuple[int, int]:
         """`PRAGMA data_version` (commits by other connections) and this store's own commits."""
         self._check_open()
+        if self._missing():  # no database yet: its creation changes the token
+            return -1, self._own_writes
         return self._guard(lambda: self.conn.execute("PRAGMA data_version").fetchone()[0]), self._own_writes
 
     def registry_states(self) -> dict[str, tuple[int, object]]:
         """From the rows' version, timestamp and payload size; no payload is decoded."""
         self._check_open()
+        if self._missing():
+            return {}
         rows = self._guard(lambda: self.conn.execute(
             f"SELECT slug, CASE WHEN json_valid(payload_json) THEN json_extract(payload_json, '$.metadata.version') END, "
             f"updated_at_ms, length(payload_json) FROM {TABLE}"
@@ -253,6 +302,7 @@ class SqliteStore(BaseStore):
                 for slug, version, updated, size in rows}
 
     def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
+        self._create_if_missing()
         if self._read_only_reason:
             raise StoreError(self._read_only_reason)
 
@@ -274,6 +324,7 @@ class SqliteStore(BaseStore):
         return self._guard(transaction)
 
     def _commit_all(self, registries: dict[str, Registry], replace: bool) -> None:
+        self._create_if_missing()
         if self._read_only_reason:
             raise StoreError(self._read_only_reason)
 
@@ -301,4 +352,5 @@ class SqliteStore(BaseStore):
 
     def _close(self) -> None:
         self._cache.clear()
-        self.conn.close()
+        if self._conn is not None:
+            self._conn.close()

@@ -20,7 +20,7 @@ def ok(*args):
 
 
 def registries(spec):
-    with open_store(str(spec), create=False) as store:
+    with open_store(str(spec), must_exist=True) as store:
         return store.list_registries()
 
 
@@ -152,7 +152,7 @@ def test_force_over_corrupt_sqlite_rows(populated, tmp_path):
     assert profreg("migrate", str(populated), str(db)).code == 2  # holds data: needs --force
     ok("migrate", str(populated), str(db), "--force")  # corrupt rows replaced or removed
     assert registries(db) == registries(populated)
-    with open_store(str(db), create=False) as store:
+    with open_store(str(db), must_exist=True) as store:
         assert store.corrupt_registries() == [] and store.registry_slugs() == ["default", "team"]
 
 

@@ -76,7 +76,7 @@ def test_the_resolved_patch_matches_the_service_with_the_nested_mapping(store):
     from profreg.service import Service
     from profreg.stores import open_store
 
-    with open_store(str(store), create=False) as opened:
+    with open_store(str(store), must_exist=True) as opened:
         expected = Service(opened).resolve(
             "default", "open", overrides={"step_settings_patch": {"ai-chat": {"ai-engine": "o3"}}}
         ).to_json()

@@ -185,12 +185,12 @@ def test_store_option_wins_over_environment(tmp_path, monkeypatch):
     assert (tmp_path / "opt.yaml").exists() and not (tmp_path / "env.yaml").exists()
 
 
-def test_no_store_or_missing_store_file_is_a_usage_error(tmp_path, monkeypatch):
+def test_no_store_is_a_usage_error_and_a_missing_one_is_empty(tmp_path, monkeypatch):
     monkeypatch.delenv("PROFREG_STORE", raising=False)
     fails(2, "list")
-    fails(2, "list", "--store", str(tmp_path / "missing.yaml"))
-    fails(2, "resolve", "--store", str(tmp_path / "missing.db"))
     fails(2, "list", "--store", str(tmp_path / "file.txt"))
+    assert json.loads(ok("list", "--store", str(tmp_path / "missing.yaml")).out) == []  # SPEC 4
+    assert "does not exist" in fails(3, "resolve", "--store", str(tmp_path / "missing.db")).err
     assert list(tmp_path.iterdir()) == []  # reads create nothing
 
 

@@ -36,9 +36,9 @@ def corpus_in_sqlite(tmp_path_factory):
 
 def _store(kind: str, sqlite_path):
     if kind == "file":
-        return open_store(str(corpus_store_path()), create=False)
+        return open_store(str(corpus_store_path()), must_exist=True)
     if kind == "sqlite":
-        return open_store(str(sqlite_path), create=False)
+        return open_store(str(sqlite_path), must_exist=True)
     return MemoryStore(registries_of(corpus_store_path()))
 
 

@@ -36,8 +36,8 @@ def test_open_store_picks_the_backend(tmp_path):
     assert isinstance(open_store(str(tmp_path / "a.sqlite3")), SqliteStore)
 
 
-def test_create_false_refuses_a_missing_sqlite_file_and_creates_nothing(tmp_path):
+def test_must_exist_refuses_a_missing_sqlite_file_and_creates_nothing(tmp_path):
     path = tmp_path / "missing.db"
     with pytest.raises(UsageError):
-        open_store(str(path), create=False)
+        open_store(str(path), must_exist=True)
     assert not path.exists()

@@ -112,9 +112,9 @@ def test_existing_mode_is_kept(hand_file, edit_path):
     assert stat.S_IMODE(hand_file.stat().st_mode) == 0o644
 
 
-def test_open_store_with_create_false_refuses_a_missing_file(tmp_path):
+def test_open_store_with_must_exist_refuses_a_missing_file(tmp_path):
     with pytest.raises(UsageError):
-        open_store(str(tmp_path / "missing.yaml"), create=False)
+        open_store(str(tmp_path / "missing.yaml"), must_exist=True)
 
 
 @pytest.mark.parametrize(

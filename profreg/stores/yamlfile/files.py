@@ -12,6 +12,7 @@ from typing import Callable, Iterator
 
 from ...errors import StoreError
 from ..contract import LOCK_WAIT_NOTICE_S as WAIT_NOTICE_S
+from ..paths import check_writable
 
 LOCK_TIMEOUT_S = 30.0  # how long a writer waits for another writer's lock by default
 Signature = tuple[int, int, int, int]
@@ -42,6 +43,7 @@ def write_atomic(path: str, data: bytes, *, unchanged: Callable[[], bool] | None
     import stat
     import tempfile  # writes only: resolve start-up is benchmarked
 
+    check_writable(path, f"YAML store {path}")  # the rename would replace it where the folder allows
     directory, name = os.path.split(path)
     directory = directory or "."
     try:

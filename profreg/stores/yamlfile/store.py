@@ -30,6 +30,7 @@ from ...legacy import legacy_to_registry
 from ...limits import current_limits
 from ..base import BaseStore
 from ..contract import Change, Registry
+from ..paths import create_parent_folders
 from ..writes import normalise_registry
 from . import validcache
 from .files import FileChanged, Signature, file_lock, signature, write_atomic
@@ -163,6 +164,10 @@ class YamlFileStore(BaseStore):
         return signature(self.path)
 
     # ---- primitives ---------------------------------------------------------------------
+    def exists(self) -> bool:
+        self._check_open()
+        return self._current().signature is not None
+
     def _registry_slugs(self) -> list[str]:
         return list(self._current().registries)
 
@@ -174,6 +179,7 @@ class YamlFileStore(BaseStore):
 
     def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         # A YAML file is valid as a whole or not opened at all: no registry in it is corrupt.
+        create_parent_folders(self.path, f"YAML store {self.name}")  # the first write makes them
         with file_lock(self.path, self.name, timeout=self.lock_timeout, on_wait=self.on_lock_wait), \
                 collector_paused():
             snapshot = self._current()
