@@ -200,7 +200,7 @@ class Client:
         with self._lock:
             state = self._state(slug)
         if state.registry is None:
-            raise NotFoundError("registry", slug)
+            raise self._store.registry_not_found(slug)
         return slug, state.registry
 
     # ------------------------------------------------------------------ resolve
@@ -227,7 +227,7 @@ class Client:
                     return dataclasses.replace(cached, runtime_key=runtime_key)
                 return cached
         if state.registry is None:
-            raise NotFoundError("registry", slug)
+            raise self._store.registry_not_found(slug)
         profile_slug, chosen = choose_profile(state.registry, slug, profile)
         runtime = state.runtime(profile_slug, chosen)
         if not plain:

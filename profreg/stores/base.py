@@ -92,11 +92,7 @@ class BaseStore(Store):
         self._check_open()
         found = self._load_registry(slug) if isinstance(slug, str) else None
         if found is None:
-            missing = NotFoundError("registry", slug)
-            if not self.exists():  # say why: nothing was ever written there (SPEC 4)
-                raise missing.explained_by(f"{self.kind} store {self.name} does not exist "
-                                           "(the first write creates it)")
-            raise missing
+            raise self.registry_not_found(slug)
         return found
 
     def list_registries(self) -> list[dict]:

@@ -46,6 +46,8 @@ import abc
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterable
 
+from ..errors import NotFoundError
+
 
 Registry = dict[str, Any]
 # A change computes the new registry (None: delete it) from the current one (None: absent).
@@ -69,6 +71,9 @@ LOCK_WAIT_NOTICE_S = 1.0
 class Store(abc.ABC):
     """One contract, three backends (memory, YAML file, SQLite)."""
 
+    kind = "store"  # what messages call the backend ("YAML", "SQLite", ...)
+    name = ""  # what messages call this store (a path, "memory:", a URL without password)
+
     @abc.abstractmethod
     def list_registries(self) -> list[dict]:
         """Healthy registries, full objects, sorted by slug."""
@@ -77,6 +82,14 @@ class Store(abc.ABC):
     def exists(self) -> bool:
         """Whether the store has been created (False: an empty store that no write has
         created yet; see "A store that does not exist yet")."""
+
+    def registry_not_found(self, slug: str) -> NotFoundError:
+        """The error for a registry that is not there: it says so when the whole store does not
+        exist yet, so every backend (and every cache in front of one) words it alike."""
+        missing = NotFoundError("registry", slug)
+        if not self.exists():
+            return missing.explained_by(f"{self.kind} store {self.name} does not exist (the first write creates it)")
+        return missing
 
     @abc.abstractmethod
     def corrupt_registries(self) -> list[tuple[str, str]]:

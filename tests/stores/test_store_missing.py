@@ -75,3 +75,15 @@ def test_open_store_never_creates_even_when_closed_at_once(tmp_path, suffix):
     path = tmp_path / f"typo.{suffix}"
     open_store(str(path)).close()
     assert not os.path.lexists(path)
+
+
+def test_the_python_api_reads_a_missing_store_without_creating_it(tmp_path, suffix):
+    import profreg
+
+    path = tmp_path / f"typo.{suffix}"
+    with profreg.connect(str(path)) as client:
+        assert client.list_registries() == []
+        with pytest.raises(NotFoundError) as raised:
+            client.resolve("agent")
+        assert "does not exist" in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
