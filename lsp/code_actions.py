@@ -11,6 +11,9 @@ from . import quickfixes
 from .diagnostics import lsp_diagnostics
 from .documents import Document
 from .outline import RegistryOutline, registry_at
+from profreg.engine import parse
+from profreg.legacy import is_legacy, legacy_to_registry
+from profreg.yamldump import dump_yaml, ordered_registry
 
 MAX_PROFILE_CHOICES = 10
 
@@ -122,10 +125,6 @@ def _fix_default_unknown(doc: Document, diag: types.Diagnostic) -> list[types.Co
 
 
 def _fix_legacy(doc: Document, diag: types.Diagnostic) -> list[types.CodeAction]:
-    from profreg.yamldump import dump_yaml, ordered_registry
-    from profreg.legacy import is_legacy, legacy_to_registry
-    from profreg.engine import parse
-
     parsed = parse(doc.text)
     if parsed.fatal or not is_legacy(parsed.data):
         return []

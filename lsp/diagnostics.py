@@ -9,7 +9,6 @@ from lsprotocol import types
 
 from profreg.engine import Diagnostic, Report
 from profreg.engine.detection import looks_like_registry
-from profreg.engine.gcpause import collector_paused
 from profreg.engine.schema import accelerator_loaded
 
 from .documents import Document
@@ -33,8 +32,7 @@ def validate(doc: Document) -> Report:
     validator = doc.state.get("validator")
     if validator is None:
         validator = doc.state["validator"] = IncrementalValidator()
-    with collector_paused():
-        report = validator.validate(doc.text)
+    report = validator.validate(doc.text)
     doc.state["report"] = report
     return report
 

@@ -16,6 +16,7 @@ import logging
 import os
 import re
 from typing import Awaitable, Callable
+import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,6 @@ class BoundedReader:
 
 def stdin_reader(stdin, executor) -> BoundedReader:
     """A bounded reader over a binary stream (stdin), read in a worker thread."""
-    import asyncio
-
     read = getattr(stdin, "read1", stdin.read)
 
     def read_some(n: int) -> Awaitable[bytes]:

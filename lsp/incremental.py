@@ -28,7 +28,7 @@ from typing import Any
 
 from profreg.engine import Limits, ParsedYaml, Report, Span, parse, validate_parsed
 from profreg.pointer import pointer_escape, pointer_split
-from profreg.engine.reader import LineIndex
+from profreg.engine.reader import YAML11_BREAKS, LineIndex
 from profreg.engine.schema import accelerator_loaded
 from profreg.limits import current_limits
 
@@ -48,13 +48,13 @@ _UNSAFE_CHECKS = (
 # could pair an alias with the wrong block (a real alias missed fails its block's parse).
 _ANCHOR = re.compile(r"(?:^|[ \t\n\[{,:])&([^ \t\r\n\[\]{},]+)")
 _ALIAS = re.compile(r"(?:^|[ \t\n\[{,:])\*([^ \t\r\n\[\]{},]+)")
-# From this size on, documents are validated with jsonschema-rs (about 50x faster per
-# profile, but ~6 MB of resident library). Below it the pure-Python validator takes under
-# ~150 ms on open and ~1 ms per edited profile, and a server that only sees small
-# registries stays small. Results are identical either way.
+# From this size on, documents are validated with jsonschema-rs (much faster per profile,
+# but a sizeable resident library). Below it the pure-Python validator is quick enough on
+# open and per edited profile, and a server that only sees small registries stays small.
+# Results are identical either way (the README's benchmark notes have the figures).
 ACCELERATE_FROM_BYTES = 128 * 1024
 # Characters some YAML readers treat as line breaks, and a byte-order mark.
-_UNSAFE_CHARS = ("\x85", "\u2028", "\u2029", "\ufeff")
+_UNSAFE_CHARS = (*YAML11_BREAKS, "\ufeff")
 
 
 def _unsafe_text(text: str) -> bool:

@@ -4,19 +4,19 @@
 This module imports nothing heavy itself: it trims what the server process loads before
 pygls is imported (see `_keep_tls_out`) and after (see `_drop_generated_sources`). A
 language server lives as long as the editor, so its resident size matters more than a
-CLI's; the two trims take about 6 MB off a server whose floor (pygls + lsprotocol) is
-about 35 MB.
+CLI's (the README's benchmark table has the figures).
 """
 from __future__ import annotations
 
 import argparse
 import gc
 import logging
+import linecache
 import sys
 
 
 def _keep_tls_out() -> None:
-    """Keep asyncio from loading OpenSSL (~4 MB resident) in a process that never uses TLS.
+    """Keep asyncio from loading OpenSSL in a process that never uses TLS.
 
     The server talks over stdio or a plain TCP socket. asyncio imports `ssl` only if it
     can and works without it; a `None` entry in `sys.modules` makes that import fail
@@ -26,15 +26,13 @@ def _keep_tls_out() -> None:
 
 
 def _drop_generated_sources() -> None:
-    """Forget the source text attrs keeps for every method it generates (~2 MB).
+    """Forget the source text attrs keeps for every method it generates.
 
     lsprotocol defines some 550 attrs classes; attrs stores each generated
     `__init__`/`__eq__`/... source in `linecache` so a debugger can show it (cattrs does the
     same for the few converters made at import). The server never reads it, and a
     traceback through such a method only loses its source line.
     """
-    import linecache
-
     for name in [name for name in linecache.cache if name.startswith(("<attrs generated", "<cattrs generated"))]:
         del linecache.cache[name]
     gc.collect()

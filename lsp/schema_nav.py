@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from profreg.schemafile import load_schema
+import json
 
 ITEM = "[]"  # a path token for "an item of a sequence"
 ANY_KEY = "*"  # a path token for "some key of a mapping with free keys"
@@ -113,8 +114,6 @@ def describe(name: str, node: dict) -> str:
     if "enum" in node:
         facts.append("one of: " + ", ".join(f"`{v}`" for v in node["enum"]))
     if "default" in node:
-        import json
-
         facts.append(f"default: `{json.dumps(node['default'])}`")
     if facts:
         parts.append(" · ".join(facts))

@@ -26,7 +26,7 @@ class ValidationError(ProfregError):
 
     def __init__(self, message: str, diagnostics: Sequence["Diagnostic"] = (), field: str = ""):
         self.diagnostics = list(diagnostics)
-        first = next((d for d in self.diagnostics if d.severity == "error"), None)
+        first = next((d for d in self.diagnostics if d.is_error), None)
         self.field = field or (first.field if first else "")
         super().__init__(message)
 

@@ -5,8 +5,8 @@ Targets: a registry YAML file (written in bundle form) or a SQLite store.
 
 - Registries are copied raw: versions, timestamps, authors and sources stay as they are
   (the versioning write path would bump them). The SQLite target is written through the
-  store's `import_registries`, in one transaction (2,000 registries: one fsync, not 2,000);
-  the YAML target is rendered in one go and replaced atomically under the YAML store's lock
+  store's `import_registries`, in one transaction (one fsync, not one per registry); the
+  YAML target is rendered in one go and replaced atomically under the YAML store's lock
   (importing registry by registry would rewrite the file once per registry).
 - A legacy source converts with `profreg.legacy` to one registry, named by `--registry`
   (default `default`). For other sources `--registry R` copies only registry R.
@@ -26,6 +26,14 @@ from .errors import NotFoundError, StoreError, UsageError, ValidationError
 from .inputfiles import read_input
 from .limits import current_limits
 from .legacy import DEFAULT_REGISTRY_SLUG
+from .engine import validate_registry
+from .engine.report import errors_only
+from .secrets import mask_secrets
+from .stores import open_store, store_kind
+from .stores.paths import create_parent_folders
+from .stores.yamlfile.files import file_lock, write_atomic
+from .stores.yamlfile.store import parse_store_text
+from .yamldump import bundle_document, dump_yaml
 
 
 @dataclass
@@ -55,9 +63,6 @@ class MigrationPlan:
     def rendered(self, *, masked: bool = False) -> str:
         """The YAML file that would be written, or for SQLite the registries as JSON;
         `masked`: secret-looking values shown as `***` (what `--dry-run` prints)."""
-        from .yamldump import bundle_document, dump_yaml
-        from .secrets import mask_secrets
-
         document = bundle_document(mask_secrets(self.registries) if masked else self.registries)
         if self.dest_kind == "yaml":
             return dump_yaml(document)
@@ -69,8 +74,6 @@ class MigrationPlan:
 
 
 def _kind_and_path(spec: str, role: str) -> tuple[str, str]:
-    from .stores import store_kind
-
     kind, path = store_kind(spec)
     if kind == "memory":
         raise UsageError(f"{role} {spec!r}: migrate works on files (YAML or SQLite), not memory:")
@@ -92,8 +95,6 @@ def _read_source(source: str, registry: str | None) -> tuple[str, list[dict[str,
     if kind != "yaml" and not os.path.isfile(path):
         raise UsageError(f"source {path} is not a regular file")
     if kind == "yaml":
-        from .stores.yamlfile.store import parse_store_text
-
         try:
             raw = read_input(path, current_limits().max_bytes, regular_only=True)
         except OSError as exc:
@@ -102,8 +103,6 @@ def _read_source(source: str, registry: str | None) -> tuple[str, list[dict[str,
         form = snapshot.form or "empty"
         registries = list(snapshot.registries.values())
     else:
-        from .stores import open_store
-
         form = "sqlite"
         with open_store(source, must_exist=True) as store:
             corrupt = store.corrupt_registries()
@@ -122,9 +121,6 @@ def _read_source(source: str, registry: str | None) -> tuple[str, list[dict[str,
 
 
 def _check_valid(registries: list[dict[str, Any]], source: str) -> None:
-    from .engine import validate_registry
-    from .engine.report import errors_only
-
     for registry in registries:
         errors = errors_only(validate_registry(registry))
         if errors:
@@ -149,8 +145,6 @@ def dest_holds_data(dest: str) -> bool:
             raise UsageError(f"destination {path}: {exc.strerror or exc}") from None
     if target.stat().st_size == 0:
         return False
-    from .stores import open_store
-
     try:
         with open_store(dest, must_exist=True) as store:
             return bool(store.list_registries() or store.corrupt_registries())
@@ -187,8 +181,6 @@ def _keep_source_text(migration: MigrationPlan, raw: bytes, registry: str | None
         return
     if migration.source_form == "bundle":
         from .stores.yamlfile.roundtrip import RoundTripDocument
-        from .stores.yamlfile.store import parse_store_text
-
         snapshot = parse_store_text(raw, migration.source, DEFAULT_REGISTRY_SLUG, validate=False)
         document = RoundTripDocument(snapshot.text, "bundle")
         text = snapshot.text
@@ -232,10 +224,6 @@ def write(migration: MigrationPlan, dest: str, *, force: bool = False, lock: Loc
 
 
 def _write_yaml(migration: MigrationPlan, dest: str, force: bool, lock: LockWait) -> None:
-    from .stores.paths import create_parent_folders
-    from .stores.yamlfile.files import file_lock, write_atomic
-    from .stores.yamlfile.store import parse_store_text
-
     data = migration.output()
     # The engine must read back exactly the registries being copied before the file is replaced.
     written = parse_store_text(data, migration.dest, DEFAULT_REGISTRY_SLUG)
@@ -259,8 +247,6 @@ def _write_yaml(migration: MigrationPlan, dest: str, force: bool, lock: LockWait
 
 
 def _write_sqlite(migration: MigrationPlan, dest: str, force: bool, lock: LockWait) -> None:
-    from .stores import open_store
-
     check_dest(migration, dest, force)
     with open_store(dest) as store:  # the first write creates it (and its folders)
         store.lock_timeout, store.on_lock_wait = lock.timeout, lock.on_wait

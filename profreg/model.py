@@ -37,5 +37,13 @@ EDIT_FIELD_ORDER = tuple(
     )
 ) + ("profiles",)
 
+
+
+def version_of(obj: dict | None) -> int:
+    """The `metadata.version` of a registry or profile (0 when absent or not an integer)."""
+    version = ((obj or {}).get("metadata") or {}).get("version", 0)
+    return version if isinstance(version, int) and not isinstance(version, bool) else 0
+
+
 # The three document forms (SPEC section 2).
 BUNDLE, SINGLE, LEGACY = "bundle", "single", "legacy"

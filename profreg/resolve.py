@@ -16,8 +16,8 @@ import rfc8785
 
 from .errors import NotFoundError, PolicyViolationError, ValidationError
 from .frozen import FrozenDict, FrozenList, freeze, thaw
-from .slugs import is_slug
 from .model import OVERRIDE_KEYS
+from .slugs import is_slug
 
 _CAPITAL_AFTER_FIRST = re.compile(r"(?<=.)([A-Z])", re.DOTALL)
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from .errors import NotFoundError, PolicyViolationError, ValidationError, VersionConflictError
+from .model import version_of
 from .resolve import Resolution, choose_profile, resolve_profile
-
-if TYPE_CHECKING:
-    from .stores.contract import Store, WriteOptions
+from .stores.contract import Store, WriteOptions
 
 DEFAULT_REGISTRY = "default"
 
@@ -31,13 +30,7 @@ _OPTIMISTIC_RETRIES = 5
 def _options(options: "WriteOptions | None") -> "WriteOptions":
     if options is not None:
         return options
-    from .stores.contract import WriteOptions
-
     return WriteOptions()
-
-
-def _version(obj: Mapping[str, Any] | None) -> int:
-    return int(((obj or {}).get("metadata") or {}).get("version") or 0)
 
 
 def _patched(current: Mapping[str, Any], slug: str, patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -106,7 +99,7 @@ class Service:
         for _attempt in range(_OPTIMISTIC_RETRIES):
             current = self.store.get_registry(registry)
             checked = options if options.expected_version else dataclasses.replace(
-                options, expected_version=_version(current))
+                options, expected_version=version_of(current))
             fields = {k: v for k, v in current.items() if k not in ("profiles", "default_profile_slug")}
             fields.update(copy.deepcopy(dict(patch)))
             try:
@@ -136,7 +129,7 @@ class Service:
                 return self.store.delete_registry(registry, options)
             try:  # the check above holds for the version just read, not for a later one
                 return self.store.delete_registry(
-                    registry, dataclasses.replace(options, expected_version=_version(current)))
+                    registry, dataclasses.replace(options, expected_version=version_of(current)))
             except VersionConflictError:
                 continue
         raise VersionConflictError("registry", registry, None, None,
@@ -206,7 +199,7 @@ class Service:
                 )
             if options.expected_version:
                 return write(current, options)
-            read_version = _version(current)
+            read_version = version_of(current)
             try:
                 return write(current, dataclasses.replace(options, expected_version=read_version))
             except VersionConflictError:

@@ -1,12 +1,13 @@
 """What the store commands share: `--store`, REGISTRY/PROFILE addressing, write options,
 output formats and shell completion of slugs from the store.
 
-Kept light: the store backends, the validator and rfc8785 are imported only when a
-command runs (CLI start-up time is benchmarked).
+Imported by the store commands only (each loaded when it runs); `profreg --version` and
+`profreg validate` do not load it.
 """
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
 import sys
@@ -14,13 +15,18 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
-from ..errors import UsageError, ValidationError
+from ..errors import NotFoundError, UsageError, ValidationError
 from ..slugs import canonical_slug, is_slug
+from ..engine import parse
+from ..engine.report import errors_only, first_error_line
+from ..inputfiles import read_input
+from ..limits import current_limits
+from ..stores import open_store
+from ..stores.contract import Store, WriteOptions
+from ..yamldump import dump_yaml
 
 if TYPE_CHECKING:
-    from click.shell_completion import CompletionItem  # imported when completing only
-
-    from ..stores.contract import Store, WriteOptions
+    from click.shell_completion import CompletionItem
 
 STORE_ENV = "PROFREG_STORE"
 DEFAULT_REGISTRY = "default"
@@ -31,10 +37,16 @@ LOCK_TIMEOUT_META = "profreg.lock_timeout"
 
 
 # ------------------------------------------------------------------------------ the store
-def _complete_store_spec(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+def _items(values: list[str], kind: str = "plain") -> list[CompletionItem]:
+    """Completion items. Click has loaded its completion module by the time a completion
+    callback runs; every other run of the CLI never needs it."""
     from click.shell_completion import CompletionItem
 
-    return [CompletionItem(incomplete, type="file")]
+    return [CompletionItem(value, type=kind) for value in values]
+
+
+def _complete_store_spec(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    return _items([incomplete], "file")
 
 
 STORE_HELP = ("The store: PATH.yaml, PATH.yml, PATH.db, PATH.sqlite, PATH.sqlite3, yaml:PATH or sqlite:PATH "
@@ -84,7 +96,7 @@ def lock_wait_notice(name: str, timeout: float | None) -> Callable[[], None]:
 
 
 @contextlib.contextmanager
-def opened_store(store_spec: str | None, *, legacy_registry: str = DEFAULT_REGISTRY) -> Iterator["Store"]:
+def opened_store(store_spec: str | None, *, legacy_registry: str = DEFAULT_REGISTRY) -> Iterator[Store]:
     """The store named by --store (before or after the command) / PROFREG_STORE, closed afterwards.
 
     A store that does not exist yet is an empty store: reads create nothing (`list` prints
@@ -96,9 +108,6 @@ def opened_store(store_spec: str | None, *, legacy_registry: str = DEFAULT_REGIS
     store_spec = store_spec_of(store_spec)
     if not store_spec:
         raise UsageError(f"no store given: use --store SPEC or set {STORE_ENV}")
-    from ..errors import NotFoundError
-    from ..stores import open_store
-
     store = open_store(store_spec, legacy_registry=legacy_registry)
     ctx = click.get_current_context(silent=True)
     timeout = ctx.meta.get(LOCK_TIMEOUT_META) if ctx is not None else None
@@ -114,8 +123,6 @@ def opened_store(store_spec: str | None, *, legacy_registry: str = DEFAULT_REGIS
 
 def with_what_exists(store: "Store", exc: Exception) -> Exception:
     """A NotFoundError whose message also names what does exist (close matches first)."""
-    from ..errors import NotFoundError
-
     if not isinstance(exc, NotFoundError) or getattr(exc, "explained", False):
         return exc
     try:
@@ -132,8 +139,6 @@ def with_what_exists(store: "Store", exc: Exception) -> Exception:
 
 def available_names(wanted: str, names: list[str], limit: int = 20) -> str:
     """`available: a, b` — close matches to `wanted` first, at most `limit` names."""
-    import difflib
-
     if not names:
         return ""
     close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.6)
@@ -185,7 +190,7 @@ def write_options_decorator(func: Callable) -> Callable:
 
 
 def default_actor() -> str:
-    import getpass
+    import getpass  # writes only: a read or resolve does not pay for it
 
     try:
         return getpass.getuser() or "unknown"
@@ -193,9 +198,7 @@ def default_actor() -> str:
         return "unknown"
 
 
-def make_write_options(expected_version: int | None, actor: str | None, source: str | None) -> "WriteOptions":
-    from ..stores.contract import WriteOptions
-
+def make_write_options(expected_version: int | None, actor: str | None, source: str | None) -> WriteOptions:
     return WriteOptions(
         expected_version=expected_version or None,
         actor=actor if actor else default_actor(),
@@ -226,8 +229,6 @@ def to_json(data: Any) -> str:
 def emit(data: Any, fmt: str) -> None:
     """Print `data` as JSON or YAML (one document)."""
     if fmt == "yaml":
-        from ..yamldump import dump_yaml
-
         click.echo(dump_yaml(data), nl=False)
     else:
         click.echo(to_json(data))
@@ -240,12 +241,6 @@ def read_data_file(path: str, what: str) -> Any:
     A missing or unreadable file is a usage error (2); content that does not parse is a
     validation error (1) naming the file and position.
     """
-    from ..engine import parse
-    from ..engine.report import errors_only, first_error_line
-    from ..errors import ValidationError
-    from ..inputfiles import read_input
-    from ..limits import current_limits
-
     try:
         raw = read_input(path, current_limits().max_bytes)
     except OSError as exc:
@@ -265,8 +260,6 @@ def _completion_store(ctx: click.Context):
     if not spec:
         return None
     try:
-        from ..stores import open_store
-
         return open_store(spec)  # reads create nothing
     except Exception:
         return None
@@ -284,13 +277,11 @@ def _profile_slugs(store, registry: str) -> list[str]:
 
 
 def _complete(ctx: click.Context, produce: Callable[[Any], list[str]]) -> list[CompletionItem]:
-    from click.shell_completion import CompletionItem
-
     store = _completion_store(ctx)
     if store is None:
         return []
     try:
-        return [CompletionItem(value) for value in produce(store)[:MAX_COMPLETIONS]]
+        return _items(produce(store)[:MAX_COMPLETIONS])
     except Exception:
         return []
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from ._common import LOCK_TIMEOUT_META, lock_timeout_option, lock_wait_notice, registry_slug_arg
+from ..migrate import LockWait, migrate
 
 
 @click.command("migrate")
@@ -25,8 +26,6 @@ def migrate_command(source: str, dest: str, registry: str | None, dry_run: bool,
     single); a legacy or SQLite source becomes a bundle-form file (stderr says when comments
     are dropped). --lock-timeout bounds the wait for another writer of DEST (exit 6 after it).
     """
-    from ..migrate import LockWait, migrate
-
     timeout = click.get_current_context().meta.get(LOCK_TIMEOUT_META)
     migration = migrate(source, dest, registry=registry_slug_arg(registry) if registry else None,
                         dry_run=dry_run, force=force, lock=LockWait(timeout, lock_wait_notice(dest, timeout)))

@@ -17,6 +17,10 @@ from ._common import (
     registry_slug_arg,
     store_option,
 )
+from ..errors import StoreError
+from ..model import version_of
+from ..secrets import mask_secrets
+from ..yamldump import ordered_profile, ordered_registry
 
 
 @click.command("list")
@@ -29,8 +33,6 @@ def list_command(registry: str | None, fmt: str | None, store_spec: str | None) 
     Registries whose stored data is corrupt are named on stderr (exit 6); the healthy ones
     are still listed.
     """
-    from ..errors import StoreError
-
     fmt = output_format(fmt, "text")
     corrupt: list[tuple[str, str]] = []
     registry = registry_slug_arg(registry) if registry is not None else None
@@ -66,7 +68,7 @@ def _profile_row(profile: dict[str, Any]) -> dict[str, Any]:
     return {
         "slug": profile["slug"],
         "display_name": profile.get("display_name") or "",
-        "version": (profile.get("metadata") or {}).get("version") or 0,
+        "version": version_of(profile),
         "read_only": bool((profile.get("policy") or {}).get("read_only")),
     }
 
@@ -93,9 +95,6 @@ def _cell(value: Any) -> str:
 @store_option
 def show_command(target: str, show_secrets: bool, fmt: str | None, store_spec: str | None) -> None:
     """Show a registry (REGISTRY) or a profile (REGISTRY/PROFILE) as the schema's object."""
-    from ..yamldump import ordered_profile, ordered_registry
-    from ..secrets import mask_secrets
-
     if "/" in target:
         registry, profile = parse_address(target)
     else:

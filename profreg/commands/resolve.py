@@ -1,6 +1,7 @@
 """`profreg resolve`: the effective runtime and settings of a profile, with a fingerprint."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -17,6 +18,11 @@ from ._common import (
     store_option,
 )
 from ..errors import UsageError, ValidationError
+from ..engine import parse
+from ..resolve import canonical_override_key
+from ..secrets import mask_secrets
+from ..service import Service
+from ..slugs import canonical_slug
 
 FORMATS = ("json", "yaml", "text")
 
@@ -45,10 +51,6 @@ def resolve_command(profile: str | None, registry: str | None, sets: tuple[str, 
     profile's policy; settings merge as RFC 7386 merge patch; the fingerprint is the SHA-256
     of the RFC 8785 canonical JSON of the result.
     """
-    from ..secrets import mask_secrets
-    from ..service import Service
-    from ..slugs import canonical_slug
-
     registry_slug, profile_slug = _target(profile, registry)
     overrides, typed = _overrides(overrides_file, sets, set_strings)
     base = read_data_file(base_file, "base_settings") if base_file else None
@@ -102,8 +104,6 @@ def _overrides(overrides_file: str | None, sets: tuple[str, ...],
     maps canonical keys given by `--set` to (the text typed, the value YAML read), for the
     quoting hint when the value has the wrong type.
     """
-    from ..resolve import canonical_override_key
-
     overrides: Any = read_data_file(overrides_file, "request_overrides") if overrides_file else None
     if not sets and not set_strings:
         return overrides, {}
@@ -151,8 +151,6 @@ def _key_path(option: str, key: str) -> _Path:
     """(`step_settings_patch`, `ai-chat`, `ai-engine`) for `stepSettingsPatch.ai-chat.ai-engine`.
 
     The first part is an override key (canonicalised); the rest are setting names, as typed."""
-    from ..resolve import canonical_override_key
-
     head, *inner = key.strip().split(".")
     canonical = canonical_override_key(head)
     if any(not part.strip() for part in inner):
@@ -174,8 +172,6 @@ def _set_inside(overrides: dict[str, Any], path: _Path, value: Any) -> None:
 
 def _yaml_value(key: str, text: str) -> Any:
     """VALUE of `--set KEY=VALUE` read as YAML (`KEY=` is the empty string)."""
-    from ..engine import parse
-
     if not text.strip():
         return ""
     parsed = parse(text)
@@ -225,8 +221,6 @@ def _yaml_kind(value: Any) -> str:
 
 def render_text(result: dict[str, Any]) -> str:
     """A person's view: identity, runtime, then settings as `section.key = value` lines."""
-    import json
-
     runtime = result["effective_runtime"]
     middlewares = ", ".join(
         m["name"] + ("" if m["config"] is None else " " + json.dumps(m["config"], ensure_ascii=False))

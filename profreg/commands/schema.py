@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import click
+from ..schemafile import schema_text
 
 
 @click.command("schema")
 def schema_command() -> None:
     """Print the registry JSON Schema (draft 2020-12)."""
-    from ..schemafile import schema_text
-
     click.echo(schema_text(), nl=False)

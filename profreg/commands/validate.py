@@ -32,31 +32,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Iterator
 
 import click
 
-from ..inputfiles import read_input, read_stream
-from ..limits import current_limits
-from ..reporters import FORMATS
-
-YAML_SUFFIXES = (".yaml", ".yml")
-SKIPPED_DIRS = frozenset(("node_modules",))
-STDIN_PATH = "-"
-
-
-def _walk_yaml_files(directory: str, unreadable: list[str]) -> Iterator[str]:
-    """YAML files below `directory`, sorted, skipping hidden dirs and node_modules; folders
-    that cannot be listed go to `unreadable`."""
-
-    def note(exc: OSError) -> None:
-        unreadable.append(f"{exc.filename} ({exc.strerror or exc})")
-
-    for root, dirs, files in os.walk(directory, onerror=note):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
-        for name in sorted(files):
-            if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
-                yield os.path.join(root, name)
+from ..errors import UsageError
+from ..reporters import FORMATS, render
 
 
 @click.command("validate")
@@ -70,20 +50,12 @@ def validate_command(paths: tuple[str, ...], store_spec: str | None, fmt: str) -
     Prints `path:line:col: severity[code] field: message` per problem and a summary line
     (text), one JSON object (json), or GitHub Actions annotations (github).
     """
-    # Acyclic data, freed by reference counting as each document is done: the cyclic
-    # collector would only rescan every fresh object (a third of the run time on a
-    # 10,000-profile file). Restored afterwards for in-process callers (tests).
-    from ..engine.gcpause import collector_paused
+    # the engine, the stores and `_common`: loaded when the command runs, not when `--help`
+    # lists it
+    from ..checking import STDIN_PATH, check
     from ._common import root_store_spec
 
-    with collector_paused():
-        _validate(paths, store_spec or root_store_spec(), fmt)
-
-
-def _validate(paths: tuple[str, ...], store_spec: str | None, fmt: str) -> None:
-    from ..errors import UsageError
-    from ..reporters import CheckedFile, render
-
+    store_spec = store_spec or root_store_spec()
     if not paths and not store_spec:
         store_spec = os.environ.get("PROFREG_STORE") or None
         if not store_spec:
@@ -92,23 +64,7 @@ def _validate(paths: tuple[str, ...], store_spec: str | None, fmt: str) -> None:
         if path != STDIN_PATH and not os.path.exists(path):
             raise UsageError(f"validate: no such file or directory: {path}")
 
-    checked: list[CheckedFile] = []
-    unreadable: list[str] = []
-    for path in paths:
-        if path == STDIN_PATH:
-            checked.append(CheckedFile("<stdin>", _validate_bytes(read_stream(sys.stdin.buffer, _max_bytes()))))
-        elif os.path.isdir(path):
-            for file_path in _walk_yaml_files(path, unreadable):
-                result = _check_found_file(file_path, unreadable)
-                if result is not None:
-                    checked.append(result)
-        else:
-            raw = _read(path, unreadable)
-            if raw is not None:
-                checked.append(CheckedFile(path, _validate_bytes(raw)))
-    if store_spec:
-        checked.extend(_check_store(store_spec))
-
+    checked, unreadable = check(paths, store_spec)
     out = render(checked, fmt)
     if out:
         sys.stdout.write(out)
@@ -120,83 +76,3 @@ def _validate(paths: tuple[str, ...], store_spec: str | None, fmt: str) -> None:
         raise UsageError(f"validate: cannot read {', '.join(unreadable)}")
     if any(not f.valid for f in checked):
         sys.exit(1)
-
-
-def _max_bytes() -> int:
-    return current_limits().max_bytes
-
-
-def _read(path: str, unreadable: list[str], *, regular_only: bool = False) -> bytes | None:
-    try:
-        return read_input(path, _max_bytes(), regular_only=regular_only)
-    except OSError as exc:
-        unreadable.append(f"{path} ({exc.strerror or exc})")
-        return None
-
-
-def _validate_bytes(raw: bytes):
-    from ..engine import validate_text
-
-    return validate_text(raw).diagnostics
-
-
-def _check_found_file(path: str, unreadable: list[str]):
-    """Validate a file found in a directory, or None when it is not a registry file."""
-    from ..reporters import CheckedFile
-    from ..engine import parse, validate_parsed
-    from ..engine.detection import looks_like_registry, named_like_registry
-
-    raw = _read(path, unreadable, regular_only=True)
-    if raw is None:
-        return None
-    parsed = parse(raw)
-    if named_like_registry(path):
-        pass  # checked whatever it holds, like the editors and the pre-commit hook do
-    elif not parsed.text and parsed.fatal:
-        # not UTF-8 or over the size limit: judge by a lenient decode of its start
-        from ..engine import ParsedYaml
-
-        probe = ParsedYaml(text=raw[: 1 << 20].decode("utf-8", errors="replace"), fatal=True)
-        if not looks_like_registry(probe):
-            return None
-    elif not looks_like_registry(parsed):
-        return None
-    return CheckedFile(path, validate_parsed(parsed).diagnostics)
-
-
-def _check_store(spec: str) -> list:
-    """Every registry in a store, each validated as the stores do (`validate_registry`).
-
-    A YAML store *is* its file, so it is validated as a document (with exact ranges);
-    a missing file is a usage error. For SQLite each registry is reported as
-    `SPEC[slug]`; a registry the store cannot read (bad JSON, slug mismatch, invalid
-    payload) is one `store-corrupt` error naming why.
-    """
-    from ..engine import Diagnostic
-    from ..errors import UsageError
-    from ..reporters import CheckedFile, registries_in
-    from ..stores import open_store, store_kind
-    from ..engine import validate_registry, validate_text
-
-    kind, path = store_kind(spec)
-    if kind == "yaml":
-        if not os.path.exists(path):
-            raise UsageError(f"validate: no such store file: {path}")
-        try:
-            raw = read_input(path, _max_bytes(), regular_only=True)
-        except OSError as exc:
-            raise UsageError(f"validate: cannot read store file {path}: {exc.strerror or exc}") from None
-        report = validate_text(raw)
-        return [CheckedFile(path, report.diagnostics, registries=registries_in(report))]
-    store = open_store(spec, must_exist=True)
-    try:
-        checked = {
-            reg["slug"]: CheckedFile(f"{spec}[{reg['slug']}]", validate_registry(reg), registries=(reg["slug"],))
-            for reg in store.list_registries()
-        }
-        for slug, reason in store.corrupt_registries():
-            corrupt = Diagnostic("error", "store-corrupt", reason, field="registry")
-            checked[slug] = CheckedFile(f"{spec}[{slug}]", [corrupt], registries=(slug,))
-    finally:
-        store.close()
-    return [checked[slug] for slug in sorted(checked)]

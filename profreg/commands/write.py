@@ -26,10 +26,11 @@ from ._common import (
     store_option,
     write_options_decorator,
 )
-
-
-def _version(obj: dict[str, Any]) -> int:
-    return (obj.get("metadata") or {}).get("version") or 0
+from ..engine import validate_profile
+from ..engine.report import errors_only, first_error_line
+from ..errors import ValidationError
+from ..model import version_of
+from ..service import Service
 
 
 def _force_option(help_text: str) -> Callable:
@@ -62,13 +63,11 @@ def _registry_fields(display_name: str | None, description: str | None) -> dict[
 def registry_create(registry: str, display_name: str | None, description: str | None,
                     expected_version: int | None, actor: str | None, source: str, store_spec: str | None) -> None:
     """Create an empty registry REGISTRY (exit 5 if it exists)."""
-    from ..service import Service
-
     slug = registry_slug_arg(registry)
     fields = {"slug": slug, **_registry_fields(display_name, description)}
     with opened_store(store_spec) as store:
         stored = Service(store).create_registry(fields, make_write_options(expected_version, actor, source))
-    click.echo(f"created registry {slug} (version {_version(stored)})")
+    click.echo(f"created registry {slug} (version {version_of(stored)})")
 
 
 @registry_group.command("update")
@@ -83,13 +82,11 @@ def registry_update(registry: str, display_name: str | None, description: str | 
 
     --expected-version is compared with the registry's version.
     """
-    from ..service import Service
-
     slug = registry_slug_arg(registry)
     patch = _registry_fields(display_name, description)
     with opened_store(store_spec) as store:
         stored = Service(store).update_registry(slug, patch, make_write_options(expected_version, actor, source))
-    click.echo(f"updated registry {slug} (version {_version(stored)})")
+    click.echo(f"updated registry {slug} (version {version_of(stored)})")
 
 
 @registry_group.command("delete")
@@ -101,15 +98,13 @@ def registry_update(registry: str, display_name: str | None, description: str | 
 def registry_delete(registry: str, force: bool, expected_version: int | None, actor: str | None, source: str,
                     store_spec: str | None) -> None:
     """Delete REGISTRY and all its profiles (one holding read-only profiles needs --force)."""
-    from ..service import Service
-
     slug = registry_slug_arg(registry)
     with opened_store(store_spec) as store:
         deleted = Service(store).delete_registry(slug, make_write_options(expected_version, actor, source),
                                                  force=force)
     count = len(deleted.get("profiles") or {})
     # a hand-written registry profreg never wrote has no version
-    was = f"it was at version {_version(deleted)}, " if _version(deleted) else ""
+    was = f"it was at version {version_of(deleted)}, " if version_of(deleted) else ""
     click.echo(f"deleted registry {slug} ({was}with {count} profile{'' if count == 1 else 's'})")
 
 
@@ -135,10 +130,6 @@ def _profile_field_options(func: Callable) -> Callable:
 def _profile_fields(slug: str, from_file: str | None, display_name: str | None, description: str | None,
                     system_prompt: str | None, tools: tuple[str, ...], read_only: bool | None) -> dict[str, Any]:
     """The profile fields the command line gives: --from-file first, then the options."""
-    from ..errors import ValidationError
-    from ..engine import validate_profile
-    from ..engine.report import errors_only, first_error_line
-
     fields: dict[str, Any] = {}
     if from_file:
         data = read_data_file(from_file, "profile")
@@ -177,14 +168,12 @@ def profile_create(address: str, display_name: str | None, description: str | No
 
     --expected-version is compared with the registry's version.
     """
-    from ..service import Service
-
     registry, slug = parse_address(address)
     fields = _profile_fields(slug, from_file, display_name, description, system_prompt, tools, read_only)
     fields["slug"] = slug
     with opened_store(store_spec) as store:
         stored = Service(store).create_profile(registry, fields, make_write_options(expected_version, actor, source))
-    click.echo(f"created profile {registry}/{slug} (version {_version(stored)})")
+    click.echo(f"created profile {registry}/{slug} (version {version_of(stored)})")
 
 
 @profile_group.command("update")
@@ -202,8 +191,6 @@ def profile_update(address: str, display_name: str | None, description: str | No
     --expected-version is compared with the profile's version. A read-only profile is
     refused (exit 4) unless --force is given.
     """
-    from ..service import Service
-
     registry, slug = parse_address(address)
     fields = _profile_fields(slug, from_file, display_name, description, system_prompt, tools, read_only)
     patch = {k: v for k, v in fields.items() if k in ("display_name", "description", "runtime", "policy")}
@@ -213,7 +200,7 @@ def profile_update(address: str, display_name: str | None, description: str | No
     with opened_store(store_spec) as store:
         stored = Service(store).update_profile(registry, slug, patch,
                                                make_write_options(expected_version, actor, source), force=force)
-    click.echo(f"updated profile {registry}/{slug} (version {_version(stored)})")
+    click.echo(f"updated profile {registry}/{slug} (version {version_of(stored)})")
 
 
 @profile_group.command("delete")
@@ -230,15 +217,13 @@ def profile_delete(address: str, new_default: str | None, force: bool, expected_
     --expected-version is compared with the profile's version. A read-only profile is
     refused (exit 4) unless --force is given.
     """
-    from ..service import Service
-
     registry, slug = parse_address(address)
     new_default = profile_slug_arg(new_default) if new_default else None
     with opened_store(store_spec) as store:
         stored = Service(store).delete_profile(registry, slug, make_write_options(expected_version, actor, source),
                                                new_default=new_default, force=force)
     default = stored.get("default_profile_slug")
-    click.echo(f"deleted profile {registry}/{slug} (registry version {_version(stored)}"
+    click.echo(f"deleted profile {registry}/{slug} (registry version {version_of(stored)}"
                f"{f'; default profile {default}' if default else ''})")
 
 
@@ -251,10 +236,8 @@ def profile_delete(address: str, new_default: str | None, force: bool, expected_
 def set_default_command(address: str, expected_version: int | None, actor: str | None, source: str,
                         store_spec: str | None) -> None:
     """Make PROFILE its registry's default profile (--expected-version: the registry's)."""
-    from ..service import Service
-
     registry, slug = parse_address(address)
     with opened_store(store_spec) as store:
         stored = Service(store).set_default_profile(registry, slug,
                                                     make_write_options(expected_version, actor, source))
-    click.echo(f"default profile of {registry} is now {slug} (registry version {_version(stored)})")
+    click.echo(f"default profile of {registry} is now {slug} (registry version {version_of(stored)})")

@@ -1,9 +1,10 @@
 """Pausing Python's cyclic garbage collector around bulk work on large documents.
 
-Reading a 10,000-profile file allocates millions of acyclic objects (nodes, dicts, strings)
-that reference counting frees on its own; left on, the cyclic collector rescans them again
-and again and costs a third of the run time. Paused, never disabled for good: the previous
-state comes back on exit, so in-process callers (tests, the language server) are unaffected.
+Reading a large file allocates a great many acyclic objects (nodes, dicts, strings) that
+reference counting frees on its own; left on, the cyclic collector rescans them again and
+again. The reader and the engine's run pause it (nothing else does); paused, never disabled
+for good: the previous state comes back on exit, so in-process callers (tests, the
+language server) are unaffected.
 """
 from __future__ import annotations
 

@@ -45,8 +45,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
 
     # libyaml's composer calls these two hooks for every node (for PyYAML "path
     # resolvers", which this loader does not use). Built-in callables that accept the
-    # same arguments and do nothing avoid two Python frames per node (~10-20% of compose
-    # time on a 10,000-profile file): descend_resolver(parent, index), ascend_resolver().
+    # same arguments and do nothing save two Python frames per node:
+    # descend_resolver(parent, index), ascend_resolver().
     descend_resolver = slice
     ascend_resolver = tuple
 
@@ -330,18 +330,18 @@ def parse(source: str | bytes, limits: Limits | None = None) -> ParsedYaml:
 # noncharacters the text does not contain (one code point each, so every offset stays
 # exact), and swapped back in scalar values afterwards. Rare, so the common case pays
 # only three `in` scans.
-_YAML11_BREAKS = "\u0085\u2028\u2029"
+YAML11_BREAKS = "\u0085\u2028\u2029"  # the one list of them; splice and the server use it
 _STAND_INS = tuple(chr(c) for c in range(0xFDD0, 0xFDF0))  # Unicode noncharacters
 
 
 def _shield_yaml11_breaks(text: str) -> tuple[str, dict[int, int] | None]:
-    if not any(ch in text for ch in _YAML11_BREAKS):
+    if not any(ch in text for ch in YAML11_BREAKS):
         return text, None
-    free = [c for c in _STAND_INS if c not in text][: len(_YAML11_BREAKS)]
-    if len(free) < len(_YAML11_BREAKS):  # pragma: no cover - a text holding 30 noncharacters
+    free = [c for c in _STAND_INS if c not in text][: len(YAML11_BREAKS)]
+    if len(free) < len(YAML11_BREAKS):  # pragma: no cover - a text holding 30 noncharacters
         return text, None
-    there = str.maketrans(dict(zip(_YAML11_BREAKS, free)))
-    back = str.maketrans(dict(zip(free, _YAML11_BREAKS)))
+    there = str.maketrans(dict(zip(YAML11_BREAKS, free)))
+    back = str.maketrans(dict(zip(free, YAML11_BREAKS)))
     return text.translate(there), back
 
 

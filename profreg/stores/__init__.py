@@ -11,6 +11,8 @@ import os
 from ..errors import UsageError
 from .base import BaseStore
 from .contract import Store, WriteOptions
+from .memory import MemoryStore
+from .yamlfile import YamlFileStore
 
 __all__ = ["Store", "BaseStore", "WriteOptions", "open_store", "store_kind"]
 
@@ -48,15 +50,11 @@ def open_store(spec: str, *, must_exist: bool = False, legacy_registry: str = "d
     """
     kind, path = store_kind(spec)
     if kind == "memory":
-        from .memory import MemoryStore
-
         return MemoryStore()
     if must_exist and not os.path.exists(path):
         raise UsageError(f"store file {path} does not exist")
     if kind == "yaml":
-        from .yamlfile import YamlFileStore
-
         return YamlFileStore(path, legacy_registry=legacy_registry)
-    from .sqlite import SqliteStore
+    from .sqlite import SqliteStore  # sqlite3: loaded only by processes that open a database
 
     return SqliteStore(path)

@@ -2,7 +2,9 @@
 
 Imported only when a database has a migration pending (a new file, or one written by the
 Go implementation): sqlite-utils is slow to import and an up-to-date database does not need
-it (`SqliteStore` reads the migrations table itself).
+it (`SqliteStore` reads the migrations table itself). The set's and the table's names are
+the ones `profreg.stores.sqlite` reads by; a test keeps the two modules in step (this one
+imports nothing from the store, which imports it).
 """
 from __future__ import annotations
 
@@ -11,16 +13,14 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from .sqlite import MIGRATION_SET, TABLE
-
-MIGRATIONS = Migrations(MIGRATION_SET)
+MIGRATIONS = Migrations("profreg")
 
 
 @MIGRATIONS(name="0001_profile_registries")
 def _create_registries_table(db: Database) -> None:
     # IF NOT EXISTS: a database created by the Go implementation already has the table.
     db.execute(
-        f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+        "CREATE TABLE IF NOT EXISTS profile_registries ("
         "slug TEXT PRIMARY KEY, "
         "payload_json TEXT NOT NULL, "
         "updated_at_ms INTEGER NOT NULL DEFAULT 0)"

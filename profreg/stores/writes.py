@@ -27,7 +27,7 @@ from typing import Any
 from ..engine import validate_registry
 from ..engine.report import errors_only, first_error_line
 from ..errors import NotFoundError, ValidationError, VersionConflictError
-from ..model import MANAGED_METADATA, METADATA_KEY_ORDER
+from ..model import MANAGED_METADATA, METADATA_KEY_ORDER, version_of
 from .contract import Registry, WriteOptions
 
 _REGISTRY_STRINGS = ("display_name", "description", "default_profile_slug")
@@ -133,13 +133,6 @@ def profile_slug_of(profile: Any) -> str:
     if not isinstance(slug, str) or not slug:
         raise _invalid("profile.slug", "the profile needs a slug")
     return slug
-
-
-def version_of(obj: dict | None) -> int:
-    if not obj:
-        return 0
-    version = (obj.get("metadata") or {}).get("version", 0)
-    return version if isinstance(version, int) else 0
 
 
 def _check_expected(resource: str, slug: str, expected: int | None, obj: dict | None) -> None:

@@ -6,7 +6,10 @@ Every writer of a YAML store file — the store itself and `profreg migrate` —
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import os
+import stat
 import time
 from typing import Callable, Iterator
 
@@ -40,9 +43,6 @@ def write_atomic(path: str, data: bytes, *, unchanged: Callable[[], bool] | None
     `FileChanged` is raised. A save in the microseconds between that check and the rename
     cannot be noticed: editors take no lock.
     Callers hold `file_lock(path)`: stale temporaries are removed on that assumption."""
-    import stat
-    import tempfile  # writes only: resolve start-up is benchmarked
-
     check_writable(path, f"YAML store {path}")  # the rename would replace it where the folder allows
     directory, name = os.path.split(path)
     directory = directory or "."
@@ -50,7 +50,7 @@ def write_atomic(path: str, data: bytes, *, unchanged: Callable[[], bool] | None
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = 0o600  # new files are private
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    fd, tmp = _temporary(directory, name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -71,14 +71,29 @@ def write_atomic(path: str, data: bytes, *, unchanged: Callable[[], bool] | None
         os.close(dir_fd)
 
 
+def _temporary(directory: str, name: str) -> tuple[int, str]:
+    """A new private file `.NAME.<random>.tmp` beside the target, opened for writing.
+
+    What `tempfile.mkstemp` does, without importing `tempfile` (and `random` with it) into
+    every process that opens a store: most only read."""
+    while True:
+        tmp = os.path.join(directory, f".{name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), tmp
+        except FileExistsError:
+            continue
+
+
 def remove_stale_temporaries(path: str) -> None:
     """Temp files are only made under the lock, so any found now is a killed writer's."""
-    import glob
-
     directory, name = os.path.split(path)
-    for stale in glob.glob(os.path.join(glob.escape(directory or "."), f".{glob.escape(name)}.*.tmp")):
-        with contextlib.suppress(OSError):
-            os.unlink(stale)
+    directory = directory or "."
+    prefix = f".{name}."
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(directory):
+            if entry.startswith(prefix) and entry.endswith(".tmp") and len(entry) > len(prefix) + 4:
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(directory, entry))
 
 
 def _open_lock_target(path: str) -> tuple[int, str]:
@@ -93,9 +108,6 @@ def _open_lock_target(path: str) -> tuple[int, str]:
 
 
 def _open_sidecar(path: str) -> tuple[int, str]:
-    import errno
-    import stat
-
     lock_path = path + ".lock"
     try:
         # never through a symlink planted at the name (it would create a file elsewhere)
@@ -118,9 +130,6 @@ def file_lock(path: str, name: str | None = None, *, timeout: float | None = Non
     (symlinks resolved), `name` what messages call the file. Waits up to `timeout` seconds
     (default LOCK_TIMEOUT_S), calling `on_wait` once after WAIT_NOTICE_S; then StoreError.
     Stale temporaries are cleared once held."""
-    import errno
-    import fcntl
-
     name = name or path
     timeout = LOCK_TIMEOUT_S if timeout is None else timeout
     opener = _open_lock_target
@@ -155,9 +164,6 @@ def file_lock(path: str, name: str | None = None, *, timeout: float | None = Non
 
 def _wait_for(fd: int, name: str, locked: str, timeout: float, on_wait: Callable[[], None] | None) -> None:
     """Take the flock on `fd`, polling (so Ctrl-C interrupts the wait at once)."""
-    import errno
-    import fcntl
-
     start = time.monotonic()
     noticed = False
     while True:

@@ -1,7 +1,7 @@
 """Fast, exact edits of registry YAML: only the changed entries' lines are rewritten.
 
-A whole-document ruamel round trip costs seconds per thousand profiles (ruamel is pure
-Python) and may re-flow lines it did not need to touch. Most writes change a few entries
+A whole-document ruamel round trip is slow on large files (ruamel is pure Python) and may
+re-flow lines it did not need to touch. Most writes change a few entries
 of block mappings: a profile under `profiles:`, the registry's `metadata`, its
 `default_profile_slug`, a registry under `registries:`. This module finds those entries'
 line ranges in the engine's node tree (`profreg.engine.reader` source map), round-trips just
@@ -21,6 +21,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ...engine.reader import YAML11_BREAKS
 from ...model import EDIT_FIELD_ORDER
 from .roundtrip import fresh, round_trip_yaml, shape_registry, shared_node_ids, sync_mapping
 
@@ -43,7 +44,7 @@ def splice_registry(text: str, root: Node | None, data: Any, form: str | None, s
     """`text` with registry `slug` set to `registry` (None: removed); see the module doc."""
     if root is None or form not in ("bundle", "single") or not isinstance(data, dict):
         raise NotSpliceable("no document to splice into")
-    if any(ch in text for ch in "\r\u0085\u2028\u2029"):
+    if any(ch in text for ch in "\r" + YAML11_BREAKS):
         raise NotSpliceable("line breaks other than \\n")
     _check_plain_tree(text, root)
     lines = text.splitlines(keepends=True)

@@ -154,8 +154,7 @@ class YamlFileStore(BaseStore):
     def _current(self) -> _Snapshot:
         """The loaded snapshot, re-read first if the file changed since."""
         if signature(self.path) != self._snapshot.signature:
-            with collector_paused():
-                self._snapshot = self._read()
+            self._snapshot = self._read()
         return self._snapshot
 
     def change_token(self) -> Signature | None:
@@ -180,8 +179,7 @@ class YamlFileStore(BaseStore):
     def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         # A YAML file is valid as a whole or not opened at all: no registry in it is corrupt.
         create_parent_folders(self.path, f"YAML store {self.name}")  # the first write makes them
-        with file_lock(self.path, self.name, timeout=self.lock_timeout, on_wait=self.on_lock_wait), \
-                collector_paused():
+        with file_lock(self.path, self.name, timeout=self.lock_timeout, on_wait=self.on_lock_wait):
             snapshot = self._current()
             if snapshot.form == "legacy":
                 raise StoreError(
@@ -252,20 +250,18 @@ class YamlFileStore(BaseStore):
 
         Entries are spliced when possible (fast, exact); otherwise, or if the spliced text
         does not read back as `expected`, the whole document goes through ruamel."""
-        # ruamel (pure Python, slow to import) is loaded by writes only
-        from .roundtrip import RoundTripDocument
-        from .splice import NotSpliceable, splice_registry
+        from . import roundtrip, splice  # ruamel: loaded by processes that write, only
 
         cached, self._document = self._document, None  # edited in place: re-cached on success only
         try:
-            text = splice_registry(snapshot.text, snapshot.root, snapshot.data, snapshot.form, slug, result)
+            text = splice.splice_registry(snapshot.text, snapshot.root, snapshot.data, snapshot.form, slug, result)
             return text, self._checked(text, expected, snapshot), None
-        except (NotSpliceable, StoreError):
+        except (splice.NotSpliceable, StoreError):
             pass
         if cached is not None and cached[0] == snapshot.signature:
             document = cached[1]
         else:
-            document = RoundTripDocument(snapshot.text, snapshot.form)
+            document = roundtrip.RoundTripDocument(snapshot.text, snapshot.form)
         text = document.replace_registry(slug, result)
         return text, self._checked(text, expected, snapshot), document
 
