@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from .engine.reader import core_scalar
+from .engine.reader import YAML11_BREAKS, core_scalar
 from .model import (
     METADATA_KEY_ORDER,
     POLICY_KEY_ORDER,
@@ -61,7 +61,7 @@ def bundle_document(registries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return {"registries": {registry["slug"]: registry for registry in ordered}}
 
 
-_OTHER_LINE_BREAKS = frozenset("\r\x85\u2028\u2029")
+_OTHER_LINE_BREAKS = frozenset("\r" + YAML11_BREAKS)
 
 
 class _Yaml12SafeDumper(_BaseDumper):  # type: ignore[misc,valid-type]

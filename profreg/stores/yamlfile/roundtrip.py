@@ -20,7 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 
-from ...engine.reader import core_scalar
+from ...engine.reader import YAML11_BREAKS, core_scalar
 from ...model import EDIT_FIELD_ORDER
 
 NEW_FILE_INDENT = (2, 4, 2)  # mapping, sequence, dash offset: "key:\n  - item"
@@ -105,11 +105,8 @@ def _kind(value: Any) -> str:
 # YAML 1.1 emitters (ruamel's, PyYAML's) treat these as line breaks and fold a quoted
 # scalar there; profreg reads YAML 1.2, where they are ordinary characters. In double quotes
 # they are written as the escapes \N, \L and \P, which every YAML reader takes alike.
-OTHER_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
-
-
 def needs_escapes(text: str) -> bool:
-    return any(ch in text for ch in OTHER_LINE_BREAKS)
+    return any(ch in text for ch in YAML11_BREAKS)
 
 
 def fresh(value: Any) -> Any:
