@@ -25,6 +25,7 @@ from .errors import (
     ValidationError,
     VersionConflictError,
 )
+import importlib
 
 if TYPE_CHECKING:
     from .client import ChangeEvent, Client, connect
@@ -60,8 +61,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'profreg' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value

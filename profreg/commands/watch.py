@@ -7,6 +7,7 @@ import sys
 import click
 
 from ._common import STORE_ENV, complete_registry, registry_slug_arg, store_option
+from ..client import connect
 from ..errors import UsageError
 
 
@@ -20,8 +21,6 @@ def watch_command(registry: str | None, store_spec: str | None) -> None:
     Changes by anyone are reported: this or another process, a person saving the YAML
     file. `version` is null for a registry that was deleted.
     """
-    from ..client import connect
-
     if not store_spec:
         raise UsageError(f"no store given: use --store SPEC or set {STORE_ENV}")
     slug = registry_slug_arg(registry) if registry is not None else None
