@@ -14,6 +14,7 @@ start-up) stays as light as before.
 """
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
@@ -25,7 +26,6 @@ from .errors import (
     ValidationError,
     VersionConflictError,
 )
-import importlib
 
 if TYPE_CHECKING:
     from .client import ChangeEvent, Client, connect
