@@ -8,10 +8,9 @@ from lsprotocol import types
 from profreg.pointer import pointer_split
 
 from . import quickfixes
-from .diagnostics import lsp_diagnostics
+from .diagnostics import analyse, lsp_diagnostics
 from .documents import Document
 from .outline import RegistryOutline, registry_at
-from profreg.engine import parse
 from profreg.legacy import is_legacy, legacy_to_registry
 from profreg.yamldump import dump_yaml, ordered_registry
 
@@ -37,9 +36,8 @@ def code_actions(doc: Document, params: types.CodeActionParams) -> list[types.Co
 
 
 def _published(doc: Document) -> list[types.Diagnostic]:
-    """The diagnostics of the latest validation of the document, as published."""
-    report = doc.state.get("report")
-    return lsp_diagnostics(doc, report) if report is not None else []
+    """The current text's diagnostics, as published (the analysis is reused, not redone)."""
+    return lsp_diagnostics(doc)
 
 
 def _action(doc: Document, title: str, diag: types.Diagnostic, edits: list[types.TextEdit],
@@ -125,8 +123,8 @@ def _fix_default_unknown(doc: Document, diag: types.Diagnostic) -> list[types.Co
 
 
 def _fix_legacy(doc: Document, diag: types.Diagnostic) -> list[types.CodeAction]:
-    parsed = parse(doc.text)
-    if parsed.fatal or not is_legacy(parsed.data):
+    source = analyse(doc).source  # the current text's data, read once for diagnostics too
+    if source.fatal or not is_legacy(source.data):
         return []
     # keep the comment block at the top of the file
     head = []
@@ -136,7 +134,7 @@ def _fix_legacy(doc: Document, diag: types.Diagnostic) -> list[types.CodeAction]
             head.append(line)
         else:
             break
-    new_text = "".join(line + "\n" for line in head) + dump_yaml(ordered_registry(legacy_to_registry(parsed.data)))
+    new_text = "".join(line + "\n" for line in head) + dump_yaml(ordered_registry(legacy_to_registry(source.data)))
     last = doc.line_count - 1
     whole = doc.range(0, 0, last, len(doc.line(last)))
     return [_action(doc, "Convert to a registry document (as `profreg migrate` does)", diag,

@@ -1,4 +1,10 @@
-"""Publishing the engine's diagnostics: registry detection, LSP ranges, coalesced updates."""
+"""The engine's view of each document, and publishing its diagnostics (coalesced, LSP ranges).
+
+Detection comes first, as in the CLI: a document's text is read (data and source map),
+judged by `looks_like_registry`, and validated only if it is a registry. The result for
+the current text is kept on the document (`DocumentState.analysis`); hover and code
+actions read that one, analysing the text first if an edit has not been published yet.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -7,12 +13,10 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from profreg.engine import Diagnostic, Report
+from profreg.engine import Diagnostic
 from profreg.engine.detection import looks_like_registry
-from profreg.engine.schema import accelerator_loaded
 
-from .documents import Document
-from .incremental import IncrementalValidator
+from .documents import Analysis, Document
 
 if TYPE_CHECKING:  # pragma: no cover
     from .server import ProfregLanguageServer
@@ -27,21 +31,23 @@ _SEVERITY = {
 }
 
 
-def validate(doc: Document) -> Report:
-    """The engine's report for the document's current text (reusing unchanged blocks)."""
-    validator = doc.state.get("validator")
-    if validator is None:
-        validator = doc.state["validator"] = IncrementalValidator()
-    report = validator.validate(doc.text)
-    doc.state["report"] = report
-    return report
+def analyse(doc: Document) -> Analysis:
+    """The engine's view of the document's current text (reusing unchanged blocks)."""
+    state = doc.state
+    analysis = state.analysis
+    if analysis is not None and analysis.text is doc.text:
+        return analysis
+    source = state.validator.read(doc.text)
+    registry = looks_like_registry(source)
+    report = state.validator.validate_source(source) if registry else None
+    state.analysis = analysis = Analysis(doc.text, source, registry, report)
+    return analysis
 
 
-def lsp_diagnostics(doc: Document, report: Report) -> list[types.Diagnostic]:
-    """The report as LSP diagnostics, or none for YAML that is not a registry."""
-    if report.parsed is None or not looks_like_registry(report.parsed, accelerate=accelerator_loaded()):
-        return []
-    return [to_lsp(doc, d) for d in report.diagnostics]
+def lsp_diagnostics(doc: Document) -> list[types.Diagnostic]:
+    """The current text's diagnostics as LSP ones; none for YAML that is not a registry."""
+    report = analyse(doc).report
+    return [] if report is None else [to_lsp(doc, d) for d in report.diagnostics]
 
 
 def to_lsp(doc: Document, diagnostic: Diagnostic) -> types.Diagnostic:
@@ -87,7 +93,7 @@ class DiagnosticsPublisher:
         if doc is None:
             return
         try:
-            diagnostics = lsp_diagnostics(doc, validate(doc))
+            diagnostics = lsp_diagnostics(doc)
         except Exception:  # never let one document's problem stop the server
             log.exception("validating %s failed", uri)
             return

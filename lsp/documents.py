@@ -11,9 +11,18 @@ import bisect
 from itertools import accumulate
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+
+from .incremental import IncrementalValidator
+
+if TYPE_CHECKING:  # pragma: no cover
+    from profreg.engine import Report
+    from profreg.engine.sourcemap import SourceMap
+
+    from .outline import RegistryOutline
+    from .yamlcontext import Shape
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -53,6 +62,34 @@ def column_from_units(line: str, count: int, encoding: str) -> int:
     return len(line)
 
 
+@dataclass(eq=False)
+class Analysis:
+    """What the engine made of one version of a document's text."""
+
+    text: str  # the text analysed (compared by identity: `Document.text` is replaced on each edit)
+    source: SourceMap  # its data and source map
+    registry: bool  # it looks like a registry (SPEC section 7): only then does it get diagnostics
+    report: Report | None  # the engine's report; None for YAML that is not a registry
+
+
+@dataclass(eq=False)
+class DocumentState:
+    """What the server keeps for an open document besides its text, across edits."""
+
+    validator: IncrementalValidator = field(default_factory=IncrementalValidator)
+    analysis: Analysis | None = None  # of the text analysed last (see `profreg_lsp.diagnostics.analyse`)
+
+
+@dataclass(eq=False)
+class DerivedViews:
+    """Views computed from the current text only; replaced by an empty one on every edit."""
+
+    outline: list[RegistryOutline] | None = None
+    shapes: dict[int, Shape | None] = field(default_factory=dict)  # line number -> its shape
+    indent_index: dict[int, list[int]] = field(default_factory=dict)  # column -> lines starting there
+    top_level_keys: set[str] | None = None
+
+
 @dataclass
 class Document:
     """One open text document with line bookkeeping in SPEC line-break terms."""
@@ -62,10 +99,8 @@ class Document:
     version: int | None = None
     encoding: str = UTF16
     _starts: list[int] | None = field(default=None, repr=False)
-    # per-document state owned by features (validation caches, last report, ...)
-    state: dict[str, Any] = field(default_factory=dict, repr=False)
-    # values derived from the current text only (line indexes); dropped on every edit
-    derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    state: DocumentState = field(default_factory=DocumentState, repr=False)
+    derived: DerivedViews = field(default_factory=DerivedViews, repr=False)
 
     @property
     def starts(self) -> list[int]:
@@ -125,14 +160,14 @@ class Document:
         if rng is None:
             self.text = change.text
             self._starts = None
-            self.derived.clear()
+            self.derived = DerivedViews()
             return
         start = self.offset_at(rng.start)
         end = max(start, self.offset_at(rng.end))
         old_starts = self.starts
         new_text = change.text
         self.text = self.text[:start] + new_text + self.text[end:]
-        self.derived.clear()
+        self.derived = DerivedViews()
         if "\r" in new_text or "\r" in self.text:
             self._starts = None  # recomputed on demand: \r\n pairs may have been split or joined
             return

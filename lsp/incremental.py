@@ -27,10 +27,13 @@ from functools import lru_cache
 from typing import Any
 
 from profreg.engine import Limits, ParsedYaml, Report, Span, parse, validate_parsed
-from profreg.pointer import pointer_escape, pointer_split
-from profreg.engine.reader import YAML11_BREAKS, LineIndex
-from profreg.engine.schema import accelerator_loaded
+from profreg.engine.reader import YAML11_BREAKS, LineIndex, syntax_error_from
+from profreg.engine.report import Diagnostic
+from profreg.engine.run import profile_problems
+from profreg.engine.schema import schema_def
+from profreg.engine.sourcemap import SourceMap
 from profreg.limits import current_limits
+from profreg.pointer import pointer_escape, pointer_split
 
 # A header that opens a mapping we split: a plain key, nothing after the colon.
 _HEADER = re.compile(r"( *)([A-Za-z0-9_][A-Za-z0-9_.-]*):[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\Z)")
@@ -48,11 +51,6 @@ _UNSAFE_CHECKS = (
 # could pair an alias with the wrong block (a real alias missed fails its block's parse).
 _ANCHOR = re.compile(r"(?:^|[ \t\n\[{,:])&([^ \t\r\n\[\]{},]+)")
 _ALIAS = re.compile(r"(?:^|[ \t\n\[{,:])\*([^ \t\r\n\[\]{},]+)")
-# From this size on, documents are validated with jsonschema-rs (much faster per profile,
-# but a sizeable resident library). Below it the pure-Python validator is quick enough on
-# open and per edited profile, and a server that only sees small registries stays small.
-# Results are identical either way (the README's benchmark notes have the figures).
-ACCELERATE_FROM_BYTES = 128 * 1024
 # Characters some YAML readers treat as line breaks, and a byte-order mark.
 _UNSAFE_CHARS = (*YAML11_BREAKS, "\ufeff")
 
@@ -73,6 +71,40 @@ class _Unsafe(Exception):
 
 
 @dataclass(eq=False, slots=True)
+class LeafParse:
+    """What parsing one block's text gave; cached by that text and reused while it is unchanged."""
+
+    key: str
+    value: Any
+    text: str  # the dedented text that was parsed (after the texts of `with_leaves`, if any)
+    alias_expansion: int = 0
+    # Line in `text` where each part starts: one per leaf parsed in front, then the leaf's own.
+    part_lines: tuple[int, ...] = (0,)
+    # The reader's diagnostics that do not stop a parse (a repeated key), pointers rooted at
+    # the block's own mapping and ranges in `text`.
+    diagnostics: tuple[Diagnostic, ...] = ()
+    # The block's own source map (its node tree). Kept for the few blocks outside
+    # `profiles`; a profile's is dropped once the ranges its problems need are in `spans`.
+    tree: ParsedYaml | None = None
+    spans: dict[tuple[str, str], Span] = field(default_factory=dict)  # (pointer in block, target) -> range in `text`
+    plain: dict[str, str | None] = field(default_factory=dict)  # pointer in block -> plain scalar text
+
+    def span(self, inner: str, target: str) -> Span | None:
+        got = self.spans.get((inner, target))
+        if got is None and self.tree is not None:
+            got = self.spans[(inner, target)] = self.tree.span_of(inner, target)
+        return got
+
+    def plain_text(self, inner: str) -> tuple[bool, str | None]:
+        if inner in self.plain:
+            return True, self.plain[inner]
+        if self.tree is None:
+            return False, None
+        got = self.plain[inner] = self.tree.plain_text(inner)
+        return True, got
+
+
+@dataclass(eq=False, slots=True)
 class Leaf:
     """A block holding one key of its enclosing mapping, parsed on its own."""
 
@@ -80,12 +112,20 @@ class Leaf:
     end: int
     indent: int  # spaces removed from each line before parsing
     depth: int  # nesting depth of the enclosing mapping in the document
-    key: str = ""
-    value: Any = None
+    parent: str  # JSON pointer of the enclosing mapping
+    parsed: LeafParse
     cache_key: tuple = ()
     # Earlier leaves whose text is parsed in front of this one (their anchors are used here);
     # each of them parsed on its own, so any alias of theirs is to an anchor of their own.
     with_leaves: tuple["Leaf", ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.parsed.key
+
+    @property
+    def value(self) -> Any:
+        return self.parsed.value
 
 
 @dataclass(eq=False, slots=True)
@@ -94,20 +134,24 @@ class Container:
 
     start: int
     end: int
+    key_offset: int | None = None  # where its key is written (None for the document root)
+    key_length: int = 0
     children: dict[str, "Leaf | Container"] = field(default_factory=dict)
 
     def data(self) -> dict[str, Any]:
-        return {k: (c.value if isinstance(c, Leaf) else c.data()) for k, c in self.children.items()}
+        return {k: (c.parsed.value if c.__class__ is Leaf else c.data()) for k, c in self.children.items()}
 
 
-@dataclass
-class _LeafParse:
-    key: str
-    value: Any
-    text: str  # the dedented text that was parsed (after the texts of `with_leaves`, if any)
-    alias_expansion: int = 0
-    # Line in `text` where each part starts: one per leaf parsed in front, then the leaf's own.
-    part_lines: tuple[int, ...] = (0,)
+class _LeafFailed(Exception):
+    """A block does not read as one `key: value` entry: the document may not parse at all."""
+
+    def __init__(self, start: int, indents: tuple[int, ...]):
+        super().__init__(start)
+        self.start = start
+        # Indentation of each `x:` line that stands in for the text in front of the block:
+        # the headers above it and the entry before it. The parser meets the block after
+        # them in the state the whole document leaves it in (`syntax_error_from`).
+        self.indents = indents
 
 
 @lru_cache(maxsize=64)
@@ -125,53 +169,69 @@ def _leading_spaces(line: str) -> int:
 
 
 class IncrementalValidator:
-    """Validates successive versions of one document, reusing unchanged blocks."""
+    """Reads and validates successive versions of one document, reusing unchanged blocks."""
 
     # Mappings whose entries become their own blocks, by path pattern (`*` = any key).
     SPLIT_PATHS = {("profiles",), ("registries",), ("registries", "*"), ("registries", "*", "profiles")}
 
     def __init__(self, limits: Limits | None = None):
         self.limits = limits or current_limits()
-        self._leaves: dict[tuple, _LeafParse] = {}
+        self._leaves: dict[tuple, LeafParse] = {}
         self._profile_results: dict[tuple, list] = {}
-        self._previous_leaves: dict[tuple, _LeafParse] = {}
-        self._current_leaves: dict[tuple, _LeafParse] = {}
+        self._previous_leaves: dict[tuple, LeafParse] = {}
+        self._current_leaves: dict[tuple, LeafParse] = {}
         self._split_size = 0
         self._headers: set[tuple] = set()
         self._previous_headers: set[tuple] = set()
         self._current_headers: set[tuple] = set()
-        self.last_mode = ""  # "incremental" or "full": for tests and benchmarks
+        self._keys_by_id: dict[int, tuple] = {}
+        self.last_mode = ""  # "incremental", "syntax" (a syntax error read from one block on) or "full"
+        self.reparsed = 0  # blocks parsed again for a range (a problem new to an unchanged profile)
 
     # -- public ---------------------------------------------------------------------
-    def validate(self, text: str) -> Report:
-        accelerate = len(text) >= ACCELERATE_FROM_BYTES or accelerator_loaded()
+    def read(self, text: str) -> SourceMap:
+        """The document's data and source map: assembled from blocks, or a whole parse."""
         self._previous_leaves, self._current_leaves = self._leaves, {}
         self._previous_headers, self._current_headers = self._headers, set()
         try:
             root, leaves = self._split(text)
-        except _Unsafe:
+        except (_Unsafe, _LeafFailed) as exc:
             # keep what was parsed (the next edit may make the split safe again), bounded
             kept = {**self._previous_leaves, **self._current_leaves}
             self._leaves = kept if len(kept) <= 2 * self._split_size + 64 else self._current_leaves
+            self._keys_by_id = {}
+            if isinstance(exc, _LeafFailed):
+                context = "".join(" " * indent + "x:\n" for indent in exc.indents)
+                fatal = syntax_error_from(text, exc.start, context)
+                if fatal is not None:
+                    self.last_mode = "syntax"
+                    return fatal
             self.last_mode = "full"
-            return validate_parsed(parse(text, self.limits), accelerate=accelerate)
+            return parse(text, self.limits)
         finally:
             self._previous_leaves = {}
             self._previous_headers = set()
         self._leaves = self._current_leaves
         self._headers = self._current_headers
         self._split_size = len(leaves)
-        assembled = AssembledYaml(text, root, self)
-        keys_by_id = {id(leaf.value): leaf.cache_key for leaf in leaves}
+        self._keys_by_id = {id(leaf.parsed.value): leaf.cache_key for leaf in leaves}
         if len(self._profile_results) > 2 * len(leaves) + 64:  # drop results of edited-away blocks
             self._profile_results = {k: v for k, v in self._profile_results.items() if k in self._leaves}
         self.last_mode = "incremental"
-        return validate_parsed(
-            assembled,
-            profile_cache=self._profile_results,
-            profile_key=lambda pointer, profile: keys_by_id.get(id(profile)),
-            accelerate=accelerate,
-        )
+        return AssembledYaml(text, root, leaves, self)
+
+    def validate_source(self, source: SourceMap) -> Report:
+        """The engine's report on what `read` gave, reusing each unchanged profile's result."""
+        if not isinstance(source, AssembledYaml):
+            return validate_parsed(source)
+        keys_by_id = self._keys_by_id
+        report = validate_parsed(source, profile_cache=self._profile_results,
+                                 profile_key=lambda pointer, profile: keys_by_id.get(id(profile)))
+        source.release_trees()
+        return report
+
+    def validate(self, text: str) -> Report:
+        return self.validate_source(self.read(text))
 
     # -- splitting ------------------------------------------------------------------
     def _split(self, text: str) -> tuple[Container, list[Leaf]]:
@@ -180,12 +240,15 @@ class IncrementalValidator:
         leaves: list[Leaf] = []
         self._anchor_leaves: dict[str, Leaf] = {}  # anchor name -> the last leaf defining it
         self._alias_expansion = 0
-        root = self._mapping(text, 0, len(text), 0, (), 0, leaves)
+        root = self._mapping(text, 0, len(text), 0, (), 0, (), leaves)
         return root, leaves
 
     def _mapping(self, text: str, start: int, end: int, indent: int, path: tuple, depth: int,
-                 leaves: list[Leaf]) -> Container:
-        """Split the entries of a block mapping whose keys sit at column `indent`."""
+                 chain: tuple[int, ...], leaves: list[Leaf]) -> Container:
+        """Split the entries of a block mapping whose keys sit at column `indent`.
+
+        `chain`: the indentation of each header above this mapping (see `_LeafFailed`).
+        """
         # Patterns start with a literal newline so the regex engine can skip ahead quickly.
         entry = _entry_pattern(indent)
         entry_starts = [m.start() + 1 for m in entry.finditer(text, max(0, start - 1), end)]
@@ -202,17 +265,19 @@ class IncrementalValidator:
         container = Container(start, end)
         bounds = entry_starts[1:] + [end]
         children = container.children
+        parent = "".join("/" + pointer_escape(p) for p in path)
         for i, (s, e) in enumerate(zip(entry_starts, bounds)):
             if text[s + indent] in _NOT_A_KEY_START:
                 raise _Unsafe
-            key, child = self._entry(text, start if i == 0 else s, e, s, indent, path, depth, leaves)
+            key, child = self._entry(text, start if i == 0 else s, e, s, indent, path, parent, depth,
+                                     chain, i == 0, leaves)
             if key in children:
                 raise _Unsafe  # a duplicate key: the whole parse reports it
             children[key] = child
         return container
 
-    def _entry(self, text: str, start: int, end: int, line_start: int, indent: int, path: tuple,
-               depth: int, leaves: list[Leaf]):
+    def _entry(self, text: str, start: int, end: int, line_start: int, indent: int, path: tuple, parent: str,
+               depth: int, chain: tuple[int, ...], first: bool, leaves: list[Leaf]):
         if (path[-1:] != ("profiles",)) and len(path) < 3:  # profiles are leaves, never split
             header = _HEADER.match(text, line_start, end)
             if header is not None and len(header.group(1)) == indent:
@@ -223,11 +288,16 @@ class IncrementalValidator:
                     if first is not None and len(first.group(1)) > indent:
                         # the header's own text (comments above it included) must read cleanly too
                         self._check_header(text[start:header.end()], indent, depth, key)
-                        sub = self._mapping(text, header.end(), end, len(first.group(1)), child_path,
-                                            depth + 1, leaves)
+                        child_indent = len(first.group(1))
+                        sub = self._mapping(text, header.end(), end, child_indent, child_path, depth + 1,
+                                            chain + (indent,), leaves)
                         sub.start = start
+                        sub.key_offset, sub.key_length = line_start + indent, len(key)
                         return key, sub
-        leaf = self._leaf(text, start, end, indent, depth)
+        # a block that does not parse is read on from its start after stand-ins for the
+        # headers above it and, unless it is the mapping's first entry, for an entry before it
+        stand_ins = chain if first else chain + (indent,)
+        leaf = self._leaf(text, start, end, indent, depth, parent, path[-1:] == ("profiles",), stand_ins)
         leaves.append(leaf)
         return leaf.key, leaf
 
@@ -236,8 +306,11 @@ class IncrementalValidator:
         if cache_key in self._previous_headers or cache_key in self._current_headers:
             self._current_headers.add(cache_key)
             return
-        parsed = self._parse_leaf(raw, indent, depth)
-        if parsed.key != key or parsed.value is not None:
+        try:
+            parsed = self._parse_leaf(raw, indent, depth, (), False)
+        except _LeafFailed:
+            raise _Unsafe from None
+        if parsed.key != key or parsed.value is not None or parsed.diagnostics:
             raise _Unsafe
         self._current_headers.add(cache_key)
 
@@ -245,11 +318,15 @@ class IncrementalValidator:
         generic = tuple("*" if (i == 1 and path[0] == "registries") else p for i, p in enumerate(path))
         return generic in self.SPLIT_PATHS
 
-    def _leaf(self, text: str, start: int, end: int, indent: int, depth: int) -> Leaf:
+    def _leaf(self, text: str, start: int, end: int, indent: int, depth: int, parent: str, profile: bool,
+              indents: tuple[int, ...]) -> Leaf:
         raw = text[start:end]
-        aliases = set(_ALIAS.findall(raw)) if "*" in raw else ()
-        with_leaves = tuple(dict.fromkeys(  # earlier leaves defining what this one aliases
-            self._anchor_leaves[name] for name in aliases if name in self._anchor_leaves))
+        if "*" in raw:
+            # earlier leaves defining what this one aliases
+            found = [self._anchor_leaves.get(name) for name in set(_ALIAS.findall(raw))]
+            with_leaves = tuple(sorted({leaf for leaf in found if leaf is not None}, key=lambda leaf: leaf.start))
+        else:
+            with_leaves = ()
         if any(leaf.with_leaves for leaf in with_leaves):
             raise _Unsafe  # chained across blocks (its aliases need yet other blocks): rare
         cache_key = (raw, indent, depth)
@@ -257,19 +334,25 @@ class IncrementalValidator:
             cache_key += tuple(leaf.cache_key for leaf in with_leaves)
         parsed = self._previous_leaves.get(cache_key) or self._current_leaves.get(cache_key)
         if parsed is None:
-            parsed = self._parse_leaf(raw, indent, depth, with_leaves)
+            try:
+                parsed = self._parse_leaf(raw, indent, depth, with_leaves, profile)
+            except _LeafFailed:
+                raise _LeafFailed(start, indents) from None
         self._current_leaves[cache_key] = parsed
         self._alias_expansion += parsed.alias_expansion
         if self._alias_expansion > self.limits.max_alias_expansion:
             raise _Unsafe  # over the limit in total: the whole parse reports where
-        leaf = Leaf(start, end, indent, depth, parsed.key, parsed.value, cache_key, with_leaves)
+        leaf = Leaf(start, end, indent, depth, parent, parsed, cache_key, with_leaves)
         if "&" in raw:
             for name in _ANCHOR.findall(raw):
                 if self._anchor_leaves.setdefault(name, leaf) is not leaf:
                     raise _Unsafe  # an anchor name used again: the reader rejects the document
+        if profile and parsed.tree is not None:
+            self._note_profile_ranges(parsed, cache_key)
         return leaf
 
-    def _parse_leaf(self, raw: str, indent: int, depth: int, with_leaves: tuple[Leaf, ...] = ()) -> _LeafParse:
+    def _parse_leaf(self, raw: str, indent: int, depth: int, with_leaves: tuple[Leaf, ...],
+                    profile: bool) -> LeafParse:
         dedented = re.sub(r"(?m)^ {1,%d}" % indent, "", raw) if indent else raw
         part_lines, prefix, line = [], "", 0
         if with_leaves and dedented[:1] in ("", " ", "#", "\n", "\r"):
@@ -277,7 +360,7 @@ class IncrementalValidator:
             # part in front ends; the whole parse places such ends exactly
             raise _Unsafe
         for leaf in with_leaves:  # their texts first, as the whole document has them before
-            own = self._current_leaves[leaf.cache_key].text  # parsed alone: its own text
+            own = leaf.parsed.text  # parsed alone: its own text
             if not own.endswith("\n"):
                 raise _Unsafe
             part_lines.append(line)
@@ -287,31 +370,81 @@ class IncrementalValidator:
         combined = prefix + dedented
         result = self.parse_leaf_text(combined, depth)
         data = result.data
-        if (result.fatal or result.empty or result.diagnostics or not isinstance(data, dict)
-                or len(data) != len(with_leaves) + 1 or list(data)[:-1] != [leaf.key for leaf in with_leaves]):
+        if result.fatal or result.empty or not isinstance(data, dict) or len(data) != len(with_leaves) + 1:
+            raise _LeafFailed(0, ())
+        if list(data)[:-1] != [leaf.key for leaf in with_leaves]:
             raise _Unsafe
+        if any(d.code not in _BLOCK_LOCAL_CODES for d in result.diagnostics):
+            raise _Unsafe  # other reader findings: the whole parse reports them
+        # findings in the parts parsed in front are those leaves' own
+        diagnostics = tuple(d for d in result.diagnostics if d.span.start_line >= line)
         key, value = next(reversed(data.items()))
-        return _LeafParse(key, value, combined, result.alias_expansion, tuple(part_lines))
+        return LeafParse(key, value, combined, result.alias_expansion, tuple(part_lines), diagnostics, result)
+
+    def _note_profile_ranges(self, parsed: LeafParse, cache_key: tuple) -> None:
+        """Place the ranges a profile's problems need while its node tree is at hand, then drop the tree.
+
+        The profile's problems depend on its own data only, so the engine's per-profile pass
+        runs here (its result is the one the engine reuses for this block). Ranges the
+        registry asks for that are not placed here (a problem new to an unchanged profile)
+        cost one parse of the block.
+        """
+        key, value = parsed.key, parsed.value
+        inner = "/" + pointer_escape(key)
+        wanted = []
+        if value is None or not _slug_shaped(key):
+            wanted.append((inner, "key"))  # a null profile, a key that is not a slug
+        else:
+            problems = self._profile_results.get(cache_key)
+            if problems is None:
+                problems = self._profile_results[cache_key] = profile_problems(value)
+            for problem in problems:
+                wanted.append((inner + problem.pointer, problem.target))
+                if problem.hint_quote:
+                    parsed.plain_text(inner + problem.pointer)
+            if isinstance(value, dict) and isinstance(value.get("slug"), str) and value["slug"] != key:
+                wanted.append((inner + "/slug", "value"))
+        for pointer, target in wanted:
+            parsed.span(pointer, target)
+        parsed.tree = None
 
     def parse_leaf_text(self, dedented: str, depth: int) -> ParsedYaml:
         limits = dataclasses.replace(self.limits, max_depth=max(0, self.limits.max_depth - depth))
         return parse(dedented, limits)
 
 
-class AssembledYaml:
-    """A `ParsedYaml` look-alike over split blocks: data plus source-map lookups."""
+@lru_cache(maxsize=None)
+def _slug_pattern() -> re.Pattern:
+    return re.compile(schema_def("slug")["pattern"])
 
-    def __init__(self, text: str, root: Container, owner: IncrementalValidator):
+
+def _slug_shaped(key: str) -> bool:
+    return _slug_pattern().search(key) is not None
+
+
+# Reader findings that belong to one block and do not stop a parse: the block keeps them.
+_BLOCK_LOCAL_CODES = frozenset(("yaml-duplicate-key",))
+
+
+class AssembledYaml:
+    """The document's source map over split blocks: data, reader findings and ranges.
+
+    Ranges come from the blocks' own source maps, moved back to document coordinates; a
+    split mapping's range (the root, `profiles:`, a registry) from its header.
+    """
+
+    fatal = False
+    empty = False
+
+    def __init__(self, text: str, root: Container, leaves: list[Leaf], owner: IncrementalValidator):
         self.text = text
         self.root_container = root
         self.owner = owner
         self.data = root.data()
-        self.diagnostics: list = []
-        self.fatal = False
-        self.empty = False
         self._lines: LineIndex | None = None
         self._full: ParsedYaml | None = None
-        self._leaf_nodes: dict[int, ParsedYaml] = {}
+        self._reparsed: list[LeafParse] = []
+        self.diagnostics = [self._moved(leaf, d) for leaf in leaves for d in leaf.parsed.diagnostics]
 
     @property
     def lines(self) -> LineIndex:
@@ -319,31 +452,27 @@ class AssembledYaml:
             self._lines = LineIndex(self.text)
         return self._lines
 
+    def _moved(self, leaf: Leaf, diagnostic: Diagnostic) -> Diagnostic:
+        return dataclasses.replace(diagnostic, pointer=leaf.parent + diagnostic.pointer,
+                                   span=self._to_document(leaf, diagnostic.span))
+
     def _full_parse(self) -> ParsedYaml:
         if self._full is None:
             self._full = parse(self.text, self.owner.limits)
         return self._full
 
-    def _route(self, pointer: str) -> tuple[Leaf, str] | None:
-        """The leaf holding a pointer, and the pointer inside that leaf's own parse."""
+    def _route(self, pointer: str) -> tuple[Leaf | Container, str]:
+        """The leaf holding a pointer and the pointer inside that leaf's own parse, or the container it names."""
         node: Leaf | Container = self.root_container
         tokens = pointer_split(pointer)
         for i, token in enumerate(tokens):
-            child = node.children.get(token) if isinstance(node, Container) else None
+            child = node.children.get(token) if node.__class__ is Container else None
             if child is None:
-                return None
-            if isinstance(child, Leaf):
+                return node, ""
+            if child.__class__ is Leaf:
                 return child, "".join("/" + pointer_escape(t) for t in tokens[i:])
             node = child
-        return None  # the pointer names a container: ranges come from a whole parse
-
-    def _leaf_parse(self, leaf: Leaf) -> ParsedYaml:
-        got = self._leaf_nodes.get(id(leaf))
-        if got is None:
-            cached = self.owner._leaves[leaf.cache_key]
-            got = self.owner.parse_leaf_text(cached.text, leaf.depth)
-            self._leaf_nodes[id(leaf)] = got
-        return got
+        return node, ""
 
     def _to_document(self, leaf: Leaf, span: Span) -> Span:
         """Map a span in the dedented leaf text back to the document.
@@ -351,7 +480,7 @@ class AssembledYaml:
         A leaf parsed after other leaves' text (for their anchors) maps each span through
         the part it starts in: an aliased node's span is its anchor's, in a part in front.
         """
-        part_lines = self.owner._leaves[leaf.cache_key].part_lines
+        part_lines = leaf.parsed.part_lines
         part = bisect_right(part_lines, span.start_line) - 1
         source = (*leaf.with_leaves, leaf)[part]
         offset = part_lines[part]
@@ -367,18 +496,44 @@ class AssembledYaml:
         el, ec = point(span.end_line, span.end_col)
         return Span(sl, sc, el, ec)
 
+    def _leaf_tree(self, leaf: Leaf) -> ParsedYaml:
+        """The leaf's node tree again, for a range its first parse did not place (rare)."""
+        parsed = leaf.parsed
+        if parsed.tree is None:
+            parsed.tree = self.owner.parse_leaf_text(parsed.text, leaf.depth)
+            self.owner.reparsed += 1
+            self._reparsed.append(parsed)
+        return parsed.tree
+
     def span_of(self, pointer: str, target: str = "value") -> Span:
-        routed = self._route(pointer)
-        if routed is None:
-            return self._full_parse().span_of(pointer, target)
-        leaf, inner = routed
+        # A pointer into a container that names no child of it gets the container's range,
+        # as the reader's source map answers with the deepest node that exists.
+        node, inner = self._route(pointer)
+        if node.__class__ is Container:
+            if target == "object" and node.key_offset is None:
+                return Span(0, 0, 0, len(self.lines.line_text(0)))  # the document itself: line 1
+            if target in ("object", "key") and node.key_offset is not None:
+                return self.lines.span(node.key_offset, node.key_offset + node.key_length)
+            return self._full_parse().span_of(pointer, target)  # a container's whole value: rare
+        parsed = node.parsed
+        span = parsed.span(inner, target)
+        if span is None:
+            span = parsed.spans[(inner, target)] = self._leaf_tree(node).span_of(inner, target)
         # The leaf's own source map answers: below its first key its nodes are the
         # document's nodes, so only the coordinates need moving back.
-        return self._to_document(leaf, self._leaf_parse(leaf).span_of(inner, target))
+        return self._to_document(node, span)
 
     def plain_text(self, pointer: str) -> str | None:
-        routed = self._route(pointer)
-        if routed is None:
+        node, inner = self._route(pointer)
+        if node.__class__ is Container:
             return self._full_parse().plain_text(pointer)
-        leaf, inner = routed
-        return self._leaf_parse(leaf).plain_text(inner)
+        known, text = node.parsed.plain_text(inner)
+        if not known:
+            text = node.parsed.plain[inner] = self._leaf_tree(node).plain_text(inner)
+        return text
+
+    def release_trees(self) -> None:
+        """Drop the node trees parsed again for ranges once the report has its ranges."""
+        for parsed in self._reparsed:
+            parsed.tree = None
+        self._reparsed.clear()

@@ -119,7 +119,7 @@ def _is_profile_field(lines: Lines, profile: ProfileOutline, line: int, col: int
 
 def outline(doc: Document) -> list[RegistryOutline]:
     """The document's registries (one for a single-form document) with their profiles."""
-    cached = doc.derived.get("outline")
+    cached = doc.derived.outline
     if cached is not None:
         return cached
     lines = Lines(doc)
@@ -141,7 +141,7 @@ def outline(doc: Document) -> list[RegistryOutline]:
             value = _value_location(lines, slug_line)
             name = value.text if value and value.text else name
         result.append(_registry(lines, name, None, 0, doc.line_count, 0))
-    doc.derived["outline"] = result
+    doc.derived.outline = result
     return result
 
 

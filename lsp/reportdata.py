@@ -1,19 +1,20 @@
 """The data of the latest validation of a document, looked up by registry.
 
 Hover, completion and quick fixes show what the text holds (display names, tools, the
-settings to resolve); they read it here, from the report the diagnostics run produced.
+settings to resolve); they read it here, from the current text's analysis (the one the
+diagnostics are published from; analysed first if an edit has not been published yet).
 """
 from __future__ import annotations
 
 from typing import Any
 
+from .diagnostics import analyse
 from .documents import Document
 
 
 def registry_data(doc: Document, registry_name: str) -> dict[str, Any] | None:
     """The registry's data (the whole document for the single form), if the text had it."""
-    report = doc.state.get("report")
-    data = getattr(report, "data", None)
+    data = analyse(doc).source.data
     if not isinstance(data, dict):
         return None
     if "registries" in data:

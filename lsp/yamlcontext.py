@@ -98,7 +98,7 @@ class Lines:
 
     def __init__(self, doc: Document):
         self.doc = doc
-        self._shapes: dict[int, Shape | None] = doc.derived.setdefault("shapes", {})
+        self._shapes = doc.derived.shapes
 
     def shape(self, number: int) -> Shape | None:
         if number in self._shapes:
@@ -109,7 +109,7 @@ class Lines:
 
     def indent_lines(self, indent: int) -> list[int]:
         """Line numbers whose content starts at column `indent` (comments excluded)."""
-        index = self.doc.derived.setdefault("indent_index", {})
+        index = self.doc.derived.indent_index
         got = index.get(indent)
         if got is None:
             starts = self.doc.starts
@@ -266,9 +266,9 @@ def iter_line_matches(body: str, text: str, begin: int = 0, end: int | None = No
 
 def top_level_keys(doc: Document) -> set[str]:
     """Keys written at column 0 (cached until the next edit)."""
-    got = doc.derived.get("top_level_keys")
+    got = doc.derived.top_level_keys
     if got is None:
-        got = doc.derived["top_level_keys"] = {unquote(m.group(1)) for m in _TOP_KEY.finditer("\n" + doc.text)}
+        got = doc.derived.top_level_keys = {unquote(m.group(1)) for m in _TOP_KEY.finditer("\n" + doc.text)}
     return got
 
 

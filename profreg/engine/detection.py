@@ -7,8 +7,9 @@ import re
 from typing import Any
 
 from ..model import BUNDLE, LEGACY, REGISTRY_FIELDS, SINGLE
-from .reader import ParsedYaml, iter_top_level_keys
+from .reader import iter_top_level_keys
 from .schema import is_valid
+from .sourcemap import SourceMap
 
 
 def detect_form(data: Any, *, accelerate: bool = True) -> str | None:
@@ -64,7 +65,7 @@ def named_like_registry(path: str) -> bool:
     return _REGISTRY_NAME_RE.search(os.path.basename(path)) is not None
 
 
-def looks_like_registry(parsed: ParsedYaml, *, accelerate: bool = True) -> bool:
+def looks_like_registry(parsed: SourceMap, *, accelerate: bool = True) -> bool:
     """Whether a YAML document is a registry file rather than some other YAML (SPEC section 7).
 
     Yes if its root mapping has a `registries`, `slug`, `profiles` or `default_profile_slug`

@@ -401,13 +401,7 @@ def _compose(text: str, result: ParsedYaml, limits: Limits) -> Node | None:
             )
         result.fatal = True
     except yaml.MarkedYAMLError as exc:
-        message = _yaml_message(exc)
-        code = "yaml-limit" if "maximum nesting depth" in message else "yaml-syntax"
-        span = _mark_span(result, exc.problem_mark or exc.context_mark)
-        missing = _key_without_colon(result, exc)
-        if missing is not None:
-            span, message = missing
-        result.diagnostics.append(Diagnostic("error", code, message, span=span))
+        result.diagnostics.append(_parser_diagnostic(exc, result))
         result.fatal = True
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
         # libyaml reports a byte offset into the UTF-8 encoding of the text
@@ -434,6 +428,63 @@ def _compose(text: str, result: ParsedYaml, limits: Limits) -> Node | None:
     return None
 
 
+def _parser_diagnostic(exc: yaml.MarkedYAMLError, result: ParsedYaml, shift: int = 0) -> Diagnostic:
+    """The diagnostic for a scanner or parser error; `shift` moves its marks' offsets."""
+    message = _yaml_message(exc)
+    code = "yaml-limit" if "maximum nesting depth" in message else "yaml-syntax"
+
+    def moved(mark: Any) -> Any:
+        return mark if mark is None or not shift else yaml.Mark(mark.name, mark.index + shift, 0, 0, None, None)
+
+    span = _mark_span(result, moved(exc.problem_mark or exc.context_mark))
+    missing = _key_without_colon(result, moved(exc.problem_mark), exc.problem)
+    if missing is not None:
+        span, message = missing
+    return Diagnostic("error", code, message, span=span)
+
+
+# Characters libyaml's reader refuses (YAML's printable set, complemented). The reader
+# checks a whole input chunk ahead of the parser, so such a character shortly after a
+# syntax error can be what a whole parse reports.
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_READER_LOOKAHEAD = 1 << 16
+
+
+def syntax_error_from(text: str, start: int, context: str) -> ParsedYaml | None:
+    """The result a whole parse of `text` gives, read from `start` on, if it is a syntax error.
+
+    For a document whose text before `start` is known to read cleanly (the language server
+    has parsed it block by block) and leaves the parser expecting a key of a block mapping:
+    `context` is a stand-in for that text, a chain of `x:` lines down to that mapping's
+    indentation, so the parser meets `text[start:]` as the whole document has it. Only
+    libyaml's parser runs (no nodes are built), up to the first error. None when the rest
+    reads without a parser error, or when a whole parse could stop at something else
+    first: an alias or anchor before the error (the composer checks those), or a
+    character the reader refuses near it.
+    """
+    loader = _Loader(context + text[start:])
+    try:
+        loader.raw_parse()
+        return None
+    except yaml.MarkedYAMLError as exc:
+        error = exc
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+    marks = [m.index for m in (error.problem_mark, error.context_mark) if m is not None]
+    if not marks or min(marks) < len(context):
+        return None
+    shift = start - len(context)
+    at = max(marks) + shift
+    before = text[start:at + 1]
+    if "*" in before or "&" in before or _NOT_PRINTABLE.search(text, start, at + _READER_LOOKAHEAD):
+        return None
+    result = ParsedYaml(text=text, fatal=True)
+    result.diagnostics.append(_parser_diagnostic(error, result, shift))
+    return result
+
+
 def _mark_span(result: ParsedYaml, mark: Any) -> Span:
     if mark is None:
         return Span(0, 0, 0, 0)
@@ -444,14 +495,13 @@ def _mark_span(result: ParsedYaml, mark: Any) -> Span:
 _BARE_WORD = re.compile(r"[^\s#:\[\]{},&*!|>'\"%@`-][^#:]*?")
 
 
-def _key_without_colon(result: ParsedYaml, exc: yaml.MarkedYAMLError) -> tuple[Span, str] | None:
+def _key_without_colon(result: ParsedYaml, mark: Any, problem: str | None) -> tuple[Span, str] | None:
     """A key typed without its colon, read by YAML as the start of the next line's key.
 
     `display_name` above `runtime: {}` (same indentation) is one plain scalar over two lines
     to YAML, so the error lands on the second; the line that needs the fix is the first.
     """
-    mark = exc.problem_mark
-    if mark is None or "mapping values are not allowed" not in (exc.problem or ""):
+    if mark is None or "mapping values are not allowed" not in (problem or ""):
         return None
     line, _ = result.lines.position(mark.index)
     here = result.lines.line_text(line)

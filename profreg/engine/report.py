@@ -17,7 +17,7 @@ from ..pointer import pointer_join, pointer_split
 from ..secrets import is_secret_key
 
 if TYPE_CHECKING:
-    from .reader import ParsedYaml
+    from .sourcemap import SourceMap
 
 
 class Span(NamedTuple):
@@ -75,7 +75,7 @@ class Report:
     diagnostics: list[Diagnostic]
     data: Any = None
     form: str | None = None
-    parsed: ParsedYaml | None = None
+    parsed: SourceMap | None = None
 
     @property
     def valid(self) -> bool:

@@ -25,7 +25,8 @@ from .invariants import lone_profile_slug, profile_invariants, registry_invarian
 from ..pointer import pointer_join, pointer_split
 from ..limits import ENV_VARS, current_limits
 from ..secrets import is_secret_key
-from .reader import Limits, ParsedYaml, parse
+from .reader import Limits, parse
+from .sourcemap import SourceMap
 from .report import NO_SPAN, Diagnostic, Problem, Report, Span, field_for
 
 ProfileCache = MutableMapping[Any, list]
@@ -129,6 +130,15 @@ class _Run:
                 self.problems.append(moved)
 
 
+def profile_problems(profile: Any) -> list[Problem]:
+    """One profile's problems on its own (schema and invariants), pointers rooted at it.
+
+    The profile pass of a registry's validation, as `profile_cache` stores it: the language
+    server runs it while a profile's node tree is at hand, to place the ranges it needs.
+    """
+    return _Run()._profile_problems(profile)
+
+
 def _check(data: Any, form: str | None, run: _Run) -> None:
     if form == BUNDLE:
         registries = data.get("registries")
@@ -178,7 +188,7 @@ def bounded_message(message: str, limits: Limits | None = None) -> str:
     return message if len(message) <= limit else message[: max(0, limit - 3)] + "..."
 
 
-def _finish(problems: list[Problem], root_kind: str, parsed: ParsedYaml | None,
+def _finish(problems: list[Problem], root_kind: str, parsed: SourceMap | None,
             uncollected: int = 0) -> list[Diagnostic]:
     """The problems as diagnostics; past the per-document limit only counted: ranges and
     messages cost the most, and 300,000 diagnostics help nobody (see `_capped`)."""
@@ -255,7 +265,7 @@ def _sort(diags: list[Diagnostic]) -> list[Diagnostic]:
 
 def check_data(
     data: Any,
-    parsed: ParsedYaml | None = None,
+    parsed: SourceMap | None = None,
     *,
     profile_cache: ProfileCache | None = None,
     profile_key: Callable | None = None,
@@ -285,7 +295,7 @@ def check_data(
     return form, _finish(run.problems, _root_kind(form), parsed, run.uncollected)
 
 
-def validate_parsed(parsed: ParsedYaml, **options: Any) -> Report:
+def validate_parsed(parsed: SourceMap, **options: Any) -> Report:
     """Both layers over a parsed document; `options` are `check_data`'s keywords."""
     if parsed.fatal:
         return Report(_capped(_sort(list(parsed.diagnostics))), parsed=parsed)

@@ -1,9 +1,8 @@
 """What the server process leaves out of memory, and that it works the same without it.
 
 `profreg_lsp.launch` keeps OpenSSL out and drops attrs' generated sources, `profreg lsp`
-starts it without Click (`profreg.cli`); small documents
-are validated without loading jsonschema-rs, large ones with it. Each run below reports
-the server's own module table when it exits, and its diagnostics must equal the engine's.
+starts it without Click (`profreg.cli`). Each run below reports the server's own module
+table when it exits, and its diagnostics must equal the engine's.
 """
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from lsp_helpers import expected_for, published_as_dicts
-from profreg_lsp.incremental import ACCELERATE_FROM_BYTES
 from tests.conftest import CONFORMANCE
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -68,21 +66,18 @@ def _run_server_on(tmp_path: Path, text: str, entry: str = "profreg-lsp") -> tup
 
 
 @pytest.mark.parametrize("entry", ["profreg", "profreg-lsp"])
-def test_a_small_document_is_served_without_openssl_lsprotocol_sources_or_jsonschema_rs(tmp_path, entry):
+def test_the_server_runs_without_openssl_lsprotocol_sources_or_click(tmp_path, entry):
     text = (CONFORMANCE / "validate" / "several-problems.yaml").read_text(encoding="utf-8")
-    assert len(text) < ACCELERATE_FROM_BYTES
     diagnostics, modules = _run_server_on(tmp_path, text, entry)
     assert diagnostics and published_as_dicts(diagnostics) == expected_for(text)
-    assert modules == {"ssl_blocked": True, "jsonschema_rs": False, "click": False, "lsprotocol_sources": 0}
+    assert modules == {"ssl_blocked": True, "jsonschema_rs": True, "click": False, "lsprotocol_sources": 0}
 
 
-def test_a_large_document_loads_jsonschema_rs_and_gets_the_same_diagnostics(tmp_path):
+def test_a_large_document_gets_the_same_diagnostics(tmp_path):
     text = document(400).replace("tools: [calculator, search, shell]", "tools: [calculator, '  ']", 1)
     text = text.replace("allow_overrides: true", "allow_overrides: yes-please", 1)
-    assert len(text) >= ACCELERATE_FROM_BYTES
-    diagnostics, modules = _run_server_on(tmp_path, text)
+    diagnostics, _ = _run_server_on(tmp_path, text)
     assert diagnostics and published_as_dicts(diagnostics) == expected_for(text)
-    assert modules["jsonschema_rs"] is True
 
 
 def _lsp_message(body: dict) -> bytes:

@@ -16,6 +16,11 @@ from tests.conftest import CONFORMANCE
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from generate import document  # noqa: E402
+from shapes import FORMS, STATES, STYLES, registry  # noqa: E402
+
+# Every shape of the language-server matrix benchmark (bench/shapes.py), small.
+SHAPES = {(form, state, style): registry(6, form, state, style)
+          for form in FORMS for state in STATES for style in STYLES}
 
 BUNDLE = """registries:
   default:
@@ -34,7 +39,7 @@ BUNDLE = """registries:
       coder: {}
 """
 
-BASES = [document(6), BUNDLE, SHARED] + [
+BASES = [document(6), BUNDLE, SHARED] + [shape.text for shape in SHAPES.values()] + [
     p.read_text(encoding="utf-8") for p in sorted((CONFORMANCE / "validate").glob("*.yaml"))
 ]
 
@@ -65,7 +70,7 @@ def as_json(report):
     return [d.to_json() for d in report.diagnostics]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(base=st.sampled_from(BASES), steps=edits())
 def test_every_edit_validates_like_the_engine(base, steps):
     validator = IncrementalValidator()
@@ -74,6 +79,29 @@ def test_every_edit_validates_like_the_engine(base, steps):
     for step in steps:
         text = apply(text, step)
         assert as_json(validator.validate(text)) == as_json(validate_text(text)), repr(text)
+
+
+def _apply_lines(text: str, edit: tuple[int, int, int, int, str]) -> str:
+    l0, c0, l1, c1, new = edit
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    return text[:starts[l0] + c0] + new + text[starts[l1] + c1:]
+
+
+@pytest.mark.parametrize("form,state,style", sorted(SHAPES))
+def test_every_shape_stays_incremental_through_its_benchmark_edits(form, state, style):
+    """The matrix benchmark's edits: the engine's own result, no whole parse, no block parsed twice."""
+    shape = registry(40, form, state, style)
+    validator = IncrementalValidator()
+    text = shape.text
+    line, col, value = shape.profile_edit_line, shape.profile_edit_col, shape.profile_edit_value
+    steps = [(line, col, line, col + len(value), value + "x"), (line, col, line, col + len(value) + 1, value)]
+    for edit in [None, *steps, *shape.registry_edits]:
+        if edit is not None:
+            text = _apply_lines(text, edit)
+        got = validator.validate(text)
+        assert as_json(got) == as_json(validate_text(text)), (edit, text)
+        assert validator.last_mode in ("incremental", "syntax"), edit
+    assert validator.reparsed == 0
 
 
 def test_an_ordinary_edit_reuses_blocks_and_finds_the_error():
