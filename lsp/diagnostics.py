@@ -37,7 +37,7 @@ def analyse(doc: Document) -> Analysis:
     analysis = state.analysis
     if analysis is not None and analysis.text is doc.text:
         return analysis
-    source = state.validator.read(doc.text)
+    source = state.validator.read(doc.text, doc.starts)
     registry = looks_like_registry(source)
     report = state.validator.validate_source(source) if registry else None
     state.analysis = analysis = Analysis(doc.text, source, registry, report)

@@ -113,19 +113,24 @@ class Leaf:
     indent: int  # spaces removed from each line before parsing
     depth: int  # nesting depth of the enclosing mapping in the document
     parent: str  # JSON pointer of the enclosing mapping
-    parsed: LeafParse
+    parsed: LeafParse | None  # None: the block does not read as one entry (see `_LeafFailed`)
     cache_key: tuple = ()
     # Earlier leaves whose text is parsed in front of this one (their anchors are used here);
     # each of them parsed on its own, so any alias of theirs is to an anchor of their own.
     with_leaves: tuple["Leaf", ...] = ()
+    line_start: int = 0  # offset of the line its key is on (comments may come first)
+    stand_ins: tuple[int, ...] = ()  # see `_LeafFailed`
+    owner: "Container | None" = None  # the mapping it is an entry of
+    profile: bool = False  # an entry of a `profiles:` mapping
 
     @property
     def key(self) -> str:
-        return self.parsed.key
+        # a block that does not read has no key yet: a name no key can have stands in
+        return self.parsed.key if self.parsed is not None else f"\0unread {self.start}"
 
     @property
     def value(self) -> Any:
-        return self.parsed.value
+        return self.parsed.value if self.parsed is not None else None
 
 
 @dataclass(eq=False, slots=True)
@@ -137,21 +142,20 @@ class Container:
     key_offset: int | None = None  # where its key is written (None for the document root)
     key_length: int = 0
     children: dict[str, "Leaf | Container"] = field(default_factory=dict)
+    containers: list["Container"] = field(default_factory=list)  # the split mappings inside it
 
     def data(self) -> dict[str, Any]:
         return {k: (c.parsed.value if c.__class__ is Leaf else c.data()) for k, c in self.children.items()}
 
 
 class _LeafFailed(Exception):
-    """A block does not read as one `key: value` entry: the document may not parse at all."""
+    """A block does not read as one `key: value` entry: the document may not parse at all.
 
-    def __init__(self, start: int, indents: tuple[int, ...]):
-        super().__init__(start)
-        self.start = start
-        # Indentation of each `x:` line that stands in for the text in front of the block:
-        # the headers above it and the entry before it. The parser meets the block after
-        # them in the state the whole document leaves it in (`syntax_error_from`).
-        self.indents = indents
+    Such a block is kept in the split without data, and the document's syntax error is read
+    from the first one on (`syntax_error_from`), after `x:` lines standing in for the text
+    in front of it (`Leaf.stand_ins`: the headers above it and the entry before it), which
+    leave libyaml's parser in the state the whole document leaves it in.
+    """
 
 
 @lru_cache(maxsize=64)
@@ -166,6 +170,53 @@ def _shallower_pattern(indent: int) -> re.Pattern:
 
 def _leading_spaces(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
+
+
+@dataclass(eq=False)
+class _SplitState:
+    """The last version's split, re-spliced in place when an edit stays inside one block."""
+
+    text: str
+    root: Container
+    leaves: list[Leaf]  # in document order
+    failed: list[Leaf]  # the blocks that do not read as one entry
+    anchor_leaves: dict[str, Leaf]
+    alias_expansion: int
+
+
+_CHUNK = 1 << 16
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix (compared a chunk at a time, then bisected)."""
+    n = min(len(a), len(b))
+    lo = 0
+    while lo < n and a[lo:lo + _CHUNK] == b[lo:lo + _CHUNK]:
+        lo = min(n, lo + _CHUNK)
+    hi = min(n, lo + _CHUNK)
+    while lo < hi:  # a[:lo] == b[:lo], and they differ before hi (or hi == n)
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    """Length of the longest common suffix, at most `limit`."""
+    n = min(len(a), len(b), limit)
+    lo = 0
+    while lo < n and a[len(a) - min(n, lo + _CHUNK):len(a) - lo] == b[len(b) - min(n, lo + _CHUNK):len(b) - lo]:
+        lo = min(n, lo + _CHUNK)
+    hi = min(n, lo + _CHUNK)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid:len(a) - lo] == b[len(b) - mid:len(b) - lo]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 class IncrementalValidator:
@@ -185,26 +236,36 @@ class IncrementalValidator:
         self._previous_headers: set[tuple] = set()
         self._current_headers: set[tuple] = set()
         self._keys_by_id: dict[int, tuple] = {}
+        self._failed: list[Leaf] = []
+        self._state: _SplitState | None = None  # the last split, for re-splicing the next version
         self.last_mode = ""  # "incremental", "syntax" (a syntax error read from one block on) or "full"
         self.reparsed = 0  # blocks parsed again for a range (a problem new to an unchanged profile)
+        self.respliced = 0  # versions read by re-parsing only the edited block
 
     # -- public ---------------------------------------------------------------------
-    def read(self, text: str) -> SourceMap:
-        """The document's data and source map: assembled from blocks, or a whole parse."""
+    def read(self, text: str, line_starts: list[int] | None = None) -> SourceMap:
+        """The document's data and source map: assembled from blocks, or a whole parse.
+
+        `line_starts`: where the text's lines start, if the caller keeps them (saves a scan).
+        """
+        state = self._state
+        if state is not None and len(text) <= self.limits.max_bytes:
+            if self._respliced(state, text):
+                self.respliced += 1
+                return self._result(state, line_starts)
+        self._state = None
         self._previous_leaves, self._current_leaves = self._leaves, {}
         self._previous_headers, self._current_headers = self._headers, set()
         try:
             root, leaves = self._split(text)
-        except (_Unsafe, _LeafFailed) as exc:
+        except _Unsafe:
             # keep what was parsed (the next edit may make the split safe again), bounded
             kept = {**self._previous_leaves, **self._current_leaves}
             self._leaves = kept if len(kept) <= 2 * self._split_size + 64 else self._current_leaves
             self._keys_by_id = {}
-            if isinstance(exc, _LeafFailed):
-                context = "".join(" " * indent + "x:\n" for indent in exc.indents)
-                fatal = syntax_error_from(text, exc.start, context)
+            if self._failed:  # the text before the first block that does not read reads cleanly
+                fatal = self._syntax_error(text, self._failed[0])
                 if fatal is not None:
-                    self.last_mode = "syntax"
                     return fatal
             self.last_mode = "full"
             return parse(text, self.limits)
@@ -214,11 +275,97 @@ class IncrementalValidator:
         self._leaves = self._current_leaves
         self._headers = self._current_headers
         self._split_size = len(leaves)
-        self._keys_by_id = {id(leaf.parsed.value): leaf.cache_key for leaf in leaves}
+        self._keys_by_id = {id(leaf.parsed.value): leaf.cache_key for leaf in leaves if leaf.parsed is not None}
         if len(self._profile_results) > 2 * len(leaves) + 64:  # drop results of edited-away blocks
             self._profile_results = {k: v for k, v in self._profile_results.items() if k in self._leaves}
+        self._state = _SplitState(text, root, leaves, self._failed, self._anchor_leaves, self._alias_expansion)
+        return self._result(self._state, line_starts)
+
+    def _respliced(self, state: _SplitState, text: str) -> bool:
+        """Bring the last split up to `text` if the edit stays inside one block; False if it does not.
+
+        The edited block is parsed again and every later block and mapping moves by the
+        change in length; what decides the split (entry lines, indentation, anchors) is
+        checked on the edited lines, and anything else goes to a whole split.
+        """
+        old = state.text
+        if text is old:
+            return True
+        a = _common_prefix(old, text)
+        if a == len(old) == len(text):
+            state.text = text
+            return True
+        tail = _common_suffix(old, text, min(len(old), len(text)) - a)
+        old_end, new_end, delta = len(old) - tail, len(text) - tail, len(text) - len(old)
+        leaves = state.leaves
+        i = bisect_right([leaf.start for leaf in leaves], a) - 1  # the last block starting at or before a
+        if i < 0:
+            return False
+        leaf = leaves[i]
+        if not (leaf.line_start + leaf.indent < a and (old_end < leaf.end or leaf.end == len(old))):
+            return False  # the key's first character, lines above the key, or the next block
+        end = leaf.end + delta
+        line_from = text.rfind("\n", 0, a) + 1
+        line_to = text.find("\n", new_end)
+        edited = text[max(0, line_from - 1):len(text) if line_to < 0 else line_to + 1]
+        old_raw, raw = old[leaf.start:leaf.end], text[leaf.start:end]
+        if _unsafe_text(edited) or "&" in old_raw or "&" in raw:
+            return False  # odd characters, or anchors other blocks may use
+        if _entry_pattern(leaf.indent).search(text, leaf.line_start, end) or (
+                leaf.indent and _shallower_pattern(leaf.indent).search(text, leaf.line_start, end)):
+            return False  # a new entry, or a line of an enclosing mapping
+        owner = leaf.owner
+        self._previous_leaves = self._current_leaves = self._leaves
+        self._anchor_leaves = state.anchor_leaves
+        self._failed = [f for f in state.failed if f is not leaf]
+        self._alias_expansion = state.alias_expansion - (leaf.parsed.alias_expansion if leaf.parsed else 0)
+        try:
+            with_leaves = self._aliased_leaves(raw, leaf.start)
+            new = Leaf(leaf.start, end, leaf.indent, leaf.depth, leaf.parent, None, (), with_leaves,
+                       leaf.line_start, leaf.stand_ins, owner, leaf.profile)
+            self._parse_into(new, raw)
+        except _Unsafe:
+            return False
+        finally:
+            self._previous_leaves = self._current_leaves = {}
+        key = new.key
+        if key != leaf.key:
+            if key in owner.children:
+                return False  # a duplicate key: the whole parse reports it
+            owner.children = {(key if child is leaf else k): child for k, child in owner.children.items()}
+        owner.children[key] = new
+        for later in leaves[i + 1:]:
+            later.start += delta
+            later.end += delta
+            later.line_start += delta
+        _shift_containers(state.root, a, delta)
+        leaves[i] = new
+        if leaf.parsed is not None and self._keys_by_id.get(id(leaf.parsed.value)) == leaf.cache_key:
+            del self._keys_by_id[id(leaf.parsed.value)]
+        if new.parsed is not None:
+            self._keys_by_id[id(new.parsed.value)] = new.cache_key
+        state.text, state.failed, state.alias_expansion = text, self._failed, self._alias_expansion
+        if len(self._leaves) > 2 * len(leaves) + 64:  # drop blocks edited away
+            self._leaves = {leaf.cache_key: leaf.parsed for leaf in leaves if leaf.parsed is not None}
+            self._profile_results = {k: v for k, v in self._profile_results.items() if k in self._leaves}
+        return True
+
+    def _result(self, state: "_SplitState", line_starts: list[int] | None) -> SourceMap:
+        if state.failed:
+            fatal = self._syntax_error(state.text, min(state.failed, key=lambda leaf: leaf.start))
+            if fatal is not None:
+                return fatal
+            self.last_mode = "full"
+            return parse(state.text, self.limits)
         self.last_mode = "incremental"
-        return AssembledYaml(text, root, leaves, self)
+        return AssembledYaml(state.text, state.root, state.leaves, self, line_starts)
+
+    def _syntax_error(self, text: str, leaf: Leaf) -> ParsedYaml | None:
+        context = "".join(" " * indent + "x:\n" for indent in leaf.stand_ins)
+        fatal = syntax_error_from(text, leaf.start, context)
+        if fatal is not None:
+            self.last_mode = "syntax"
+        return fatal
 
     def validate_source(self, source: SourceMap) -> Report:
         """The engine's report on what `read` gave, reusing each unchanged profile's result."""
@@ -235,11 +382,12 @@ class IncrementalValidator:
 
     # -- splitting ------------------------------------------------------------------
     def _split(self, text: str) -> tuple[Container, list[Leaf]]:
-        if not text or len(text) > self.limits.max_bytes or _unsafe_text(text):
-            raise _Unsafe
         leaves: list[Leaf] = []
         self._anchor_leaves: dict[str, Leaf] = {}  # anchor name -> the last leaf defining it
         self._alias_expansion = 0
+        self._failed = []
+        if not text or len(text) > self.limits.max_bytes or _unsafe_text(text):
+            raise _Unsafe
         root = self._mapping(text, 0, len(text), 0, (), 0, (), leaves)
         return root, leaves
 
@@ -263,6 +411,15 @@ class IncrementalValidator:
         if re.search(r"(?:^|\n)[ ]*[^ \t\r\n#]", text[start:entry_starts[0]]):
             raise _Unsafe
         container = Container(start, end)
+        outer, self._containers = getattr(self, "_containers", None), container.containers
+        try:
+            self._entries(text, container, entry_starts, start, end, indent, path, depth, chain, leaves)
+        finally:
+            self._containers = outer
+        return container
+
+    def _entries(self, text: str, container: Container, entry_starts: list[int], start: int, end: int,
+                 indent: int, path: tuple, depth: int, chain: tuple[int, ...], leaves: list[Leaf]) -> None:
         bounds = entry_starts[1:] + [end]
         children = container.children
         parent = "".join("/" + pointer_escape(p) for p in path)
@@ -274,7 +431,8 @@ class IncrementalValidator:
             if key in children:
                 raise _Unsafe  # a duplicate key: the whole parse reports it
             children[key] = child
-        return container
+            if child.__class__ is Leaf:
+                child.owner = container
 
     def _entry(self, text: str, start: int, end: int, line_start: int, indent: int, path: tuple, parent: str,
                depth: int, chain: tuple[int, ...], first: bool, leaves: list[Leaf]):
@@ -293,11 +451,13 @@ class IncrementalValidator:
                                             chain + (indent,), leaves)
                         sub.start = start
                         sub.key_offset, sub.key_length = line_start + indent, len(key)
+                        self._containers.append(sub)
                         return key, sub
         # a block that does not parse is read on from its start after stand-ins for the
         # headers above it and, unless it is the mapping's first entry, for an entry before it
         stand_ins = chain if first else chain + (indent,)
-        leaf = self._leaf(text, start, end, indent, depth, parent, path[-1:] == ("profiles",), stand_ins)
+        leaf = self._leaf(text, start, end, indent, depth, parent, path[-1:] == ("profiles",), stand_ins,
+                          line_start)
         leaves.append(leaf)
         return leaf.key, leaf
 
@@ -319,37 +479,51 @@ class IncrementalValidator:
         return generic in self.SPLIT_PATHS
 
     def _leaf(self, text: str, start: int, end: int, indent: int, depth: int, parent: str, profile: bool,
-              indents: tuple[int, ...]) -> Leaf:
+              stand_ins: tuple[int, ...], line_start: int) -> Leaf:
         raw = text[start:end]
-        if "*" in raw:
-            # earlier leaves defining what this one aliases
-            found = [self._anchor_leaves.get(name) for name in set(_ALIAS.findall(raw))]
-            with_leaves = tuple(sorted({leaf for leaf in found if leaf is not None}, key=lambda leaf: leaf.start))
-        else:
-            with_leaves = ()
+        with_leaves = self._aliased_leaves(raw, start)
+        leaf = Leaf(start, end, indent, depth, parent, None, (), with_leaves, line_start, stand_ins, None, profile)
+        self._parse_into(leaf, raw)
+        if "&" in raw:
+            if leaf.parsed is None:
+                raise _Unsafe  # anchors of a block that does not read: the whole parse places them
+            for name in _ANCHOR.findall(raw):
+                if self._anchor_leaves.setdefault(name, leaf) is not leaf:
+                    raise _Unsafe  # an anchor name used again: the reader rejects the document
+        return leaf
+
+    def _aliased_leaves(self, raw: str, start: int) -> tuple[Leaf, ...]:
+        """The earlier leaves defining anchors that the block's aliases name."""
+        if "*" not in raw:
+            return ()
+        found = {self._anchor_leaves.get(name) for name in _ALIAS.findall(raw)}
+        with_leaves = tuple(sorted((leaf for leaf in found if leaf is not None and leaf.start < start),
+                                   key=lambda leaf: leaf.start))
         if any(leaf.with_leaves for leaf in with_leaves):
             raise _Unsafe  # chained across blocks (its aliases need yet other blocks): rare
-        cache_key = (raw, indent, depth)
-        if with_leaves:
-            cache_key += tuple(leaf.cache_key for leaf in with_leaves)
+        return with_leaves
+
+    def _parse_into(self, leaf: Leaf, raw: str) -> None:
+        """Parse (or find in the cache) the leaf's text; a block that does not read is noted."""
+        cache_key = (raw, leaf.indent, leaf.depth)
+        if leaf.with_leaves:
+            cache_key += tuple(w.cache_key for w in leaf.with_leaves)
+        leaf.cache_key = cache_key
         parsed = self._previous_leaves.get(cache_key) or self._current_leaves.get(cache_key)
         if parsed is None:
             try:
-                parsed = self._parse_leaf(raw, indent, depth, with_leaves, profile)
+                parsed = self._parse_leaf(raw, leaf.indent, leaf.depth, leaf.with_leaves, leaf.profile)
             except _LeafFailed:
-                raise _LeafFailed(start, indents) from None
+                leaf.parsed = None
+                self._failed.append(leaf)
+                return
         self._current_leaves[cache_key] = parsed
         self._alias_expansion += parsed.alias_expansion
         if self._alias_expansion > self.limits.max_alias_expansion:
             raise _Unsafe  # over the limit in total: the whole parse reports where
-        leaf = Leaf(start, end, indent, depth, parent, parsed, cache_key, with_leaves)
-        if "&" in raw:
-            for name in _ANCHOR.findall(raw):
-                if self._anchor_leaves.setdefault(name, leaf) is not leaf:
-                    raise _Unsafe  # an anchor name used again: the reader rejects the document
-        if profile and parsed.tree is not None:
+        leaf.parsed = parsed
+        if leaf.profile and parsed.tree is not None:
             self._note_profile_ranges(parsed, cache_key)
-        return leaf
 
     def _parse_leaf(self, raw: str, indent: int, depth: int, with_leaves: tuple[Leaf, ...],
                     profile: bool) -> LeafParse:
@@ -371,7 +545,7 @@ class IncrementalValidator:
         result = self.parse_leaf_text(combined, depth)
         data = result.data
         if result.fatal or result.empty or not isinstance(data, dict) or len(data) != len(with_leaves) + 1:
-            raise _LeafFailed(0, ())
+            raise _LeafFailed
         if list(data)[:-1] != [leaf.key for leaf in with_leaves]:
             raise _Unsafe
         if any(d.code not in _BLOCK_LOCAL_CODES for d in result.diagnostics):
@@ -422,6 +596,18 @@ def _slug_shaped(key: str) -> bool:
     return _slug_pattern().search(key) is not None
 
 
+def _shift_containers(container: Container, at: int, delta: int) -> None:
+    """Move the split mappings after offset `at` by `delta` (those holding it grow)."""
+    if container.start > at:
+        container.start += delta
+    if container.end > at:
+        container.end += delta
+    if container.key_offset is not None and container.key_offset > at:
+        container.key_offset += delta
+    for sub in container.containers:
+        _shift_containers(sub, at, delta)
+
+
 # Reader findings that belong to one block and do not stop a parse: the block keeps them.
 _BLOCK_LOCAL_CODES = frozenset(("yaml-duplicate-key",))
 
@@ -436,12 +622,13 @@ class AssembledYaml:
     fatal = False
     empty = False
 
-    def __init__(self, text: str, root: Container, leaves: list[Leaf], owner: IncrementalValidator):
+    def __init__(self, text: str, root: Container, leaves: list[Leaf], owner: IncrementalValidator,
+                 line_starts: list[int] | None = None):
         self.text = text
         self.root_container = root
         self.owner = owner
         self.data = root.data()
-        self._lines: LineIndex | None = None
+        self._lines: LineIndex | None = None if line_starts is None else LineIndex(text, line_starts)
         self._full: ParsedYaml | None = None
         self._reparsed: list[LeafParse] = []
         self.diagnostics = [self._moved(leaf, d) for leaf in leaves for d in leaf.parsed.diagnostics]

@@ -125,9 +125,10 @@ class LineIndex:
 
     _BREAK = re.compile(r"\r\n|\r|\n")
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, starts: list[int] | None = None):
+        """`starts`: the offsets where the text's lines start, if the caller already has them."""
         self.text = text
-        self.starts = [0] + [m.end() for m in self._BREAK.finditer(text)]
+        self.starts = starts if starts is not None else [0] + [m.end() for m in self._BREAK.finditer(text)]
 
     def position(self, index: int) -> tuple[int, int]:
         index = max(0, min(index, len(self.text)))

@@ -102,6 +102,20 @@ def test_every_shape_stays_incremental_through_its_benchmark_edits(form, state, 
         assert as_json(got) == as_json(validate_text(text)), (edit, text)
         assert validator.last_mode in ("incremental", "syntax"), edit
     assert validator.reparsed == 0
+    # typing inside a profile's value re-parses that profile only
+    assert validator.respliced >= 2
+
+
+def test_typing_at_the_end_and_in_a_key_stays_respliced():
+    validator = IncrementalValidator()
+    text = document(20)
+    validator.validate(text)
+    for typed in ("  agent-new:\n", "    display_name: N", "ew"):
+        text += typed
+        assert as_json(validator.validate(text)) == as_json(validate_text(text))
+    renamed = text.replace("agent-000003:", "agent-000003x:", 1)
+    assert as_json(validator.validate(renamed)) == as_json(validate_text(renamed))
+    assert validator.respliced == 3  # the new profile's first line starts a new block: one whole split
 
 
 def test_an_ordinary_edit_reuses_blocks_and_finds_the_error():
