@@ -373,7 +373,7 @@ class IncrementalValidator:
             return validate_parsed(source)
         keys_by_id = self._keys_by_id
         report = validate_parsed(source, profile_cache=self._profile_results,
-                                 profile_key=lambda pointer, profile: keys_by_id.get(id(profile)))
+                                 profile_key=lambda profile: keys_by_id.get(id(profile)))
         source.release_trees()
         return report
 

@@ -1,10 +1,11 @@
 """The language server's entry and its one option parser: `profreg-lsp`,
 `python -m profreg_lsp` and `profreg lsp` (which `profreg.cli` hands here) all parse here.
 
-This module imports nothing heavy itself: it trims what the server process loads before
-pygls is imported (see `_keep_tls_out`) and after (see `_drop_generated_sources`). A
-language server lives as long as the editor, so its resident size matters more than a
-CLI's (the README's benchmark table has the figures).
+This module imports nothing heavy itself. `main`, the process entry point, trims what the
+server process loads before pygls is imported (see `_keep_tls_out`) and after (see
+`_drop_generated_sources`): a language server lives as long as the editor, so its resident
+size matters more than a CLI's. Those trims change the whole process, so only `main` makes
+them; `serve` and `run` (what a host process or the Click group calls) leave it as it is.
 """
 from __future__ import annotations
 
@@ -40,10 +41,8 @@ def _drop_generated_sources() -> None:
 
 def serve(tcp: tuple[str, int] | None = None, log_level: str = "WARNING") -> None:
     """Run the server on stdio (default) or TCP until the client disconnects."""
-    _keep_tls_out()
     from .server import create_server
 
-    _drop_generated_sources()
     logging.basicConfig(stream=sys.stderr, level=log_level, format="profreg-lsp %(levelname)s %(name)s: %(message)s")
     server = create_server()
     if tcp is not None:
@@ -83,6 +82,19 @@ class _OneLineErrors(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None, prog: str = "profreg-lsp") -> None:
+    """The server process: `profreg-lsp`, `python -m profreg_lsp` and `profreg lsp` start here.
+
+    The process-wide trims happen here and nowhere else: this is only ever the process's
+    own entry point (console scripts and `-m`), never a call inside another program.
+    """
+    _keep_tls_out()
+    from . import server  # noqa: F401 - loaded now, so the sources it generates can go
+
+    _drop_generated_sources()
+    run(argv, prog)
+
+
+def run(argv: list[str] | None = None, prog: str = "profreg-lsp") -> None:
     """`profreg-lsp [--stdio] [--tcp HOST:PORT] [--log-level LEVEL]` (also `profreg lsp ...`)."""
     parser = _OneLineErrors(prog=prog, description="The profreg language server.")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")

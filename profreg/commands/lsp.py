@@ -1,13 +1,14 @@
 """`profreg lsp`: the language server. Its options belong to the server's one parser.
 
 The console script hands `profreg lsp ...` to `profreg_lsp.launch.main` before Click is
-loaded (`profreg.cli`); this command lists `lsp` among the others and does the same for
-callers that run the Click group directly.
+loaded (`profreg.cli`); this command lists `lsp` among the others and runs the server for
+callers that run the Click group directly (`launch.run`: no process-wide trims, the
+group may run inside another program).
 """
 from __future__ import annotations
 
 import click
-from profreg_lsp.launch import main as serve
+from profreg_lsp.launch import run as serve
 
 
 @click.command(

@@ -12,13 +12,13 @@ from .schema import is_valid
 from .sourcemap import SourceMap
 
 
-def detect_form(data: Any, *, accelerate: bool = True) -> str | None:
+def detect_form(data: Any) -> str | None:
     """bundle, legacy or single (None for a non-mapping); see SPEC section 2."""
     if not isinstance(data, dict):
         return None
     if "registries" in data:
         return BUNDLE
-    if data and not (REGISTRY_FIELDS & data.keys()) and is_valid("legacy", data, accelerate):
+    if data and not (REGISTRY_FIELDS & data.keys()) and is_valid("legacy", data):
         return LEGACY
     return SINGLE
 
@@ -49,8 +49,9 @@ def _another_tools_document(data: dict) -> bool:
 
 def has_registry_modeline(text: str) -> bool:
     """The first line is a `# profreg` or `$schema=...profile-registry...` modeline."""
-    first = text[1:] if text.startswith("\ufeff") else text
-    first = first.split("\n", 1)[0].strip()
+    start = 1 if text.startswith("\ufeff") else 0
+    end = text.find("\n", start)
+    first = text[start:end if end >= 0 else len(text)].strip()  # not a split: the rest is never copied
     return bool(_MODELINE_RE.match(first))
 
 
@@ -65,7 +66,7 @@ def named_like_registry(path: str) -> bool:
     return _REGISTRY_NAME_RE.search(os.path.basename(path)) is not None
 
 
-def looks_like_registry(parsed: SourceMap, *, accelerate: bool = True) -> bool:
+def looks_like_registry(parsed: SourceMap) -> bool:
     """Whether a YAML document is a registry file rather than some other YAML (SPEC section 7).
 
     Yes if its root mapping has a `registries`, `slug`, `profiles` or `default_profile_slug`
@@ -82,4 +83,4 @@ def looks_like_registry(parsed: SourceMap, *, accelerate: bool = True) -> bool:
         return False
     if REGISTRY_MARKER_KEYS & data.keys():
         return True
-    return detect_form(data, accelerate=accelerate) == LEGACY and not _another_tools_document(data)
+    return detect_form(data) == LEGACY and not _another_tools_document(data)

@@ -7,6 +7,7 @@ problems found.
 from __future__ import annotations
 
 import difflib
+from functools import lru_cache
 from typing import Any, Callable
 
 from ..pointer import pointer_join
@@ -42,9 +43,11 @@ def registry_invariants(reg: dict, prefix: str, bundle_key: str | None, rejected
     # profile-level invariants need the key, which a cached per-profile pass lacks
     for slug, profile in profiles.items():
         if isinstance(profile, dict) and "slug" in profile:
-            ptr = pointer_join(pointer_join(pointer_join(prefix, "profiles"), slug), "slug")
             value = profile["slug"]
-            if isinstance(value, str) and value != slug and not rejected(ptr):
+            if not isinstance(value, str) or value == slug:
+                continue  # the pointer is built only for a mismatch: this runs for every profile
+            ptr = pointer_join(pointer_join(pointer_join(prefix, "profiles"), slug), "slug")
+            if not rejected(ptr):
                 found.append(
                     Problem(
                         "profile-slug-mismatch",
@@ -71,7 +74,7 @@ def registry_invariants(reg: dict, prefix: str, bundle_key: str | None, rejected
                 )
             )
     elif isinstance(dps, str) and dps not in profiles:
-        close = difflib.get_close_matches(dps, list(profiles), n=1)
+        close = _closest(dps, tuple(profiles))
         hint = f"; did you mean {close[0]!r}?" if close else (
             "; the registry has no profiles" if not profiles else ""
         )
@@ -83,6 +86,13 @@ def registry_invariants(reg: dict, prefix: str, bundle_key: str | None, rejected
             )
         )
     return found
+
+
+@lru_cache(maxsize=16)
+def _closest(word: str, candidates: tuple[str, ...]) -> list[str]:
+    """The profile key closest to a default that names none (the same question comes back
+    on every edit of a document while its default is wrong)."""
+    return difflib.get_close_matches(word, candidates, n=1)
 
 
 def profile_invariants(profile: dict, prefix: str, rejected: Rejected) -> list[Problem]:

@@ -35,9 +35,7 @@ ProfileCache = MutableMapping[Any, list]
 class _Run:
     """One validation pass over a document: collects problems with their pointers."""
 
-    def __init__(self, profile_cache: ProfileCache | None = None, profile_key: Callable | None = None,
-                 accelerate: bool = True):
-        self.accelerate = accelerate
+    def __init__(self, profile_cache: ProfileCache | None = None, profile_key: Callable | None = None):
         self.problems: list[Problem] = []
         self.rejected: set[str] = set()  # pointers at or above a schema error
         self.profile_cache = profile_cache
@@ -55,7 +53,7 @@ class _Run:
         # One problem, one diagnostic: a schema can state the same rule twice on one value
         # (the single form and the registry it refers to both say "type: object").
         seen: set[tuple] = set()
-        for problem in schema.problems(defname, instance, prefix, self.accelerate):
+        for problem in schema.problems(defname, instance, prefix):
             identity = (problem.pointer, problem.keyword, problem.target, problem.message)
             if identity not in seen:
                 seen.add(identity)
@@ -86,31 +84,31 @@ class _Run:
             shell = dict(reg)
             shell["profiles"] = {k: (None if v is None else {}) for k, v in profiles.items()}
             self.schema(defname, shell, prefix)
+            base = pointer_join(prefix, "profiles")
             for slug, profile in profiles.items():
                 if profile is not None:
-                    self.profile(profile, pointer_join(pointer_join(prefix, "profiles"), slug))
+                    self.profile(profile, base, slug)
         else:
             self.schema(defname, reg, prefix)
         self.problems.extend(registry_invariants(reg, prefix, bundle_key, self.is_rejected))
 
-    def profile(self, profile: Any, pointer: str) -> None:
+    def profile(self, profile: Any, base: str, slug: str) -> None:
+        """The profile at `base`/`slug`; its pointer is built only when it has problems."""
         cache = self.profile_cache
-        if cache is not None and self.profile_key is not None:
-            key = self.profile_key(pointer, profile)
-            if key is not None:
-                hit = cache.get(key)
-                if hit is None:
-                    hit = self._profile_problems(profile)
-                    cache[key] = hit
-                self._replay(hit, pointer)
-                return
-        known = self._by_object.get(id(profile))
-        if known is None:
-            known = self._by_object[id(profile)] = self._profile_problems(profile)
-        self._replay(known, pointer)
+        key = self.profile_key(profile) if cache is not None and self.profile_key is not None else None
+        if key is None:  # an aliased profile object is judged once per run
+            found = self._by_object.get(id(profile))
+            if found is None:
+                found = self._by_object[id(profile)] = self._profile_problems(profile)
+        else:
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = self._profile_problems(profile)
+        if found:
+            self._replay(found, pointer_join(base, slug))
 
     def _profile_problems(self, profile: Any) -> list[Problem]:
-        sub = _Run(accelerate=self.accelerate)
+        sub = _Run()
         sub.schema("profile", profile, "")
         if isinstance(profile, dict):
             sub.problems.extend(profile_invariants(profile, "", sub.is_rejected))
@@ -269,15 +267,9 @@ def check_data(
     *,
     profile_cache: ProfileCache | None = None,
     profile_key: Callable | None = None,
-    accelerate: bool = True,
 ) -> tuple[str | None, list[Diagnostic]]:
-    """Both layers over loaded data; `parsed` (if given) supplies ranges.
-
-    `accelerate=False` keeps jsonschema-rs unloaded: the results are the same, the
-    pure-Python validator is slower per profile, and a long-running process that only sees
-    small documents stays smaller (the language server decides per document).
-    """
-    form = detect_form(data, accelerate=accelerate)
+    """Both layers over loaded data; `parsed` (if given) supplies ranges."""
+    form = detect_form(data)
     if form == LEGACY:
         span = parsed.span_of("", "object") if parsed is not None else NO_SPAN
         return form, [
@@ -289,7 +281,7 @@ def check_data(
                 span=span,
             )
         ]
-    run = _Run(profile_cache, profile_key, accelerate)
+    run = _Run(profile_cache, profile_key)
     with collector_paused():
         _check(data, form, run)
     return form, _finish(run.problems, _root_kind(form), parsed, run.uncollected)

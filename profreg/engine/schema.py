@@ -44,14 +44,13 @@ def fast_validator(defname: str):
         return None
 
 
-def accelerator_loaded() -> bool:
-    """Whether jsonschema-rs has been loaded (then using it costs nothing more)."""
-    return fast_validator.cache_info().currsize > 0
+def _fast_verdict(defname: str, instance: Any) -> bool | None:
+    """jsonschema-rs's yes/no, or None when it is not installed or cannot judge the value.
 
-
-def _fast_verdict(defname: str, instance: Any, accelerate: bool) -> bool | None:
-    """jsonschema-rs's yes/no, or None when it is off or cannot judge the value."""
-    fast = fast_validator(defname) if accelerate else None
+    The one place the back-end is chosen: every caller, whatever the document's size, gets
+    jsonschema-rs first, so no size makes validation slower.
+    """
+    fast = fast_validator(defname)
     if fast is None:
         return None
     try:
@@ -60,14 +59,14 @@ def _fast_verdict(defname: str, instance: Any, accelerate: bool) -> bool | None:
         return None
 
 
-def is_valid(defname: str, instance: Any, accelerate: bool = True) -> bool:
-    verdict = _fast_verdict(defname, instance, accelerate)
+def is_valid(defname: str, instance: Any) -> bool:
+    verdict = _fast_verdict(defname, instance)
     return reference_validator(defname).is_valid(instance) if verdict is None else verdict
 
 
-def problems(defname: str, instance: Any, prefix: str, accelerate: bool = True) -> Iterable[Problem]:
+def problems(defname: str, instance: Any, prefix: str) -> Iterable[Problem]:
     """Every schema violation of `instance` against `$defs/defname`, pointers under `prefix`."""
-    if _fast_verdict(defname, instance, accelerate):
+    if _fast_verdict(defname, instance):
         return ()
     return schema_problems(reference_validator(defname).iter_errors(instance), prefix)
 

@@ -114,3 +114,27 @@ def test_tcp_mode_serves_without_openssl(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+HOST_PROCESS = """
+import sys
+from profreg_lsp import launch
+entry = launch.main if sys.argv[1] == "main" else launch.run
+try:
+    entry(["--no-such-option"])
+except SystemExit:
+    pass
+try:
+    import ssl
+    print("ssl importable", ssl.OPENSSL_VERSION_INFO is not None)
+except ImportError:
+    print("ssl blocked")
+"""
+
+
+@pytest.mark.parametrize("entry,expected", [("main", "ssl blocked"), ("run", "ssl importable True")])
+def test_process_wide_trims_happen_only_in_the_process_entry_point(entry, expected):
+    """`launch.main` is a process's own entry; `launch.run` (the Click group's `lsp`, a host
+    program) must leave the process as it found it."""
+    out = subprocess.run([sys.executable, "-c", HOST_PROCESS, entry], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected
