@@ -329,7 +329,8 @@ class IncrementalValidator:
         finally:
             self._previous_leaves = self._current_leaves = {}
         key = new.key
-        if key != leaf.key:
+        old_key = next(k for k, child in owner.children.items() if child is leaf)  # an unread block's name moves
+        if key != old_key:
             if key in owner.children:
                 return False  # a duplicate key: the whole parse reports it
             owner.children = {(key if child is leaf else k): child for k, child in owner.children.items()}
