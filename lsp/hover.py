@@ -9,7 +9,6 @@ from profreg.secrets import mask_secrets
 
 from . import schema_nav
 from .completion import is_bundle
-from .diagnostics import analyse
 from .documents import Document
 from .outline import slug_at
 from .reportdata import profiles_data, registry_data
