@@ -340,7 +340,7 @@ def validate_registry(registry: Any, *, key: str | None = None, valid_profiles: 
     if known:
         unchanged = {id(profile) for profile in known.values() if profile is not None}
         run = _Run(dict.fromkeys(unchanged, []),
-                   lambda _pointer, profile: id(profile) if id(profile) in unchanged else None)
+                   lambda profile: id(profile) if id(profile) in unchanged else None)
     run.registry(registry, "", "registry" if key is not None else "single", bundle_key=key)
     return _finish(run.problems, "registry", None, run.uncollected)
 
