@@ -1,12 +1,16 @@
-"""Store operations as the store grows: SQLite with 10, 1,000 and 100,000 registries.
+"""Store operations as the store grows: SQLite and PostgreSQL with 10, 1,000 and 100,000
+registries.
 
-    python bench/bench_store.py [--sizes 10,1000,100000] [--repeat 100] [--dir DIR]
+    python bench/bench_store.py [--sizes 10,1000,100000] [--repeat 100] [--dir DIR] [--postgres URL]
+    scripts/with-postgres .venv/bin/python bench/bench_store.py   # a private server for it
 
-For each size it builds a database (Go row layout, `executemany` in one transaction), then
-times each operation in OPERATIONS: open the store, do the operation on one registry in the
-middle, close. It prints the median per size and the ratio time(largest) / time(smallest)
-(target: <= 1.5, SPEC section 10: "opening a store of 100,000 registries and resolving one
-profile costs about the same as with 10").
+For each size it builds a database (Go row layout, `executemany` in one transaction; for
+PostgreSQL one schema per size in the database of `--postgres URL`, default
+$PROFREG_TEST_PG_URL, filled with COPY), then times each operation in OPERATIONS: open the
+store, do the operation on one registry in the middle, close. It prints the median per size
+and the ratio time(largest) / time(smallest) for each backend (target: <= 1.5, SPEC section
+10: "opening a store of 100,000 registries and resolving one profile costs about the same as
+with 10"). Without a PostgreSQL URL the PostgreSQL figures are left out, saying so.
 
 It also times one profile update in YAML files of 100 and 1,000 profiles (`--yaml-sizes`):
 a YAML write re-reads and rewrites the whole file, so it grows with the file; and
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import statistics
 import sys
@@ -77,6 +82,33 @@ def build_database(path: Path, count: int) -> None:
     open_store(f"sqlite:{path}").close()  # apply the migrations once, outside the timings
 
 
+def build_postgres(url: str, count: int) -> str:
+    """A PostgreSQL store of `count` registries in schema `bench_COUNT` of `url`'s database
+    (replaced if there); its spec."""
+    import psycopg
+    from psycopg import sql
+
+    from profreg.stores.pgspec import split_spec
+
+    schema = f"bench_{count}"
+    spec = f"{url}{'&' if '?' in url else '?'}schema={schema}"
+    conninfo = split_spec(spec)[0]
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    with open_store(spec) as store:
+        store.import_registries([])  # creates the schema and tables (the migrations)
+    template = registry_payload("@SLUG@")
+    table = sql.Identifier(schema, "profile_registries")
+    with psycopg.connect(conninfo) as conn:
+        with conn.cursor() as cursor, cursor.copy(
+            sql.SQL("COPY {} (slug, payload_json, updated_at_ms) FROM STDIN").format(table)
+        ) as copy:
+            for i in range(count):
+                copy.write_row((registry_slug(i), template.replace("@SLUG@", registry_slug(i)), 1700000000000))
+        conn.execute(sql.SQL("ANALYZE {}").format(table))
+    return spec
+
+
 def get_profile(store: Store, slug: str) -> object:
     """Resolution's store work: the registry, then one profile of it."""
     store.get_registry(slug)
@@ -94,22 +126,38 @@ OPERATIONS: dict[str, Callable[[Store, str], object]] = {
 }
 
 
-def time_once(path: Path, count: int, operation: Callable[[Store, str], object]) -> float:
+def time_once(spec: str, count: int, operation: Callable[[Store, str], object]) -> float:
     """Seconds to open the store, run `operation` on a middle registry, and close."""
     slug = registry_slug(count // 2)
     start = time.perf_counter()
-    with open_store(f"sqlite:{path}") as store:
+    with open_store(spec) as store:
         operation(store, slug)
     return time.perf_counter() - start
 
 
-def measure(paths: dict[int, Path], operation: Callable[[Store, str], object], repeat: int) -> dict[int, float]:
-    """Median time per size; sizes are interleaved so machine load affects them alike."""
-    samples: dict[int, list[float]] = {count: [] for count in paths}
+def measure(specs: dict[int, str], operation: Callable[[Store, str], object], repeat: int) -> dict[int, float]:
+    """Median time per size; sizes are interleaved so machine load affects them alike.
+    `specs`: store spec per size (a `Path` is a SQLite file)."""
+    samples: dict[int, list[float]] = {count: [] for count in specs}
     for _ in range(repeat):
-        for count, path in paths.items():
-            samples[count].append(time_once(path, count, operation))
+        for count, spec in specs.items():
+            samples[count].append(time_once(f"sqlite:{spec}" if isinstance(spec, Path) else spec, count, operation))
     return {count: statistics.median(times) for count, times in samples.items()}
+
+
+def report(backend: str, specs: dict[int, str], repeat: int) -> None:
+    """The medians and the ratio of every operation on one backend's stores."""
+    sizes = sorted(specs)
+    for operation in OPERATIONS.values():  # warm-up: imports, validator, caches
+        measure(specs, operation, 3)
+    for name, operation in OPERATIONS.items():
+        medians = measure(specs, operation, repeat)
+        label = f"{backend} {name}"
+        for count, seconds in medians.items():
+            print(f"{label:<31} {count:>7} registries: {seconds * 1000:8.3f} ms (median of {repeat})")
+        ratio = medians[max(sizes)] / medians[min(sizes)]
+        verdict = "ok" if ratio <= 1.5 else "over target"
+        print(f"{label:<31} time({max(sizes)})/time({min(sizes)}) = {ratio:.2f}  (target <= 1.5: {verdict})")
 
 
 def yaml_write_times(directory: Path, sizes: list[int], repeat: int) -> dict[int, float]:
@@ -172,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="profiles per YAML file for the YAML write timing ('' to skip)")
     parser.add_argument("--migrate-registries", type=int, default=2000,
                         help="registries in the YAML file migrated to SQLite (0 to skip)")
+    parser.add_argument("--postgres", default=os.environ.get("PROFREG_TEST_PG_URL", ""), metavar="URL",
+                        help="a PostgreSQL database to build the PostgreSQL stores in (default: "
+                             "$PROFREG_TEST_PG_URL, set by scripts/with-postgres; '' to skip)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -182,16 +233,16 @@ def main(argv: list[str] | None = None) -> int:
             build_database(paths[count], count)
             size_mb = paths[count].stat().st_size / 1e6
             print(f"built {count:>7} registries in {time.perf_counter() - start:6.2f}s ({size_mb:.1f} MB)")
-        # warm-up: imports, validator compilation, OS page cache
-        for operation in OPERATIONS.values():
-            measure(paths, operation, 3)
-        for name, operation in OPERATIONS.items():
-            medians = measure(paths, operation, args.repeat)
-            for count, seconds in medians.items():
-                print(f"{name:<20} {count:>7} registries: {seconds * 1000:8.3f} ms (median of {args.repeat})")
-            ratio = medians[max(sizes)] / medians[min(sizes)]
-            verdict = "ok" if ratio <= 1.5 else "over target"
-            print(f"{name:<20} time({max(sizes)})/time({min(sizes)}) = {ratio:.2f}  (target <= 1.5: {verdict})")
+        report("sqlite", paths, args.repeat)
+        if args.postgres:
+            specs = {}
+            for count in sizes:
+                start = time.perf_counter()
+                specs[count] = build_postgres(args.postgres, count)
+                print(f"built {count:>7} registries in {time.perf_counter() - start:6.2f}s (PostgreSQL)")
+            report("postgres", specs, args.repeat)
+        else:
+            print("postgres: left out (no --postgres URL; run under scripts/with-postgres)")
         yaml_sizes = [int(s) for s in args.yaml_sizes.split(",") if s]
         if yaml_sizes:
             for count, seconds in yaml_write_times(Path(tmp), yaml_sizes, 5).items():

@@ -107,11 +107,12 @@ def _check_store(spec: str) -> list[CheckedFile]:
         report = validate_text(raw)
         return [CheckedFile(path, report.diagnostics, registries=registries_in(report))]
     with open_store(spec, must_exist=True) as store:
+        label = store.name if kind == "postgres" else spec  # a URL is shown without its password
         checked = {
-            reg["slug"]: CheckedFile(f"{spec}[{reg['slug']}]", validate_registry(reg), registries=(reg["slug"],))
+            reg["slug"]: CheckedFile(f"{label}[{reg['slug']}]", validate_registry(reg), registries=(reg["slug"],))
             for reg in store.list_registries()
         }
         for slug, reason in store.corrupt_registries():
             corrupt = Diagnostic("error", "store-corrupt", reason, field="registry")
-            checked[slug] = CheckedFile(f"{spec}[{slug}]", [corrupt], registries=(slug,))
+            checked[slug] = CheckedFile(f"{label}[{slug}]", [corrupt], registries=(slug,))
     return [checked[slug] for slug in sorted(checked)]

@@ -1,7 +1,9 @@
-"""`profreg migrate`: copy every registry from one store file to another, metadata and all.
+"""`profreg migrate`: copy every registry from one store to another, metadata and all.
 
-Sources: a registry YAML file (bundle, single or legacy form) or a SQLite store.
-Targets: a registry YAML file (written in bundle form) or a SQLite store.
+Sources and targets: a registry YAML file (bundle, single or legacy form as a source; bundle
+form as a target), a SQLite store or a PostgreSQL store. Between SQLite and PostgreSQL (either
+way, or within one kind) the history (`profile_registry_versions`) is copied along; from a
+YAML file, each registry's history starts with the state copied.
 
 - Registries are copied raw: versions, timestamps, authors and sources stay as they are
   (the versioning write path would bump them). The SQLite target is written through the
@@ -31,6 +33,7 @@ from .engine.report import errors_only
 from .secrets import mask_secrets
 from .stores import open_store, store_kind
 from .stores.paths import create_parent_folders
+from .stores.pgspec import redacted
 from .stores.yamlfile.files import file_lock, write_atomic
 from .stores.yamlfile.store import parse_store_text
 from .yamldump import bundle_document, dump_yaml
@@ -42,9 +45,11 @@ class MigrationPlan:
 
     source: str
     dest: str
-    dest_kind: str  # "yaml" | "sqlite"
-    source_form: str  # "bundle" | "single" | "legacy" | "sqlite" | "empty"
+    dest_kind: str  # "yaml" | "sqlite" | "postgres"
+    source_form: str  # "bundle" | "single" | "legacy" | "sqlite" | "postgres" | "empty"
     registries: list[dict[str, Any]]
+    # The source's history rows (SQL stores), oldest first; None for a YAML source.
+    history: list[dict[str, Any]] | None = None
     # YAML -> YAML in the same form: the text to write, the source's own (comments, layout
     # and key order kept); None: the registries are rendered anew.
     kept_text: bytes | None = None
@@ -74,26 +79,30 @@ class MigrationPlan:
 
 
 def _kind_and_path(spec: str, role: str) -> tuple[str, str]:
+    """(kind, path); for PostgreSQL the "path" is the URL without its password (what
+    messages show)."""
     kind, path = store_kind(spec)
     if kind == "memory":
-        raise UsageError(f"{role} {spec!r}: migrate works on files (YAML or SQLite), not memory:")
-    return kind, path
+        raise UsageError(f"{role} {spec!r}: migrate works on stores (YAML, SQLite, PostgreSQL), not memory:")
+    return kind, redacted(path) if kind == "postgres" else path
 
 
 def read_source(source: str, registry: str | None = None) -> tuple[str, list[dict[str, Any]]]:
-    """(form, registries) of the source store file, each registry complete with metadata."""
-    form, registries, _raw = _read_source(source, registry)
+    """(form, registries) of the source store, each registry complete with metadata."""
+    form, registries, _raw, _history = _read_source(source, registry)
     return form, registries
 
 
-def _read_source(source: str, registry: str | None) -> tuple[str, list[dict[str, Any]], bytes | None]:
-    """(form, registries, the file's bytes for a YAML source)."""
+def _read_source(source: str, registry: str | None) -> tuple[str, list[dict[str, Any]], bytes | None, Any]:
+    """(form, registries, the file's bytes for a YAML source, history rows for a SQL one)."""
     raw: bytes | None = None
+    history = None
     kind, path = _kind_and_path(source, "source")
-    if not os.path.exists(path):
-        raise UsageError(f"source {path} does not exist")
-    if kind != "yaml" and not os.path.isfile(path):
-        raise UsageError(f"source {path} is not a regular file")
+    if kind != "postgres":  # a file (a PostgreSQL store is a server)
+        if not os.path.exists(path):
+            raise UsageError(f"source {path} does not exist")
+        if kind != "yaml" and not os.path.isfile(path):
+            raise UsageError(f"source {path} is not a regular file")
     if kind == "yaml":
         try:
             raw = read_input(path, current_limits().max_bytes, regular_only=True)
@@ -103,13 +112,14 @@ def _read_source(source: str, registry: str | None) -> tuple[str, list[dict[str,
         form = snapshot.form or "empty"
         registries = list(snapshot.registries.values())
     else:
-        form = "sqlite"
-        with open_store(source, must_exist=True) as store:
+        form = kind
+        with open_store(source, must_exist=kind != "postgres") as store:
             corrupt = store.corrupt_registries()
             if corrupt:
                 names = ", ".join(slug for slug, _reason in corrupt)
                 raise StoreError(f"source {path} has corrupt registries ({names}); nothing migrated")
             registries = store.list_registries()
+            history = store.all_history()
     if registry and form != "legacy":
         kept = [r for r in registries if r["slug"] == registry]
         if not kept:
@@ -117,7 +127,8 @@ def _read_source(source: str, registry: str | None) -> tuple[str, list[dict[str,
             names = ", ".join(sorted(r["slug"] for r in registries))
             raise found.explained_by(f"{source} holds {names}" if names else f"{source} holds no registries")
         registries = kept
-    return form, sorted(registries, key=lambda r: r["slug"]), raw
+        history = None if history is None else [row for row in history if row["slug"] == registry]
+    return form, sorted(registries, key=lambda r: r["slug"]), raw, history
 
 
 def _check_valid(registries: list[dict[str, Any]], source: str) -> None:
@@ -133,6 +144,8 @@ def _check_valid(registries: list[dict[str, Any]], source: str) -> None:
 def dest_holds_data(dest: str) -> bool:
     """Whether the target already holds something a migration would overwrite."""
     kind, path = _kind_and_path(dest, "destination")
+    if kind == "postgres":
+        return _store_holds_data(dest)
     target = Path(path)
     if not target.exists():
         return False
@@ -145,25 +158,32 @@ def dest_holds_data(dest: str) -> bool:
             raise UsageError(f"destination {path}: {exc.strerror or exc}") from None
     if target.stat().st_size == 0:
         return False
+    return _store_holds_data(dest)
+
+
+def _store_holds_data(dest: str) -> bool:
     try:
         with open_store(dest, must_exist=True) as store:
-            return bool(store.list_registries() or store.corrupt_registries())
+            return bool(store.registry_slugs())  # corrupt registries count too
     except StoreError:
+        if store_kind(dest)[0] == "postgres":
+            raise  # a server that cannot be reached: say why, whatever --force says
         return True  # not a store we can read: overwriting it needs --force all the same
 
 
 def plan(source: str, dest: str, registry: str | None = None) -> MigrationPlan:
     src_kind, src_path = _kind_and_path(source, "source")
     dest_kind, dest_path = _kind_and_path(dest, "destination")
-    if os.path.realpath(src_path) == os.path.realpath(dest_path):
-        raise UsageError("source and destination are the same file")
-    form, registries, raw = _read_source(source, registry)
+    if (src_path == dest_path if "postgres" in (src_kind, dest_kind)
+            else os.path.realpath(src_path) == os.path.realpath(dest_path)):
+        raise UsageError("source and destination are the same store")
+    form, registries, raw, history = _read_source(source, registry)
     if form == "legacy":
         # The other forms were validated as they were read (the YAML document by the engine,
         # SQLite rows by the store's decoding); a legacy file's conversion was not.
         _check_valid(registries, src_path)
     migration = MigrationPlan(source=src_path, dest=dest_path, dest_kind=dest_kind, source_form=form,
-                              registries=registries)
+                              registries=registries, history=history)
     if dest_kind == "yaml" and raw is not None:
         _keep_source_text(migration, raw, registry)
     return migration
@@ -220,7 +240,7 @@ def write(migration: MigrationPlan, dest: str, *, force: bool = False, lock: Loc
     if migration.dest_kind == "yaml":
         _write_yaml(migration, dest, force, lock)
     else:
-        _write_sqlite(migration, dest, force, lock)
+        _write_database(migration, dest, force, lock)
 
 
 def _write_yaml(migration: MigrationPlan, dest: str, force: bool, lock: LockWait) -> None:
@@ -246,13 +266,14 @@ def _write_yaml(migration: MigrationPlan, dest: str, force: bool, lock: LockWait
             raise StoreError(f"cannot write {migration.dest}: {exc.strerror or exc}") from None
 
 
-def _write_sqlite(migration: MigrationPlan, dest: str, force: bool, lock: LockWait) -> None:
+def _write_database(migration: MigrationPlan, dest: str, force: bool, lock: LockWait) -> None:
     check_dest(migration, dest, force)
     with open_store(dest) as store:  # the first write creates it (and its folders)
         store.lock_timeout, store.on_lock_wait = lock.timeout, lock.on_wait
         # One transaction: every registry (or none) lands, and what the target held before,
-        # corrupt rows included, is gone.
-        store.import_registries(migration.registries, replace=True)
+        # corrupt rows included, is gone; the source's history comes along (a target's own
+        # history rows are never removed).
+        store.import_registries(migration.registries, replace=True, history=migration.history)
 
 
 def migrate(source: str, dest: str, *, registry: str | None = None, dry_run: bool = False,

@@ -10,6 +10,7 @@ import copy
 import dataclasses
 from typing import Any, Callable, Mapping
 
+from . import history
 from .errors import NotFoundError, PolicyViolationError, ValidationError, VersionConflictError
 from .model import version_of
 from .resolve import Resolution, choose_profile, resolve_profile
@@ -234,3 +235,69 @@ class Service:
             if exc.resource == "profile":  # name it with its registry
                 raise NotFoundError("profile", f"{registry_slug}/{profile}") from None
             raise
+
+    # ---------------------------------------------------------------- history
+    def resolve_version(self, registry: str | None, profile: str, version: int,
+                        overrides: Mapping[str, Any] | None = None, base_settings: Mapping[str, Any] | None = None,
+                        runtime_key: str | None = None) -> Resolution:
+        """Resolve `profile` as it was at profile version `version`: the fingerprint is the
+        one it had then."""
+        registry_slug = self._registry_slug(registry)
+        state, old = history.profile_at(self.store, registry_slug, profile, version)
+        return resolve_profile(state, registry_slug, old, profile, overrides=overrides,
+                               base_settings=base_settings, runtime_key=runtime_key)
+
+    def rollback_profile(self, registry: str | None, profile: str, version: int,
+                         options: "WriteOptions | None" = None, *, force: bool = False) -> dict[str, Any]:
+        """A new write of `profile` whose content equals its version `version` (its version
+        grows). A read-only profile is refused unless `force`; `expected_version` is the
+        profile's. A profile deleted since is created again."""
+        options = _options(options)
+        registry_slug = self._registry_slug(registry)
+        _state, old = history.profile_at(self.store, registry_slug, profile, version)
+        given = _content_of(old)
+        try:
+            self.store.get_profile(registry_slug, profile)
+        except NotFoundError:
+            return self.store.upsert_profile(registry_slug, given, dataclasses.replace(options, create_only=True))
+
+        def write(_current: dict[str, Any], checked: "WriteOptions") -> dict[str, Any]:
+            return self.store.upsert_profile(registry_slug, given, checked)
+
+        return self._read_check_write(registry_slug, profile, options, write, force=force)
+
+    def rollback_registry(self, registry: str | None, version: int, options: "WriteOptions | None" = None,
+                          *, force: bool = False) -> dict[str, Any]:
+        """A new write of the registry whose content equals its version `version`: profiles
+        equal to their old content are left as they are, the others written again (their
+        versions grow). Refused if it would change or remove a read-only profile, unless
+        `force`; `expected_version` is the registry's."""
+        options = _options(options)
+        registry_slug = self._registry_slug(registry)
+        old = history.registry_at(self.store, registry_slug, version)
+        given = {k: copy.deepcopy(v) for k, v in old.items() if k not in ("metadata", "profiles")}
+        given.setdefault("default_profile_slug", None)  # none then: none now
+        given["metadata"] = {"tags": list((old.get("metadata") or {}).get("tags") or [])}
+        given["profiles"] = {slug: _content_of(p) for slug, p in (old.get("profiles") or {}).items()}
+        try:
+            current = self.store.get_registry(registry_slug)
+        except NotFoundError:
+            current = None
+        if current is not None and not force:
+            for slug, profile in (current.get("profiles") or {}).items():
+                if _is_read_only(profile) and history.profile_changes(profile, given["profiles"].get(slug)):
+                    raise PolicyViolationError(f"profile {registry_slug}/{slug} is read-only; rolling back "
+                                               f"registry {registry_slug} to version {version} would change it")
+        if not options.expected_version and current is not None:
+            # what was checked above is what gets replaced, or the write is refused (exit 5)
+            options = dataclasses.replace(options, expected_version=_version(current))
+        return self.store.upsert_registry(given, options)
+
+
+def _content_of(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """A profile as input for a write: its fields and tags, no managed metadata."""
+    out = {k: copy.deepcopy(v) for k, v in profile.items() if k != "metadata"}
+    tags = (profile.get("metadata") or {}).get("tags")
+    if tags is not None:
+        out["metadata"] = {"tags": list(tags)}
+    return out

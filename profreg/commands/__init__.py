@@ -29,6 +29,9 @@ COMMANDS = {
     "lsp": "lsp:lsp_command",
     "init": "init:init_command",
     "watch": "watch:watch_command",
+    "history": "history:history_command",
+    "diff": "history:diff_command",
+    "rollback": "history:rollback_command",
 }
 
 

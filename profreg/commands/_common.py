@@ -49,8 +49,8 @@ def _complete_store_spec(ctx: click.Context, param: click.Parameter, incomplete:
     return _items([incomplete], "file")
 
 
-STORE_HELP = ("The store: PATH.yaml, PATH.yml, PATH.db, PATH.sqlite, PATH.sqlite3, yaml:PATH or sqlite:PATH "
-              f"(may also stand before the command; else ${STORE_ENV}).")
+STORE_HELP = ("The store: PATH.yaml, PATH.yml, PATH.db, PATH.sqlite, PATH.sqlite3, postgresql://URL, yaml:PATH "
+              f"or sqlite:PATH (may also stand before the command; else ${STORE_ENV}).")
 
 
 def store_option(func: Callable) -> Callable:
@@ -112,7 +112,7 @@ def opened_store(store_spec: str | None, *, legacy_registry: str = DEFAULT_REGIS
     ctx = click.get_current_context(silent=True)
     timeout = ctx.meta.get(LOCK_TIMEOUT_META) if ctx is not None else None
     store.lock_timeout = timeout
-    store.on_lock_wait = lock_wait_notice(store_spec, timeout)
+    store.on_lock_wait = lock_wait_notice(store.name, timeout)  # the name: a URL without its password
     try:
         yield store
     except NotFoundError as exc:
@@ -176,6 +176,17 @@ def parse_address(text: str, *, default_registry: str = DEFAULT_REGISTRY) -> tup
     registry, sep, profile = canonical_slug(text).rpartition("/")
     registry = checked_slug(registry.strip(), "registry.slug", text) if sep else default_registry
     return registry, checked_slug(profile.strip(), "profile.slug", text)
+
+
+def split_version(text: str) -> tuple[str, int | None]:
+    """`ADDRESS@N` -> (ADDRESS, N); an address without `@` -> (address, None)."""
+    address, sep, version = text.rpartition("@")
+    if not sep:
+        return text, None
+    version = version.strip()
+    if not version.isdigit() or int(version) < 1 or not address.strip():
+        raise UsageError(f"{text!r}: write REGISTRY@N or REGISTRY/PROFILE@N with a version N >= 1")
+    return address, int(version)
 
 
 # ------------------------------------------------------------------------------ writes

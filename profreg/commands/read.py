@@ -15,8 +15,10 @@ from ._common import (
     output_format,
     parse_address,
     registry_slug_arg,
+    split_version,
     store_option,
 )
+from .. import history
 from ..errors import StoreError
 from ..model import version_of
 from ..secrets import mask_secrets
@@ -45,7 +47,7 @@ def list_command(registry: str | None, fmt: str | None, store_spec: str | None) 
             rows = [_profile_row(p) for p in store.list_profiles(registry)]
             columns = ("slug", "display_name", "version", "read_only")
     if fmt == "text":
-        click.echo(_table(rows, columns), nl=False)
+        click.echo(table(rows, columns), nl=False)
     else:
         emit(rows, fmt)
     if corrupt:
@@ -73,7 +75,7 @@ def _profile_row(profile: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+def table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     """Aligned columns with a header; an empty list prints the header only."""
     cells = [[c.upper() for c in columns]] + [[_cell(row[c]) for c in columns] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
@@ -89,19 +91,27 @@ def _cell(value: Any) -> str:
 
 
 @click.command("show")
-@click.argument("target", shell_complete=complete_registry_or_profile, metavar="REGISTRY[/PROFILE]")
+@click.argument("target", shell_complete=complete_registry_or_profile, metavar="REGISTRY[/PROFILE][@N]")
 @click.option("--show-secrets", is_flag=True, help="Print secret-looking values instead of `***`.")
 @format_option(("json", "yaml"), "yaml")
 @store_option
 def show_command(target: str, show_secrets: bool, fmt: str | None, store_spec: str | None) -> None:
-    """Show a registry (REGISTRY) or a profile (REGISTRY/PROFILE) as the schema's object."""
+    """Show a registry (REGISTRY) or a profile (REGISTRY/PROFILE) as the schema's object.
+
+    With @N (SQLite and PostgreSQL): the registry at registry version N, the profile at
+    profile version N, from the store's history.
+    """
+    target, version = split_version(target)
     if "/" in target:
         registry, profile = parse_address(target)
     else:
         registry, profile = registry_slug_arg(target), None
     with opened_store(store_spec) as store:
         if profile is not None:
-            data = ordered_profile(store.get_profile(registry, profile))
+            found = (history.profile_at(store, registry, profile, version)[1] if version
+                     else store.get_profile(registry, profile))
+            data = ordered_profile(found)
         else:
-            data = ordered_registry(store.get_registry(registry))
+            data = ordered_registry(history.registry_at(store, registry, version) if version
+                                    else store.get_registry(registry))
     emit(data if show_secrets else mask_secrets(data), output_format(fmt, "yaml"))

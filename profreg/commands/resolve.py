@@ -15,6 +15,7 @@ from ._common import (
     parse_address,
     read_data_file,
     registry_slug_arg,
+    split_version,
     store_option,
 )
 from ..errors import UsageError, ValidationError
@@ -47,10 +48,16 @@ def resolve_command(profile: str | None, registry: str | None, sets: tuple[str, 
                     store_spec: str | None) -> None:
     """Resolve PROFILE (REGISTRY/PROFILE, or PROFILE in the registry `default`).
 
+    PROFILE@N (SQLite and PostgreSQL stores): the profile as it was at its version N, from
+    the store's history; the fingerprint is the one it had.
+
     Without PROFILE: the registry's default profile. Overrides are checked against the
     profile's policy; settings merge as RFC 7386 merge patch; the fingerprint is the SHA-256
     of the RFC 8785 canonical JSON of the result.
     """
+    version = None
+    if profile is not None:
+        profile, version = split_version(profile)
     registry_slug, profile_slug = _target(profile, registry)
     overrides, typed = _overrides(overrides_file, sets, set_strings)
     base = read_data_file(base_file, "base_settings") if base_file else None
@@ -58,9 +65,14 @@ def resolve_command(profile: str | None, registry: str | None, sets: tuple[str, 
         runtime_key = canonical_slug(runtime_key) or None
 
     with opened_store(store_spec, legacy_registry=registry_slug) as store:
+        service = Service(store)
         try:
-            resolution = Service(store).resolve(registry_slug, profile_slug, overrides=overrides,
-                                                base_settings=base, runtime_key=runtime_key)
+            if version is not None:  # PROFILE@N: the profile as it was at its version N
+                resolution = service.resolve_version(registry_slug, profile_slug, version, overrides=overrides,
+                                                     base_settings=base, runtime_key=runtime_key)
+            else:
+                resolution = service.resolve(registry_slug, profile_slug, overrides=overrides,
+                                             base_settings=base, runtime_key=runtime_key)
         except ValidationError as exc:
             raise _with_quoting_hint(exc, typed) from None
         result = resolution.to_json()

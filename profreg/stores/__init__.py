@@ -2,27 +2,35 @@
 
 `open_store(spec)` picks the backend from a store spec (SPEC section 4):
 `PATH.yaml`/`PATH.yml` -> YAML file, `PATH.db`/`.sqlite`/`.sqlite3` -> SQLite,
-or explicitly `yaml:PATH`, `sqlite:PATH`, `memory:`.
+`postgresql://…`/`postgres://…` -> PostgreSQL (the `postgres` extra), or explicitly
+`yaml:PATH`, `sqlite:PATH`, `memory:`.
 """
 from __future__ import annotations
 
 import os
 
-from ..errors import UsageError
+from ..errors import StoreError, UsageError
 from .base import BaseStore
 from .contract import Store, WriteOptions
 from .memory import MemoryStore
+from .pgspec import is_postgres_spec
 from .yamlfile import YamlFileStore
 
 __all__ = ["Store", "BaseStore", "WriteOptions", "open_store", "store_kind"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+POSTGRES_EXTRA_MISSING = (
+    "a PostgreSQL store needs the `postgres` extra (psycopg 3): pip install 'profreg[postgres]'"
+)
 
 
 def store_kind(spec: str) -> tuple[str, str]:
-    """(kind, path) for a store spec; kind is "yaml", "sqlite" or "memory". UsageError if unknown."""
+    """(kind, path) for a store spec; kind is "yaml", "sqlite", "postgres" or "memory" (for
+    PostgreSQL the "path" is the URL). UsageError if unknown."""
     spec = (spec or "").strip()
+    if is_postgres_spec(spec):
+        return "postgres", spec
     prefix, sep, rest = spec.partition(":")
     if sep and prefix in ("yaml", "sqlite", "memory"):
         if prefix != "memory" and not rest:
@@ -35,7 +43,7 @@ def store_kind(spec: str) -> tuple[str, str]:
         return "sqlite", spec
     raise UsageError(
         f"unknown store {spec!r}: use PATH.yaml, PATH.yml, PATH.db, PATH.sqlite, PATH.sqlite3, "
-        "yaml:PATH or sqlite:PATH"
+        "postgresql://…, yaml:PATH or sqlite:PATH"
     )
 
 
@@ -51,6 +59,8 @@ def open_store(spec: str, *, must_exist: bool = False, legacy_registry: str = "d
     kind, path = store_kind(spec)
     if kind == "memory":
         return MemoryStore()
+    if kind == "postgres":
+        return _open_postgres(path)
     if must_exist and not os.path.exists(path):
         raise UsageError(f"store file {path} does not exist")
     if kind == "yaml":
@@ -58,3 +68,13 @@ def open_store(spec: str, *, must_exist: bool = False, legacy_registry: str = "d
     from .sqlite import SqliteStore  # sqlite3: loaded only by processes that open a database
 
     return SqliteStore(path)
+
+
+def _open_postgres(url: str) -> Store:
+    try:
+        from .postgres import PostgresStore
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] == "psycopg":
+            raise StoreError(POSTGRES_EXTRA_MISSING) from None
+        raise
+    return PostgresStore(url)

@@ -9,7 +9,7 @@ import abc
 import copy
 from typing import Callable, Hashable, Iterable
 
-from ..errors import NotFoundError, StoreError
+from ..errors import NotFoundError, StoreError, UsageError
 from . import writes
 from .contract import DEFAULT_OPTIONS, Change, Registry, Store, WriteOptions
 
@@ -204,6 +204,14 @@ class BaseStore(Store):
             stored = writes.imported(registry)
             prepared[stored["slug"]] = stored
         self._commit_all(prepared, replace)
+
+    def history(self, slug: str) -> list[dict]:
+        """Every committed state of registry `slug`, newest first: dicts with `slug`,
+        `version`, `registry` (None: deleted), `updated_at_ms`, `updated_by`, `source`.
+
+        Only the SQL stores keep history; the others raise UsageError saying where it is."""
+        self._check_open()
+        raise UsageError(f"the {self.kind} store keeps no history")
 
     def close(self) -> None:
         if not self._closed:

@@ -2,7 +2,9 @@
 
 One row per registry: `profile_registries(slug, payload_json, updated_at_ms)`, the payload
 being the registry as JSON with the schema's field names, so databases written by the Go
-implementation open here and the other way round.
+implementation open here and the other way round; and the history,
+`profile_registry_versions` (rows, decoding, caching, commits and history:
+`profreg.stores.sqlrows`, shared with PostgreSQL).
 
 - Schema changes go through `sqlite_utils.Migrations` (set "profreg", in `sqlite_schema`); a
   database that has migrations this profreg does not know comes from a newer profreg and is
@@ -18,51 +20,23 @@ implementation open here and the other way round.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import time
-from typing import Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
-from cachetools import LRUCache
-
-from ..errors import ProfregError, StoreError
-from ..limits import current_limits, nesting_exceeds
-from .base import BaseStore
-from .contract import LOCK_WAIT_NOTICE_S as WAIT_NOTICE_S, Change, Registry
+from ..errors import StoreError
+from .contract import LOCK_WAIT_NOTICE_S as WAIT_NOTICE_S
 from .paths import create_parent_folders, store_file_exists
-from .writes import check_valid, normalise_registry
+from .sqlrows import DEFAULT_CACHE_CHARS, TABLE, VERSIONS_TABLE, RowStore
 
-TABLE = "profile_registries"
 BUSY_TIMEOUT_S = 30.0  # reads, and writes without a lock_timeout
 BUSY_SLICE_S = 0.1  # one SQLite busy wait while a write polls for the lock
-# Decoded, validated registries kept by payload size (characters of JSON): a process that
-# reads many registries stays flat; one registry larger than this is simply not kept.
-DEFAULT_CACHE_CHARS = 64 * 1024 * 1024
-
 # The migration set and the names of its migrations, as `sqlite_schema.MIGRATIONS` defines
 # them (a test keeps the two in step), and the table sqlite-utils records them in.
 MIGRATION_SET = "profreg"
-KNOWN_MIGRATIONS = frozenset({"0001_profile_registries"})
+KNOWN_MIGRATIONS = frozenset({"0001_profile_registries", "0002_profile_registry_versions"})
 MIGRATIONS_TABLE = "_sqlite_migrations"
-
-# The payload, unless it is over the size limit (the parameter): then NULL, with its size.
-_BOUNDED_PAYLOAD = (
-    "CASE WHEN length(CAST(payload_json AS BLOB)) > ? THEN NULL ELSE payload_json END, "
-    "length(CAST(payload_json AS BLOB))"
-)
-
-UPSERT = (
-    f"INSERT INTO {TABLE} (slug, payload_json, updated_at_ms) VALUES (?, ?, ?) "
-    "ON CONFLICT(slug) DO UPDATE SET payload_json = excluded.payload_json, updated_at_ms = excluded.updated_at_ms"
-)
-
-
-def _row_values(slug: str, registry: Registry) -> tuple[str, str, int]:
-    """The row a registry is stored as: slug, compact JSON payload, updated_at_ms."""
-    updated = (registry.get("metadata") or {}).get("updated_at_ms", 0)
-    return slug, json.dumps(registry, ensure_ascii=False, separators=(",", ":")), updated if isinstance(updated, int) else 0
-
 
 def _create_private_file(path: str) -> None:
     """Create an empty database file readable by its owner only (SQLite accepts an empty file)."""
@@ -73,19 +47,18 @@ def _create_private_file(path: str) -> None:
     os.close(fd)
 
 
-class SqliteStore(BaseStore):
+class SqliteStore(RowStore):
     kind = "SQLite"
+    # The payload, unless it is over the size limit (the parameter): then NULL, with its size.
+    bounded_payload = (
+        "CASE WHEN length(CAST(payload_json AS BLOB)) > ? THEN NULL ELSE payload_json END, "
+        "length(CAST(payload_json AS BLOB))"
+    )
 
     def __init__(self, path: str | os.PathLike[str], *, cache_chars: int = DEFAULT_CACHE_CHARS) -> None:
-        super().__init__(os.fspath(path))
+        super().__init__(os.fspath(path), cache_chars=cache_chars)
         self.path = os.fspath(path)
-        # slug -> (payload_json, registry): a row whose payload is unchanged is not decoded
-        # or validated again.
-        self._cache: LRUCache[str, tuple[str, Registry]] = LRUCache(
-            maxsize=cache_chars, getsizeof=lambda entry: len(entry[0]) or 1
-        )
-        self._own_writes = 0  # this connection's commits, which data_version does not count
-        self._read_only_reason = ""
+        self._has_history_table = False
         self._conn: sqlite3.Connection | None = None
         if os.path.isdir(self.path):
             raise StoreError(f"SQLite store {self.path} is a directory")
@@ -150,12 +123,7 @@ class SqliteStore(BaseStore):
 
     def _migrate(self) -> None:
         applied = self._applied_migrations()
-        newer = sorted(applied - KNOWN_MIGRATIONS)
-        if newer:
-            self._read_only_reason = (
-                f"SQLite store {self.path} was written by a newer profreg "
-                f"(unknown migrations: {', '.join(newer)}); upgrade profreg to write to it"
-            )
+        if self._note_newer_migrations(applied, KNOWN_MIGRATIONS):
             return
         if KNOWN_MIGRATIONS <= applied:
             return
@@ -207,80 +175,27 @@ class SqliteStore(BaseStore):
             raise
         conn.execute("COMMIT")
 
-    # ---- decoding rows ------------------------------------------------------------------
-    def _corrupt(self, slug: str, reason: str) -> StoreError:
-        return StoreError(f"registry {slug!r} in SQLite store {self.path} is corrupt: {reason}")
+    # ---- the RowStore primitives ----------------------------------------------------------------
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
 
-    def _decode(self, slug: str, payload_json: str | None, size: int | None = None) -> Registry:
-        cached = self._cache.get(slug)
-        if cached is not None and payload_json is not None and cached[0] == payload_json:
-            return cached[1]
-        limits = current_limits()
-        if payload_json is None:
-            if size is not None:  # left unread by the query: over the size limit
-                raise self._corrupt(slug, f"payload is {size} bytes, over the limit of {limits.max_bytes}")
-            raise self._corrupt(slug, "payload is NULL")
-        try:
-            payload = json.loads(payload_json)
-        except (TypeError, ValueError) as exc:  # ValueError: bad JSON, or an integer over 4300 digits
-            raise self._corrupt(slug, f"payload is not JSON ({exc})") from None
-        except RecursionError:
-            raise self._corrupt(slug, f"payload nests deeper than the limit of {limits.max_depth} levels") from None
-        too_big = nesting_exceeds(payload, limits.max_depth, limits.max_nodes)
-        if too_big is not None:
-            raise self._corrupt(slug, f"payload is over a limit: {too_big}")
-        if not isinstance(payload, dict):
-            raise self._corrupt(slug, "payload is not a JSON object")
-        if payload.get("slug") not in (None, slug):
-            raise self._corrupt(slug, f"payload slug {payload['slug']!r} differs from the row's")
-        registry = normalise_registry(payload, slug)
-        try:
-            check_valid(registry)
-        except ProfregError as exc:
-            raise self._corrupt(slug, f"payload is invalid ({exc})") from None
-        self._remember(slug, payload_json, registry)
-        return registry
+    def _executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
 
-    def _remember(self, slug: str, payload_json: str, registry: Registry) -> None:
-        self._cache.pop(slug, None)
-        if len(payload_json) <= self._cache.maxsize:
-            self._cache[slug] = (payload_json, registry)
+    def _write_transaction(self, slugs: Sequence[str]) -> contextlib.AbstractContextManager:
+        self._create_if_missing()
+        self._check_writable()  # a database that appeared meanwhile may be a newer profreg's
+        return self._immediate()  # SQLite has one writer at a time: the whole database
 
-    def _row(self, slug: str) -> tuple[str | None, int | None] | None:
-        """(payload or None, its size in bytes) of the registry's row; None if there is none.
+    def _tables_exist(self) -> bool:
+        return not self._missing()
 
-        The payload is NULL in the result when it is NULL in the row (a database not made
-        here may allow that) or over the size limit (then it is never read into memory)."""
-        return self.conn.execute(
-            f"SELECT {_BOUNDED_PAYLOAD} FROM {TABLE} WHERE slug = ?", [current_limits().max_bytes, slug]
-        ).fetchone()
-
-    # ---- primitives ---------------------------------------------------------------------
-    def _registry_slugs(self) -> list[str]:
-        if self._missing():
-            return []
-        return self._guard(lambda: [row[0] for row in self.conn.execute(f"SELECT slug FROM {TABLE}")])
-
-    def _load_registry(self, slug: str) -> Registry | None:
-        if self._missing():
-            return None
-        row = self._guard(self._row, slug)
-        return None if row is None else self._decode(slug, *row)
-
-    def _load_all(self) -> tuple[list[Registry], list[tuple[str, str]]]:
-        if self._missing():
-            return [], []
-        rows = self._guard(lambda: self.conn.execute(
-            f"SELECT slug, {_BOUNDED_PAYLOAD} FROM {TABLE} ORDER BY slug", [current_limits().max_bytes]
-        ).fetchall())
-        healthy: list[Registry] = []
-        corrupt: list[tuple[str, str]] = []
-        for slug, payload_json, size in rows:
-            try:
-                healthy.append(self._decode(slug, payload_json, size))
-            except StoreError as exc:
-                corrupt.append((slug, str(exc)))
-        return healthy, corrupt
+    def _history_exists(self) -> bool:
+        if not self._has_history_table:
+            self._has_history_table = bool(self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [VERSIONS_TABLE]
+            ).fetchone())
+        return self._has_history_table
 
     def change_token(self) -> tuple[int, int]:
         """`PRAGMA data_version` (commits by other connections) and this store's own commits."""
@@ -301,46 +216,6 @@ class SqliteStore(BaseStore):
         return {slug: (version if isinstance(version, int) else 0, (version, updated, size))
                 for slug, version, updated, size in rows}
 
-    def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
-        self._create_if_missing()
-        if self._read_only_reason:
-            raise StoreError(self._read_only_reason)
-
-        def transaction() -> Registry | None:
-            self._own_writes += 1
-            with self._immediate():
-                row = self._row(slug) if read_current else None
-                current = None if row is None else self._decode(slug, *row)
-                result = change(current)
-                if result is None:
-                    self.conn.execute(f"DELETE FROM {TABLE} WHERE slug = ?", [slug])
-                    self._cache.pop(slug, None)
-                    return None
-                row = _row_values(slug, result)
-                self.conn.execute(UPSERT, row)
-                self._remember(slug, row[1], result)
-                return result
-
-        return self._guard(transaction)
-
-    def _commit_all(self, registries: dict[str, Registry], replace: bool) -> None:
-        self._create_if_missing()
-        if self._read_only_reason:
-            raise StoreError(self._read_only_reason)
-
-        def transaction() -> None:
-            self._own_writes += 1
-            with self._immediate():  # one transaction, one fsync, however many registries
-                if replace:
-                    self.conn.execute(f"DELETE FROM {TABLE}")
-                    self._cache.clear()
-                rows = [_row_values(slug, registry) for slug, registry in registries.items()]
-                self.conn.executemany(UPSERT, rows)
-            for (slug, payload_json, _updated), registry in zip(rows, registries.values()):
-                self._remember(slug, payload_json, registry)
-
-        self._guard(transaction)
-
     def _guard(self, operation, *args):
         """Run a database operation; SQLite failures (locked, read-only, I/O) become StoreError."""
         try:
@@ -350,7 +225,6 @@ class SqliteStore(BaseStore):
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"SQLite store {self.path} is unreadable: {exc}") from None
 
-    def _close(self) -> None:
-        self._cache.clear()
+    def _disconnect(self) -> None:
         if self._conn is not None:
             self._conn.close()

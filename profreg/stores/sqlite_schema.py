@@ -13,6 +13,8 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from .sqlrows import TABLE, VERSIONS_TABLE
+
 MIGRATIONS = Migrations("profreg")
 
 
@@ -25,6 +27,19 @@ def _create_registries_table(db: Database) -> None:
         "payload_json TEXT NOT NULL, "
         "updated_at_ms INTEGER NOT NULL DEFAULT 0)"
     )
+
+
+# One row per committed mutation; `id` orders them (a registry created again after a delete
+# starts at version 1 again). A NULL payload records a deletion.
+VERSIONS_COLUMNS = ("id INTEGER PRIMARY KEY, slug TEXT NOT NULL, version INTEGER NOT NULL, payload_json TEXT, "
+                    "updated_at_ms INTEGER NOT NULL DEFAULT 0, updated_by TEXT NOT NULL DEFAULT '', "
+                    "source TEXT NOT NULL DEFAULT ''")
+
+
+@MIGRATIONS(name="0002_profile_registry_versions")
+def _create_versions_table(db: Database) -> None:
+    db.execute(f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} ({VERSIONS_COLUMNS})")
+    db.execute(f"CREATE INDEX IF NOT EXISTS {VERSIONS_TABLE}_slug_id ON {VERSIONS_TABLE} (slug, id)")
 
 
 def apply_migrations(conn: sqlite3.Connection) -> None:

@@ -1,7 +1,8 @@
 """Every case of conformance/resolve through the CLI, as cases.json's README prescribes:
 
 `profreg resolve [PROFILE] --store registry.yaml [--registry R] [--overrides FILE.json]
-[--base FILE.json] [--runtime-key K] --format json --show-secrets`, exit code from the case.
+[--base FILE.json] [--runtime-key K] --format json --show-secrets`, exit code from the case;
+and each case again with the corpus registries copied into a PostgreSQL store.
 """
 from __future__ import annotations
 
@@ -9,15 +10,25 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli
-from tests.service.resolve_corpus import corpus_store_path, resolve_case, resolve_case_ids
+from profreg.stores import open_store
+from tests.conftest import pg_url_with, run_cli
+from tests.service.resolve_corpus import corpus_store_path, registries_of, resolve_case, resolve_case_ids
 
 
-def _argv(request: dict, tmp_path) -> list[str]:
+@pytest.fixture(scope="module")
+def corpus_in_postgres(pg_test_database) -> str:
+    """The corpus store's registries, metadata and all, in a schema of their own."""
+    spec = pg_url_with(pg_test_database, schema="resolve_corpus")
+    with open_store(spec) as store:
+        store.import_registries(registries_of(corpus_store_path()), replace=True)
+    return spec
+
+
+def _argv(request: dict, tmp_path, store: str) -> list[str]:
     argv = ["resolve"]
     if request.get("profile") is not None:
         argv.append(request["profile"])
-    argv += ["--store", str(corpus_store_path())]
+    argv += ["--store", store]
     if request.get("registry") is not None:
         argv += ["--registry", request["registry"]]
     for key, option in (("overrides", "--overrides"), ("base_settings", "--base")):
@@ -31,9 +42,11 @@ def _argv(request: dict, tmp_path) -> list[str]:
 
 
 @pytest.mark.parametrize("name", resolve_case_ids())
-def test_resolve_case_through_cli(name, tmp_path):
+@pytest.mark.parametrize("kind", ["yaml", "postgres"])
+def test_resolve_case_through_cli(name, kind, tmp_path, request):
     case = resolve_case(name)
-    result = run_cli(*_argv(case["request"], tmp_path))
+    store = str(corpus_store_path()) if kind == "yaml" else request.getfixturevalue("corpus_in_postgres")
+    result = run_cli(*_argv(case["request"], tmp_path, store))
     assert result.returncode == case["exit_code"], result.stderr
     if "expect" in case:
         assert json.loads(result.stdout) == case["expect"]

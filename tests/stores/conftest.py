@@ -7,20 +7,23 @@ import pytest
 
 from profreg.stores import Store, open_store
 
-BACKENDS = ("memory", "yaml", "sqlite")
+BACKENDS = ("memory", "yaml", "sqlite", "postgres")
 
 
 class Backend:
     """Opens stores of one kind at a fixed location (memory: always the same instance)."""
 
-    def __init__(self, kind: str, directory: Path) -> None:
+    def __init__(self, kind: str, directory: Path, pg_spec: str = "") -> None:
         self.kind = kind
-        self.path = directory / {"memory": "", "yaml": "store.yaml", "sqlite": "store.db"}[kind]
+        self.path = directory / {"memory": "", "yaml": "store.yaml", "sqlite": "store.db", "postgres": ""}[kind]
+        self.pg_spec = pg_spec
         self._memory: Store | None = None
         self.opened: list[Store] = []
 
     @property
     def spec(self) -> str:
+        if self.kind == "postgres":
+            return self.pg_spec
         return "memory:" if self.kind == "memory" else f"{self.kind}:{self.path}"
 
     @property
@@ -41,16 +44,22 @@ class Backend:
             store.close()
 
 
+def make_backend(request, kind: str, directory: Path) -> Backend:
+    """A Backend of `kind`; PostgreSQL ones get a fresh schema on the test server."""
+    return Backend(kind, directory, request.getfixturevalue("pg_spec") if kind == "postgres" else "")
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request, tmp_path) -> Backend:
-    made = Backend(request.param, tmp_path)
+    made = make_backend(request, request.param, tmp_path)
     yield made
     made.close_all()
 
 
-@pytest.fixture(params=("yaml", "sqlite"))
+@pytest.fixture(params=("yaml", "sqlite", "postgres"))
 def file_backend(request, tmp_path) -> Backend:
-    made = Backend(request.param, tmp_path)
+    """The persistent backends (what a reopened store must still hold)."""
+    made = make_backend(request, request.param, tmp_path)
     yield made
     made.close_all()
 
@@ -58,3 +67,11 @@ def file_backend(request, tmp_path) -> Backend:
 @pytest.fixture
 def store(backend) -> Store:
     return backend.open()
+
+
+@pytest.fixture(params=("sqlite", "postgres"))
+def sql_backend(request, tmp_path) -> Backend:
+    """The backends that keep history (SPEC section 4, History)."""
+    made = make_backend(request, request.param, tmp_path)
+    yield made
+    made.close_all()

@@ -1,8 +1,11 @@
-"""A writer process for the reliability tests: `python store_writer.py SPEC PROFILE COUNT`.
+"""A writer process for the reliability tests: `python store_writer.py SPEC PROFILE COUNT [mixed]`.
 
 Opens the store, prints "ready", then upserts PROFILE COUNT times (COUNT 0: until killed).
 Each write sets the profile's system prompt to the version it will have, so a reader can
 check that what it finds is a committed state: prompt == str(profile version).
+With `mixed`, the COUNT writes cycle through every kind of registry mutation on profiles
+named PROFILE-N (create, update, set-default to `base`, delete): each adds exactly 1 to the
+registry version.
 """
 from __future__ import annotations
 
@@ -25,7 +28,22 @@ def write_once(store, profile: str) -> None:
     )
 
 
-def main(spec: str, profile: str, count: int) -> None:
+def mixed_write(store, profile: str, step: int) -> None:
+    """Write number `step` of the mixed cycle (every one a registry mutation)."""
+    name = f"{profile}-{step // 4}"
+    options = WriteOptions(actor=f"writer-{profile}", source="test")
+    kind = step % 4
+    if kind == 0:
+        store.upsert_profile("default", {"slug": name, "runtime": {"tools": ["a"]}}, options)
+    elif kind == 1:
+        store.upsert_profile("default", {"slug": name, "runtime": {"system_prompt": "updated"}}, options)
+    elif kind == 2:
+        store.set_default_profile("default", "base", options)
+    else:
+        store.delete_profile("default", name, options)
+
+
+def main(spec: str, profile: str, count: int, mode: str = "same") -> None:
     store = open_store(spec)
     # Warm up the lazy imports (validators, ruamel) so the kill window covers real writes.
     from profreg.stores.yamlfile import roundtrip as yamledit, splice as yamlsplice  # noqa: F401
@@ -35,10 +53,13 @@ def main(spec: str, profile: str, count: int) -> None:
     print("ready", flush=True)
     done = 0
     while count == 0 or done < count:
-        write_once(store, profile)
+        if mode == "mixed":
+            mixed_write(store, profile, done)
+        else:
+            write_once(store, profile)
         done += 1
     store.close()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), *sys.argv[4:5])

@@ -15,14 +15,15 @@ from profreg.stores.yamlfile import YamlFileStore
     [
         ("a.yaml", "yaml"), ("dir/a.YML", "yaml"), ("yaml:store", "yaml"), ("yaml:a.db", "yaml"),
         ("a.db", "sqlite"), ("a.sqlite", "sqlite"), ("a.sqlite3", "sqlite"), ("sqlite:a.yaml", "sqlite"),
-        ("memory:", "memory"),
+        ("memory:", "memory"), ("postgresql://db.example/registries", "postgres"), ("postgres://h/db", "postgres"),
+        ("PostgreSQL://h/db", "postgres"),
     ],
 )
 def test_spec_kinds(spec, kind):
     assert store_kind(spec)[0] == kind
 
 
-@pytest.mark.parametrize("spec", ["", "a.json", "store", "yaml:", "sqlite:", "postgres://x"])
+@pytest.mark.parametrize("spec", ["", "a.json", "store", "yaml:", "sqlite:", "postgres:x", "pgsql://x"])
 def test_unknown_specs_are_usage_errors(spec):
     with pytest.raises(UsageError) as raised:
         open_store(spec)

@@ -20,24 +20,48 @@ from store_writer import write_once  # noqa: E402 - found through the sys.path e
 
 WRITER = str(Path(__file__).with_name("store_writer.py"))
 KILL_TRIALS = 50
-SPECS = {"yaml": "yaml:{dir}/store.yaml", "sqlite": "sqlite:{dir}/store.db"}
+SPECS = {"yaml": "yaml:{dir}/store.yaml", "sqlite": "sqlite:{dir}/store.db", "postgres": ""}
 
 
-def start_writer(spec: str, profile: str, count: int) -> subprocess.Popen:
+def start_writer(spec: str, profile: str, count: int, mode: str = "same") -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, WRITER, spec, profile, str(count)],
+        [sys.executable, WRITER, spec, profile, str(count), mode],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert process.stdout.readline().strip() == "ready", process.stderr.read()
     return process
 
 
-@pytest.fixture(params=sorted(SPECS))
-def spec(request, tmp_path) -> str:
-    made = SPECS[request.param].format(dir=tmp_path)
+def prepared_spec(request, kind: str, directory: Path) -> str:
+    """A store of `kind` holding an empty registry `default`."""
+    made = request.getfixturevalue("pg_spec") if kind == "postgres" else SPECS[kind].format(dir=directory)
     with open_store(made) as store:
         store.upsert_registry({"slug": "default"})
     return made
+
+
+@pytest.fixture(params=sorted(SPECS))
+def spec(request, tmp_path) -> str:
+    return prepared_spec(request, request.param, tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_eight_processes_of_mixed_writes_lose_no_update(request, tmp_path, kind):
+    spec = prepared_spec(request, kind, tmp_path)
+    with open_store(spec) as store:
+        store.upsert_profile("default", {"slug": "base"})
+        before = store.get_registry("default")["metadata"]["version"]
+    writers = [start_writer(spec, f"w{i}", 50, "mixed") for i in range(8)]
+    for process in writers:
+        _out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+    with open_store(spec) as store:
+        registry = store.get_registry("default")
+        history = store.history("default")
+    assert registry["metadata"]["version"] == before + 400
+    # 50 writes = 12 full cycles (created and deleted) + create and update of a 13th profile
+    assert sorted(registry["profiles"]) == ["base"] + sorted(f"w{i}-12" for i in range(8))
+    assert [row["version"] for row in history[:401]] == list(range(before + 400, before - 1, -1))
 
 
 def test_concurrent_writers_lose_no_update(spec):

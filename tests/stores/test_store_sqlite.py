@@ -78,7 +78,7 @@ def test_migrations_are_idempotent(tmp_path):
         open_store(f"sqlite:{path}").upsert_registry({"slug": "default"})
     conn = sqlite3.connect(path)
     rows = conn.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
-    assert rows == [("profreg", "0001_profile_registries")]
+    assert rows == [("profreg", "0001_profile_registries"), ("profreg", "0002_profile_registry_versions")]
 
 
 def test_a_database_from_a_newer_profreg_is_refused_for_writes(tmp_path):

@@ -24,7 +24,7 @@ from ...engine import Report, parse, validate_text
 from ...engine.detection import detect_form
 from ...engine.gcpause import collector_paused
 from ...engine.report import first_error_line
-from ...errors import StoreError
+from ...errors import StoreError, UsageError
 from ...inputfiles import read_input
 from ...legacy import legacy_to_registry
 from ...limits import current_limits
@@ -117,6 +117,10 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
     return snapshot
 
 
+NO_HISTORY = ("YAML store {name} keeps no history of its own: its history is the file's version control "
+              "(e.g. git log -p)")
+
+
 class YamlFileStore(BaseStore):
     kind = "YAML"
 
@@ -131,6 +135,10 @@ class YamlFileStore(BaseStore):
             self._snapshot = self._read()
         # The ruamel document of the last write, reused while the file is unchanged.
         self._document: tuple[Signature | None, RoundTripDocument] | None = None
+
+    def history(self, slug: str) -> list[dict]:
+        self._check_open()
+        raise UsageError(NO_HISTORY.format(name=self.name))
 
     # ---- reading ------------------------------------------------------------------------
     def _read(self) -> _Snapshot:
