@@ -13,7 +13,7 @@ from unittest import mock
 import pytest
 
 import profreg
-from profreg.stores import sqlite
+from profreg.stores import sqlrows
 from profreg.stores.yamlfile import store as yamlstore
 
 from tests.api.conftest import cli, other_process
@@ -38,7 +38,7 @@ class Reads:
             store.conn.set_trace_callback(self.statements.append)
         self.parse = mock.patch.object(yamlstore, "parse_store_text", wraps=yamlstore.parse_store_text)
         self.validate = mock.patch.object(yamlstore, "validate_text", wraps=yamlstore.validate_text)
-        self.check = mock.patch.object(sqlite, "check_valid", wraps=sqlite.check_valid)
+        self.check = mock.patch.object(sqlrows, "check_valid", wraps=sqlrows.check_valid)
 
     def __enter__(self) -> "Reads":
         self.parsed, self.validated, self.checked = self.parse.start(), self.validate.start(), self.check.start()
