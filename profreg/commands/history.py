@@ -13,18 +13,19 @@ from ._common import complete_registry_or_profile, emit, format_option, make_wri
 from ._common import output_format, parse_address, registry_slug_arg, split_version, store_option
 from ._common import lock_timeout_option, write_options_decorator
 from .read import table
+from .. import history
+from ..errors import UsageError
+from ..service import Service
+from ..stores import store_kind
+from ..stores.yamlfile.store import NO_HISTORY
+from ..yamldump import ordered_profile, ordered_registry
 
 
 def history_store(store_spec: str | None):
     """The store, opened for reading; a YAML store is refused (exit 2) before it is opened:
     its history is the file's version control."""
-    from ..errors import UsageError
-    from ..stores import store_kind
-
     kind, path = store_kind(store_spec) if store_spec else ("", "")
     if kind == "yaml":
-        from ..stores.yamlfile.store import NO_HISTORY
-
         raise UsageError(NO_HISTORY.format(name=path))
     return opened_store(store_spec)
 
@@ -53,8 +54,6 @@ def _what_changed(changes: dict[str, Any], deleted: bool) -> str:
 def history_command(target: str, fmt: str | None, store_spec: str | None) -> None:
     """The versions of a registry (or of one profile), newest first: version, time, actor,
     source and what changed (profiles added, removed, changed; for a profile, its fields)."""
-    from .. import history
-
     fmt = output_format(fmt, "text")
     with history_store(store_spec) as store:
         if "/" in target:
@@ -78,9 +77,6 @@ def history_command(target: str, fmt: str | None, store_spec: str | None) -> Non
 
 def _document(store: Any, text: str) -> tuple[str, dict[str, Any], str]:
     """(kind, document, label) for `R[@N]` or `R/P[@N]` (no @N: the current state)."""
-    from .. import history
-    from ..yamldump import ordered_profile, ordered_registry
-
     address, version = split_version(text)
     if "/" in address:
         registry, profile = parse_address(address)
@@ -105,9 +101,6 @@ def _document(store: Any, text: str) -> tuple[str, dict[str, Any], str]:
 def diff_command(old: str, new: str, show_secrets: bool, fmt: str | None, store_spec: str | None) -> None:
     """What changed between two versions of a registry (R@A R@B) or a profile (R/P@A R/P@B);
     without @B, the current one. Text by default; --format json prints an RFC 6902 JSON Patch."""
-    from .. import history
-    from ..errors import UsageError
-
     with history_store(store_spec) as store:
         old_kind, old_doc, old_label = _document(store, old)
         new_kind, new_doc, new_label = _document(store, new)
@@ -135,8 +128,6 @@ def rollback_command(target: str, to_version: int, force: bool, expected_version
     A new write: versions only grow. --expected-version is compared with what it changes
     (the profile, or the registry); read-only profiles are refused (exit 4) unless --force.
     """
-    from ..service import Service
-
     options = make_write_options(expected_version, actor, source)
     with history_store(store_spec) as store:
         if "/" in target:
