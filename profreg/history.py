@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import jsonpatch
 
 from .errors import NotFoundError
+from .model import version_of
 from .secrets import MASK, is_secret_key, mask_secrets
 
 if TYPE_CHECKING:
@@ -41,10 +42,6 @@ def _profile_content(profile: dict[str, Any] | None) -> Any:
 def profile_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:
     """Whether writing `after` over `before` changes the profile (ignoring managed metadata)."""
     return _profile_content(before) != _profile_content(after)
-
-
-def _version(obj: dict[str, Any] | None) -> int:
-    return int(((obj or {}).get("metadata") or {}).get("version") or 0)
 
 
 def _entry(row: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +100,7 @@ def profile_history(store: "Store", slug: str, profile: str) -> list[dict[str, A
             continue
         entry = _entry(row)
         entry["registry_version"] = entry.pop("version")
-        entry["version"] = _version(after) if after is not None else None
+        entry["version"] = version_of(after) if after is not None else None
         entry["change"] = "added" if before is None else "removed" if after is None else "changed"
         before_content, after_content = _profile_content(before) or {}, _profile_content(after) or {}
         entry["fields"] = sorted(key for key in set(before_content) | set(after_content)
@@ -128,7 +125,7 @@ def profile_at(store: "Store", slug: str, profile: str, version: int) -> tuple[d
     `version`."""
     for row in store.history(slug):
         found = ((row["registry"] or {}).get("profiles") or {}).get(profile)
-        if found is not None and _version(found) == version:
+        if found is not None and version_of(found) == version:
             return row["registry"], found
     raise NotFoundError("profile version", f"{slug}/{profile}@{version}")
 

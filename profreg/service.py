@@ -290,7 +290,7 @@ class Service:
                                                f"registry {registry_slug} to version {version} would change it")
         if not options.expected_version and current is not None:
             # what was checked above is what gets replaced, or the write is refused (exit 5)
-            options = dataclasses.replace(options, expected_version=_version(current))
+            options = dataclasses.replace(options, expected_version=version_of(current))
         return self.store.upsert_registry(given, options)
 
 
