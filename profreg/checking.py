@@ -10,12 +10,12 @@ import os
 import sys
 from typing import Iterator
 
-from .engine import Diagnostic, ParsedYaml, parse, validate_parsed, validate_registry, validate_text
+from .engine import ParsedYaml, parse, validate_parsed, validate_text
 from .engine.detection import looks_like_registry, named_like_registry
 from .errors import UsageError
-from .inputfiles import read_input, read_stream
+from .inputfiles import check_regular_file, read_input, read_stream
 from .limits import current_limits
-from .reporters import CheckedFile, registries_in
+from .reporters import CheckedFile
 from .stores import YAML_SUFFIXES, open_store, store_kind
 
 SKIPPED_DIRS = frozenset(("node_modules",))
@@ -89,30 +89,23 @@ def _check_found_file(path: str, unreadable: list[str]) -> CheckedFile | None:
 
 
 def _check_store(spec: str) -> list[CheckedFile]:
-    """Every registry in a store, each validated as the stores do (`validate_registry`).
+    """Every registry in a store, each validated as the stores do (`Store.check`).
 
-    A YAML store *is* its file, so it is validated as a document (with exact ranges);
-    a missing file is a usage error. For SQLite each registry is reported as
-    `SPEC[slug]`; a registry the store cannot read (bad JSON, slug mismatch, invalid
-    payload) is one `store-corrupt` error naming why.
+    A YAML store *is* its file, so it is validated as a document (with exact ranges) and
+    reported under its path, even when it does not read (the store is opened lazily); a
+    missing file is a usage error. Other stores report each registry as `SPEC[slug]`; a
+    registry the store cannot read (bad JSON, slug mismatch, invalid payload) is one
+    `store-corrupt` error naming why.
     """
     kind, path = store_kind(spec)
-    if kind == "yaml":
+    if kind != "postgres":
         if not os.path.exists(path):
             raise UsageError(f"validate: no such store file: {path}")
         try:
-            raw = read_input(path, _max_bytes(), regular_only=True)
+            check_regular_file(path)
         except OSError as exc:
             raise UsageError(f"validate: cannot read store file {path}: {exc.strerror or exc}") from None
-        report = validate_text(raw)
-        return [CheckedFile(path, report.diagnostics, registries=registries_in(report))]
-    with open_store(spec, must_exist=True) as store:
+    with open_store(spec, must_exist=True, lazy=True) as store:
         label = store.name if kind == "postgres" else spec  # a URL is shown without its password
-        checked = {
-            reg["slug"]: CheckedFile(f"{label}[{reg['slug']}]", validate_registry(reg), registries=(reg["slug"],))
-            for reg in store.list_registries()
-        }
-        for slug, reason in store.corrupt_registries():
-            corrupt = Diagnostic("error", "store-corrupt", reason, field="registry")
-            checked[slug] = CheckedFile(f"{label}[{slug}]", [corrupt], registries=(slug,))
-    return [checked[slug] for slug in sorted(checked)]
+        return [CheckedFile(path if entry.slug is None else f"{label}[{entry.slug}]", entry.diagnostics,
+                            registries=entry.registries) for entry in store.check()]

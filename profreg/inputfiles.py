@@ -74,6 +74,18 @@ def read_input(path: str, limit: int, *, regular_only: bool = False) -> bytes:
         os.close(fd)
 
 
+def check_regular_file(path: str) -> None:
+    """Raise OSError (NotAFileError for what is not a regular file) unless `path` is a
+    regular file this process may read; reads nothing."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotAFileError(path, mode)
+    finally:
+        os.close(fd)
+
+
 def read_stream(stream: BinaryIO, limit: int) -> bytes:
     """Up to `limit + 1` bytes of a stream (stdin), read in chunks."""
     chunks: list[bytes] = []

@@ -57,17 +57,6 @@ class CheckedFile:
         return len(hit)
 
 
-def registries_in(report) -> tuple[str, ...] | None:
-    """The registry slugs a validated store document holds; None if it holds none readable."""
-    data = report.data
-    if report.form == "bundle" and isinstance(data.get("registries"), dict):
-        return tuple(str(key) for key in data["registries"])
-    if report.form in ("single", "legacy"):
-        slug = data.get("slug")
-        return (slug if isinstance(slug, str) else "",)
-    return None
-
-
 def _one_line(text: str) -> str:
     # a message or field never spans lines in line-oriented output
     return " ".join(text.splitlines()) if ("\n" in text or "\r" in text) else text

@@ -16,17 +16,16 @@ from .read import table
 from .. import history
 from ..errors import UsageError
 from ..service import Service
-from ..stores import store_kind
-from ..stores.yamlfile.store import NO_HISTORY
+from ..stores import no_history_reason
 from ..yamldump import ordered_profile, ordered_registry
 
 
 def history_store(store_spec: str | None):
     """The store, opened for reading; a YAML store is refused (exit 2) before it is opened:
     its history is the file's version control."""
-    kind, path = store_kind(store_spec) if store_spec else ("", "")
-    if kind == "yaml":
-        raise UsageError(NO_HISTORY.format(name=path))
+    reason = no_history_reason(store_spec) if store_spec else None
+    if reason:
+        raise UsageError(reason)
     return opened_store(store_spec)
 
 

@@ -85,6 +85,17 @@ class Report:
     def errors(self) -> list[Diagnostic]:
         return errors_only(self.diagnostics)
 
+    @property
+    def registry_slugs(self) -> tuple[str, ...] | None:
+        """The slugs of the registries a store document holds; None if none is readable."""
+        data = self.data
+        if self.form == "bundle" and isinstance(data.get("registries"), dict):
+            return tuple(str(key) for key in data["registries"])
+        if self.form in ("single", "legacy"):
+            slug = data.get("slug")
+            return (slug if isinstance(slug, str) else "",)
+        return None
+
 
 @dataclass
 class Problem:

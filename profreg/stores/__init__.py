@@ -15,8 +15,9 @@ from .contract import Store, WriteOptions
 from .memory import MemoryStore
 from .pgspec import is_postgres_spec
 from .yamlfile import YamlFileStore
+from .yamlfile.store import NO_HISTORY
 
-__all__ = ["Store", "BaseStore", "WriteOptions", "open_store", "store_kind"]
+__all__ = ["Store", "BaseStore", "WriteOptions", "open_store", "store_kind", "no_history_reason"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -47,14 +48,23 @@ def store_kind(spec: str) -> tuple[str, str]:
     )
 
 
-def open_store(spec: str, *, must_exist: bool = False, legacy_registry: str = "default") -> Store:
+def no_history_reason(spec: str) -> str | None:
+    """Why the store a spec names keeps no history of its own, said without opening it (a
+    YAML file's history is its version control); None for the stores that keep one."""
+    kind, path = store_kind(spec)
+    return NO_HISTORY.format(name=path) if kind == "yaml" else None
+
+
+def open_store(spec: str, *, must_exist: bool = False, legacy_registry: str = "default", lazy: bool = False) -> Store:
     """Open the store a spec names. Opening and reading create nothing on disk: a YAML file or
     SQLite database that does not exist yet is an empty store, created with any missing
     parent folders by the first write (see `contract`, "A store that does not exist yet").
 
     must_exist=True: a missing file is a UsageError (exit 2) instead, for inputs that must
     be there (a `migrate` source). `legacy_registry`: the slug a legacy-form YAML file is
-    read as (SPEC section 2).
+    read as (SPEC section 2). `lazy`: a YAML file is read when first asked, not now, so
+    one that does not read can still be checked (`check()`) or replaced (a replacing
+    `import_registries`); the database stores connect as always.
     """
     kind, path = store_kind(spec)
     if kind == "memory":
@@ -64,7 +74,7 @@ def open_store(spec: str, *, must_exist: bool = False, legacy_registry: str = "d
     if must_exist and not os.path.exists(path):
         raise UsageError(f"store file {path} does not exist")
     if kind == "yaml":
-        return YamlFileStore(path, legacy_registry=legacy_registry)
+        return YamlFileStore(path, legacy_registry=legacy_registry, lazy=lazy)
     from .sqlite import SqliteStore  # sqlite3: loaded only by processes that open a database
 
     return SqliteStore(path)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import abc
 import copy
-from typing import Callable, Hashable, Iterable
+from typing import Callable, Hashable, Iterable, Sequence
 
+from ..engine import Diagnostic, validate_registry
 from ..errors import NotFoundError, StoreError, UsageError
 from . import writes
-from .contract import DEFAULT_OPTIONS, Change, Registry, Store, WriteOptions
+from .contract import DEFAULT_OPTIONS, Change, Export, HistoryRow, Registry, Store, StoreCheck, WriteOptions
 
 
 class _Content:
@@ -64,11 +65,16 @@ class BaseStore(Store):
         `read_current=False`: `change` ignores the current registry (an import), so a
         corrupt stored one does not stop it from being replaced."""
 
-    def _commit_all(self, registries: dict[str, Registry], replace: bool) -> None:
-        """Persist `registries` (validated) as they are; `replace`: delete every other one.
+    def _commit_all(self, registries: dict[str, Registry], replace: bool, *,
+                    history: Sequence[HistoryRow] | None = None, document: bytes | None = None,
+                    check: Callable[[], None] | None = None) -> None:
+        """Persist `registries` (validated) as they are; `replace`: delete every other one
+        (`history`, `document`, `check`: see `import_registries`).
 
-        This default commits registry by registry (not atomic as a whole); backends that
-        can do it in one transaction override it."""
+        This default commits registry by registry (not atomic as a whole) and keeps no
+        history; backends that can do better override it."""
+        if check is not None:
+            check()
         if replace:
             for slug in self._registry_slugs():
                 if slug not in registries:
@@ -197,13 +203,40 @@ class BaseStore(Store):
         assert stored is not None
         return copy.deepcopy(stored)
 
-    def import_registries(self, registries: Iterable[dict], *, replace: bool = False) -> None:
+    def import_registries(self, registries: Iterable[dict], *, replace: bool = False,
+                          history: Sequence[HistoryRow] | None = None, document: bytes | None = None,
+                          check: Callable[[], None] | None = None) -> None:
         self._check_open()
         prepared: dict[str, Registry] = {}
         for registry in registries:  # all validated before anything is written
             stored = writes.imported(registry)
             prepared[stored["slug"]] = stored
-        self._commit_all(prepared, replace)
+        self._commit_all(prepared, replace, history=history, document=document, check=check)
+
+    def export(self, only: str | None = None) -> Export:
+        self._check_open()
+        registries = self.list_registries()
+        if only is not None:
+            registries = [registry for registry in registries if registry["slug"] == only]
+            if not registries:
+                raise self.registry_not_found(only)
+        return Export(registries, history=self._exported_history(only))
+
+    def _exported_history(self, only: str | None) -> list[HistoryRow] | None:
+        """The history rows an export carries, oldest first (None: the store keeps none)."""
+        return None
+
+    def holds_data(self) -> bool:
+        return bool(self.registry_slugs())  # corrupt registries count too
+
+    def check(self) -> list[StoreCheck]:
+        self._check_open()
+        healthy, corrupt = self._load_all()
+        checked = {registry["slug"]: StoreCheck(registry["slug"], validate_registry(registry), (registry["slug"],))
+                   for registry in healthy}
+        for slug, reason in corrupt:
+            checked[slug] = StoreCheck(slug, [Diagnostic("error", "store-corrupt", reason, field="registry")], (slug,))
+        return [checked[slug] for slug in sorted(checked)]
 
     def history(self, slug: str) -> list[dict]:
         """Every committed state of registry `slug`, newest first: dicts with `slug`,

@@ -32,19 +32,31 @@ Version checks (`WriteOptions`)
 
 Bulk copy (migrate)
 -------------------
+`export(only=None)` is everything a store holds, as an `Export`: its healthy registries
+with all their metadata, the history where the store keeps one (the SQL stores), and for a
+store that is one document (a YAML file) its form and its own bytes, so that a copy to
+another YAML file keeps comments and layout.
+
 `import_registry(registry)` stores a registry exactly as given (managed metadata, versions
 included), after validating it; it replaces a registry of the same slug, even a corrupt
 one. `import_registries(registries, replace=...)` does the same for many at once: every one
-is validated before anything is written, and the SQLite and memory stores write them in one
-transaction (one fsync, not one per registry); `replace=True` also removes
-every registry not among them, corrupt ones included. Both are meant for `profreg migrate`,
-not for ordinary writes.
+is validated before anything is written, and the SQLite, PostgreSQL and memory stores write
+them in one transaction (one fsync, not one per registry); `replace=True` also removes
+every registry not among them, corrupt ones included (a YAML file is then written once, as
+a whole: `document`, an export's bytes, where they read back as exactly these registries,
+else rendered anew). `history` (an export's) is kept by the stores that keep history instead
+of one new history row per registry; `check` is called under the store's write lock before
+anything is written, and what it raises aborts the import (migrate's "the target is not
+empty" test cannot go stale). `holds_data()` tells whether a replacing import would lose
+anything. `open_store(spec, lazy=True)` reads nothing before it is asked to, so a YAML file
+that does not read can still be checked (`check()`) or replaced. All of this is meant for
+`profreg migrate` and `profreg validate --store`, not for ordinary writes.
 """
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Iterable
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
 from ..errors import NotFoundError
 
@@ -52,6 +64,31 @@ from ..errors import NotFoundError
 Registry = dict[str, Any]
 # A change computes the new registry (None: delete it) from the current one (None: absent).
 Change = Callable[[Registry | None], Registry | None]
+# One history row as the SQL stores hand it out: `slug`, `version`, `registry` (None:
+# deleted), `updated_at_ms`, `updated_by`, `source`.
+HistoryRow = dict[str, Any]
+
+
+@dataclass
+class Export:
+    """A store's whole content, as `profreg migrate` copies it (`Store.export`)."""
+
+    registries: list[Registry]  # healthy ones, sorted by slug, managed metadata as stored
+    history: list[HistoryRow] | None = None  # oldest first; None: the store keeps no history
+    form: str | None = None  # a document store (YAML): bundle | single | legacy | empty
+    # A YAML store's own bytes holding exactly `registries` (comments, layout and line ends
+    # kept), where its form allows; None otherwise.
+    document: bytes | None = None
+    has_comments: bool = False  # the store's text has comments a rendered copy would not carry
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    """One entry of `Store.check()`: `slug` None is the store's document as a whole."""
+
+    slug: str | None
+    diagnostics: Sequence[Any]  # the engine's Diagnostics
+    registries: tuple[str, ...] | None  # the registries the entry holds (None: none readable)
 
 
 @dataclass(frozen=True)
@@ -69,7 +106,7 @@ LOCK_WAIT_NOTICE_S = 1.0
 
 
 class Store(abc.ABC):
-    """One contract, three backends (memory, YAML file, SQLite)."""
+    """One contract, four backends (memory, YAML file, SQLite, PostgreSQL)."""
 
     kind = "store"  # what messages call the backend ("YAML", "SQLite", ...)
     name = ""  # what messages call this store (a path, "memory:", a URL without password)
@@ -143,9 +180,28 @@ class Store(abc.ABC):
         """Store a registry exactly as given (metadata kept); for migrate."""
 
     @abc.abstractmethod
-    def import_registries(self, registries: Iterable[dict], *, replace: bool = False) -> None:
+    def import_registries(self, registries: Iterable[dict], *, replace: bool = False,
+                          history: Sequence[HistoryRow] | None = None, document: bytes | None = None,
+                          check: Callable[[], None] | None = None) -> None:
         """Store many registries exactly as given, all validated first; `replace`: remove
-        every other registry (corrupt ones too). For migrate."""
+        every other registry (corrupt ones too). For migrate (see "Bulk copy")."""
+
+    @abc.abstractmethod
+    def export(self, only: str | None = None) -> Export:
+        """Everything the store holds (see "Bulk copy"); `only`: registry `only` alone
+        (`registry_not_found` if it is not there). Corrupt registries are left out
+        (`corrupt_registries()` names them)."""
+
+    @abc.abstractmethod
+    def holds_data(self) -> bool:
+        """Whether replacing the store's content would lose anything: a registry (corrupt
+        ones too), or for a file any text at all (a file of comments)."""
+
+    @abc.abstractmethod
+    def check(self) -> list[StoreCheck]:
+        """Every registry validated as the stores validate them, by slug; a registry that
+        does not load is one `store-corrupt` error saying why. A store that is one document
+        (a YAML file) is one entry: the file validated as a document, with exact ranges."""
 
     @abc.abstractmethod
     def close(self) -> None:

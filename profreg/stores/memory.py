@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import threading
+from typing import Callable, Sequence
 
 from .base import BaseStore
-from .contract import Change, Registry
+from .contract import Change, HistoryRow, Registry
 
 
 class MemoryStore(BaseStore):
@@ -41,8 +42,12 @@ class MemoryStore(BaseStore):
                 self._registries[slug] = result
             return result
 
-    def _commit_all(self, registries: dict[str, Registry], replace: bool) -> None:
-        with self._lock:  # all at once, as one transaction would
+    def _commit_all(self, registries: dict[str, Registry], replace: bool, *,
+                    history: Sequence[HistoryRow] | None = None, document: bytes | None = None,
+                    check: Callable[[], None] | None = None) -> None:
+        with self._lock:  # all at once, as one transaction would (no history kept, no document)
+            if check is not None:
+                check()
             if replace:
                 self._registries = {}
             self._registries.update(registries)

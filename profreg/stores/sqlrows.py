@@ -20,15 +20,15 @@ from __future__ import annotations
 import abc
 import contextlib
 import json
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from cachetools import LRUCache
 
 from ..errors import ProfregError, StoreError
 from ..limits import current_limits, nesting_exceeds
 from .base import BaseStore
-from .contract import Change, Registry
-from .writes import check_valid, imported, normalise_registry, version_of
+from .contract import Change, HistoryRow, Registry
+from .writes import check_valid, normalise_registry, version_of
 
 TABLE = "profile_registries"
 VERSIONS_TABLE = "profile_registry_versions"
@@ -36,8 +36,6 @@ VERSIONS_TABLE = "profile_registry_versions"
 # reads many registries stays flat; one registry larger than this is simply not kept.
 DEFAULT_CACHE_CHARS = 64 * 1024 * 1024
 
-# One history row as the stores hand it out (newest first from `history`).
-HistoryRow = dict[str, Any]
 HISTORY_FIELDS = ("slug", "version", "registry", "updated_at_ms", "updated_by", "source")
 
 
@@ -258,8 +256,9 @@ class RowStore(BaseStore):
 
         return self._guard(transaction)
 
-    def _commit_all(self, registries: dict[str, Registry], replace: bool,
-                    history: Sequence[HistoryRow] | None = None) -> None:
+    def _commit_all(self, registries: dict[str, Registry], replace: bool, *,
+                    history: Sequence[HistoryRow] | None = None, document: bytes | None = None,
+                    check: Callable[[], None] | None = None) -> None:
         """Import: `history` given (a migration from another SQL store) is written as it
         is, instead of one new history row per imported registry."""
         self._check_writable()
@@ -268,6 +267,8 @@ class RowStore(BaseStore):
             self._own_writes += 1
             texts: dict[str, str] = {}
             with self._write_transaction([]):  # one transaction, however many registries
+                if check is not None:
+                    check()
                 removed: list[str] = []
                 if replace:
                     removed = [row[0] for row in self._execute(f"SELECT slug FROM {self.registries_table}")
@@ -303,15 +304,6 @@ class RowStore(BaseStore):
               row["updated_at_ms"], row["updated_by"], row["source"]) for row in rows],
         )
 
-    def import_registries(self, registries: Iterable[dict], *, replace: bool = False,
-                          history: Sequence[HistoryRow] | None = None) -> None:
-        self._check_open()
-        prepared: dict[str, Registry] = {}
-        for registry in registries:  # all validated before anything is written
-            stored = imported(registry)
-            prepared[stored["slug"]] = stored
-        self._commit_all(prepared, replace, history)
-
     # ---- history ------------------------------------------------------------------------------
     def _history_rows(self, where: str, params: Sequence[Any]) -> list[HistoryRow]:
         if not (self._guard(self._tables_exist) and self._guard(self._history_exists)):
@@ -338,6 +330,11 @@ class RowStore(BaseStore):
         """Every history row of every registry, oldest first (what a migration copies)."""
         self._check_open()
         return list(reversed(self._history_rows("", [])))
+
+    def _exported_history(self, only: str | None) -> list[HistoryRow]:
+        if only is None:
+            return self.all_history()
+        return list(reversed(self._history_rows("WHERE slug = ?", [only])))
 
     def _disconnect(self) -> None:
         self.conn.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from profreg.errors import NotFoundError, StoreError, ValidationError, VersionConflictError
+from profreg.errors import NotFoundError, StoreError, UsageError, ValidationError, VersionConflictError
 from profreg.stores import WriteOptions
 from profreg.stores import writes as mutations
 from profreg.engine import validate_registry
@@ -403,6 +403,36 @@ def test_import_registries_replace_removes_the_others(store):
     assert store.get_registry("team")["display_name"] == "After"
     store.import_registries([], replace=True)
     assert store.list_registries() == []
+
+
+def test_export_is_what_import_registries_takes_back(store):
+    assert not store.holds_data() and store.export().registries == []
+    team = {"slug": "team", "metadata": {"version": 7, "created_by": "go"},
+            "profiles": {"a": {"metadata": {"version": 3}}}, "default_profile_slug": "a"}
+    store.import_registries([team, {"slug": "other"}])
+    assert store.holds_data()
+    exported = store.export()
+    assert exported.registries == store.list_registries()
+    assert [r["slug"] for r in store.export("team").registries] == ["team"]
+    with pytest.raises(NotFoundError):
+        store.export("nope")
+    store.import_registries([], replace=True)
+    refused = []
+
+    def refuse() -> None:
+        refused.append(store.list_registries())
+        raise UsageError("not empty")
+
+    with pytest.raises(UsageError):  # `check` runs before anything is written; raising aborts
+        store.import_registries(exported.registries, replace=True, history=exported.history, check=refuse)
+    assert refused == [[]] and store.list_registries() == []
+    store.import_registries(exported.registries, replace=True, history=exported.history)
+    assert store.list_registries() == exported.registries
+    assert [(entry.slug, entry.registries) for entry in store.check()] in (
+        [("other", ("other",)), ("team", ("team",))],  # one entry a registry
+        [(None, ("other", "team"))],  # a YAML store: its file, as one document
+    )
+    assert not any(d.is_error for entry in store.check() for d in entry.diagnostics)
 
 
 # ---- closing --------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The YAML store's file I/O: identity, durable atomic replacement and the writers' lock.
 
-Every writer of a YAML store file — the store itself and `profreg migrate` — holds
-`file_lock(path)` while it replaces the file with `write_atomic`.
+Every writer of a YAML store file (the store: its edits and its bulk imports, which is how
+`profreg migrate` writes one) holds `file_lock(path)` while it replaces the file with
+`write_atomic`.
 """
 from __future__ import annotations
 
@@ -126,7 +127,7 @@ def _open_sidecar(path: str) -> tuple[int, str]:
 def file_lock(path: str, name: str | None = None, *, timeout: float | None = None,
               on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Exclusive lock across processes for writing the YAML store file `path`; every writer
-    of a YAML store file takes it (the store, `profreg migrate`). `path` is the real path
+    of a YAML store file takes it (the store's edits and imports). `path` is the real path
     (symlinks resolved), `name` what messages call the file. Waits up to `timeout` seconds
     (default LOCK_TIMEOUT_S), calling `on_wait` once after WAIT_NOTICE_S; then StoreError.
     Stale temporaries are cleared once held."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ...engine import Report, parse, validate_text
 from ...engine.detection import detect_form
@@ -28,14 +28,17 @@ from ...errors import StoreError, UsageError
 from ...inputfiles import read_input
 from ...legacy import legacy_to_registry
 from ...limits import current_limits
+from ...yamldump import bundle_document, dump_yaml
 from ..base import BaseStore
-from ..contract import Change, Registry
+from ..contract import Change, Export, HistoryRow, Registry, StoreCheck
 from ..paths import create_parent_folders
 from ..writes import normalise_registry
 from . import validcache
 from .files import FileChanged, Signature, file_lock, signature, write_atomic
 
 WRITE_ATTEMPTS = 5  # a file saved by someone else during each of this many writes: refused
+# A lazily opened store's snapshot before its first read: no file has this signature.
+UNREAD: Signature = (-1, -1, -1, -1)
 
 if TYPE_CHECKING:
     from .roundtrip import RoundTripDocument
@@ -124,17 +127,22 @@ NO_HISTORY = ("YAML store {name} keeps no history of its own: its history is the
 class YamlFileStore(BaseStore):
     kind = "YAML"
 
-    def __init__(self, path: str | os.PathLike[str], *, legacy_registry: str = "default") -> None:
+    def __init__(self, path: str | os.PathLike[str], *, legacy_registry: str = "default", lazy: bool = False) -> None:
+        """`lazy`: read the file when first asked, not now (a file that does not read can
+        then still be checked or replaced)."""
         super().__init__(str(path))
         # Write through symlinks to the real file (a rename would replace the link).
         self.path = os.path.realpath(path)
         self.legacy_registry = legacy_registry
         if os.path.isdir(self.path):
             raise StoreError(f"YAML store {path} is a directory")
-        with collector_paused():  # the first read builds the most objects of the store's life
-            self._snapshot = self._read()
         # The ruamel document of the last write, reused while the file is unchanged.
         self._document: tuple[Signature | None, RoundTripDocument] | None = None
+        if lazy:
+            self._snapshot = _Snapshot(UNREAD)
+        else:
+            with collector_paused():  # the first read builds the most objects of the store's life
+                self._snapshot = self._read()
 
     def history(self, slug: str) -> list[dict]:
         self._check_open()
@@ -142,10 +150,20 @@ class YamlFileStore(BaseStore):
 
     # ---- reading ------------------------------------------------------------------------
     def _read(self) -> _Snapshot:
+        before, raw = self._read_bytes()
+        if before is None:
+            return _Snapshot(None)
+        snapshot = parse_store_text(raw, self.name, self.legacy_registry)
+        snapshot.signature = before
+        snapshot.digest = hashlib.sha256(raw).digest()
+        return snapshot
+
+    def _read_bytes(self) -> tuple[Signature | None, bytes]:
+        """(the file's signature, its bytes) read while it was not replaced; (None, b""): no file."""
         for _attempt in range(5):
             before = signature(self.path)
             if before is None:
-                return _Snapshot(None)
+                return None, b""
             try:
                 raw = read_input(self.path, current_limits().max_bytes, regular_only=True)
             except FileNotFoundError:
@@ -153,10 +171,7 @@ class YamlFileStore(BaseStore):
             except OSError as exc:
                 raise StoreError(f"cannot read YAML store {self.name}: {exc.strerror}") from None
             if signature(self.path) == before:  # not replaced while we read it
-                snapshot = parse_store_text(raw, self.name, self.legacy_registry)
-                snapshot.signature = before
-                snapshot.digest = hashlib.sha256(raw).digest()
-                return snapshot
+                return before, raw
         raise StoreError(f"YAML store {self.name} keeps changing while being read")
 
     def _current(self) -> _Snapshot:
@@ -290,6 +305,96 @@ class YamlFileStore(BaseStore):
         written.newline, written.bom = before.newline, before.bom
         return written
 
+    # ---- bulk copy and checks (migrate, validate --store) --------------------------------
+    def export(self, only: str | None = None) -> Export:
+        """The registries of the file's current bytes, and those bytes where a copy can keep
+        them: a bundle or single file whole, one registry of a bundle (`only`) as the bundle
+        with the others removed by the comment-keeping editor; never a legacy file's."""
+        self._check_open()
+        found, raw = self._read_bytes()
+        snapshot = parse_store_text(raw, self.name, self.legacy_registry) if found else _Snapshot(None)
+        registries = snapshot.registries
+        if only is not None:
+            if only not in registries:
+                raise self.registry_not_found(only)
+            registries = {only: registries[only]}
+        exported = Export(sorted(registries.values(), key=lambda registry: registry["slug"]),
+                          form=snapshot.form or "empty", has_comments=_has_comments(raw))
+        if snapshot.form == "bundle" and only is not None:
+            from .roundtrip import RoundTripDocument  # ruamel: loaded by processes that write, only
+
+            document = RoundTripDocument(snapshot.text, "bundle")
+            text = snapshot.text
+            for slug in snapshot.registries:
+                if slug != only:
+                    text = document.replace_registry(slug, None)
+            kept = ("\ufeff" if snapshot.bom else "").encode() + text.replace("\n", snapshot.newline).encode("utf-8")
+        elif snapshot.form in ("bundle", "single"):
+            kept = raw
+        else:
+            return exported  # a legacy file is converted: its text is not kept
+        if self._reads_as(kept, registries) is not None:
+            exported.document = kept
+        return exported
+
+    def _reads_as(self, raw: bytes, registries: dict[str, Registry]) -> _Snapshot | None:
+        """The engine's reading of `raw` if it holds exactly `registries`, else None."""
+        try:
+            written = parse_store_text(raw, self.name, self.legacy_registry)
+        except StoreError:
+            return None
+        return written if written.registries == registries else None
+
+    def holds_data(self) -> bool:
+        """Whether the file has any text at all (comments too), valid or not."""
+        self._check_open()
+        return self._read_bytes()[1].strip() != b""
+
+    def check(self) -> list[StoreCheck]:
+        """The file validated as a document (exact ranges), whether or not it reads."""
+        self._check_open()
+        found, raw = self._read_bytes()
+        if found is None:
+            return []  # an empty store: nothing to check
+        report = validate_text(raw)
+        return [StoreCheck(None, report.diagnostics, report.registry_slugs)]
+
+    def _commit_all(self, registries: dict[str, Registry], replace: bool, *,
+                    history: Sequence[HistoryRow] | None = None, document: bytes | None = None,
+                    check: Callable[[], None] | None = None) -> None:
+        """A replacing import writes the file once, as a whole: `document` where it reads back
+        as exactly `registries`, else the registries rendered as a bundle. What the file held
+        is not read (it may not even parse: that is what a forced migration replaces)."""
+        if not replace:
+            super()._commit_all(registries, replace, check=check)
+            return
+        create_parent_folders(self.path, f"YAML store {self.name}")  # the first write makes them
+        with file_lock(self.path, self.name, timeout=self.lock_timeout, on_wait=self.on_lock_wait):
+            if check is not None:
+                check()
+            written = None if document is None else self._reads_as(document, registries)
+            if written is not None:
+                raw = document
+            else:
+                raw = dump_yaml(bundle_document(sorted(registries.values(), key=lambda r: r["slug"]))).encode("utf-8")
+                written = self._reads_as(raw, registries)
+                if written is None:
+                    raise StoreError(f"refusing to write {self.name}: the rendered YAML does not read back the same")
+            try:
+                write_atomic(self.path, raw)
+            except OSError as exc:
+                raise StoreError(f"cannot write {self.name}: {exc.strerror or exc}") from None
+            written.signature = signature(self.path)
+            written.digest = hashlib.sha256(raw).digest()
+            self._snapshot, self._document = written, None
+
     def _close(self) -> None:
         self._snapshot = _Snapshot(None)
         self._document = None
+
+
+def _has_comments(raw: bytes) -> bool:
+    """Whether the YAML text has a comment (a `#` at a line start or after a space: what the
+    tokenizer would call one, strings with ` #` in them aside)."""
+    text = raw.decode("utf-8", "replace")
+    return any(line.lstrip().startswith("#") or " #" in line for line in text.splitlines())
