@@ -1,7 +1,8 @@
 """The engine's view of each document, and publishing its diagnostics (coalesced, LSP ranges).
 
 Detection comes first, as in the CLI: a document's text is read (data and source map),
-judged by `looks_like_registry`, and validated only if it is a registry. The result for
+judged by `looks_like_registry`, and validated only if it is a registry (one engine call,
+`read_and_validate`, with the collector paused for both steps). The result for
 the current text is kept on the document (`DocumentState.analysis`); hover and code
 actions read that one, analysing the text first if an edit has not been published yet.
 """
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from profreg.engine import Diagnostic
-from profreg.engine.detection import looks_like_registry
+from profreg.engine.run import read_and_validate
 
 from .documents import Analysis, Document
 
@@ -37,10 +38,9 @@ def analyse(doc: Document) -> Analysis:
     analysis = state.analysis
     if analysis is not None and analysis.text is doc.text:
         return analysis
-    source = state.validator.read(doc.text, doc.starts)
-    registry = looks_like_registry(source)
-    report = state.validator.validate_source(source) if registry else None
-    state.analysis = analysis = Analysis(doc.text, source, registry, report)
+    text, starts, validator = doc.text, doc.starts, state.validator
+    source, report = read_and_validate(lambda: validator.read(text, starts), validator.validate_source)
+    state.analysis = analysis = Analysis(text, source, report is not None, report)
     return analysis
 
 

@@ -227,6 +227,7 @@ class IncrementalValidator:
 
     def __init__(self, limits: Limits | None = None):
         self.limits = limits or current_limits()
+        self._depth_limits: dict[int, Limits] = {}
         self._leaves: dict[tuple, LeafParse] = {}
         self._profile_results: dict[tuple, list] = {}
         self._previous_leaves: dict[tuple, LeafParse] = {}
@@ -264,11 +265,11 @@ class IncrementalValidator:
             self._leaves = kept if len(kept) <= 2 * self._split_size + 64 else self._current_leaves
             self._keys_by_id = {}
             if self._failed:  # the text before the first block that does not read reads cleanly
-                fatal = self._syntax_error(text, self._failed[0])
+                fatal = self._syntax_error(text, self._failed[0], line_starts)
                 if fatal is not None:
                     return fatal
             self.last_mode = "full"
-            return parse(text, self.limits)
+            return parse(text, self.limits, line_starts=line_starts)
         finally:
             self._previous_leaves = {}
             self._previous_headers = set()
@@ -353,17 +354,17 @@ class IncrementalValidator:
 
     def _result(self, state: "_SplitState", line_starts: list[int] | None) -> SourceMap:
         if state.failed:
-            fatal = self._syntax_error(state.text, min(state.failed, key=lambda leaf: leaf.start))
+            fatal = self._syntax_error(state.text, min(state.failed, key=lambda leaf: leaf.start), line_starts)
             if fatal is not None:
                 return fatal
             self.last_mode = "full"
-            return parse(state.text, self.limits)
+            return parse(state.text, self.limits, line_starts=line_starts)
         self.last_mode = "incremental"
         return AssembledYaml(state.text, state.root, state.leaves, self, line_starts)
 
-    def _syntax_error(self, text: str, leaf: Leaf) -> ParsedYaml | None:
+    def _syntax_error(self, text: str, leaf: Leaf, line_starts: list[int] | None) -> ParsedYaml | None:
         context = "".join(" " * indent + "x:\n" for indent in leaf.stand_ins)
-        fatal = syntax_error_from(text, leaf.start, context)
+        fatal = syntax_error_from(text, leaf.start, context, line_starts)
         if fatal is not None:
             self.last_mode = "syntax"
         return fatal
@@ -584,7 +585,10 @@ class IncrementalValidator:
         parsed.tree = None
 
     def parse_leaf_text(self, dedented: str, depth: int) -> ParsedYaml:
-        limits = dataclasses.replace(self.limits, max_depth=max(0, self.limits.max_depth - depth))
+        limits = self._depth_limits.get(depth)
+        if limits is None:  # a block `depth` levels down may nest that much less
+            limits = self._depth_limits[depth] = dataclasses.replace(
+                self.limits, max_depth=max(0, self.limits.max_depth - depth))
         return parse(dedented, limits)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..pointer import pointer_join
 from .report import Problem
@@ -92,7 +92,34 @@ def registry_invariants(reg: dict, prefix: str, bundle_key: str | None, rejected
 def _closest(word: str, candidates: tuple[str, ...]) -> list[str]:
     """The profile key closest to a default that names none (the same question comes back
     on every edit of a document while its default is wrong)."""
-    return difflib.get_close_matches(word, candidates, n=1)
+    return closest_match(word, candidates)
+
+
+def closest_match(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> list[str]:
+    """`difflib.get_close_matches(word, candidates, n=1, cutoff)`, with the same answer.
+
+    `ratio()` is the costly score; `quick_ratio()` and `real_quick_ratio()` (lengths only)
+    bound it from above. Candidates are taken in falling order of (length bound, candidate),
+    and the search stops at the first whose bound cannot beat the best (score, candidate)
+    found, which is what `n=1` returns.
+    """
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(word)
+    n = len(word)
+    by_bound = sorted(((2.0 * min(len(x), n) / (len(x) + n) if x or n else 1.0, x) for x in candidates),
+                      reverse=True)
+    best: tuple[float, str] | None = None
+    for bound, x in by_bound:
+        if bound < cutoff or (best is not None and (bound, x) < best):
+            break
+        matcher.set_seq1(x)
+        bound = matcher.quick_ratio()
+        if bound < cutoff or (best is not None and (bound, x) < best):
+            continue
+        score = matcher.ratio()
+        if score >= cutoff and (best is None or (score, x) > best):
+            best = (score, x)
+    return [] if best is None else [best[1]]
 
 
 def profile_invariants(profile: dict, prefix: str, rejected: Rejected) -> list[Problem]:

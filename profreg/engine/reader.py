@@ -14,6 +14,7 @@ import math
 import re
 import sys
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, Iterator
 
 import yaml
@@ -128,7 +129,12 @@ class LineIndex:
     def __init__(self, text: str, starts: list[int] | None = None):
         """`starts`: the offsets where the text's lines start, if the caller already has them."""
         self.text = text
-        self.starts = starts if starts is not None else [0] + [m.end() for m in self._BREAK.finditer(text)]
+        if starts is None:
+            if "\r" in text:
+                starts = [0] + [m.end() for m in self._BREAK.finditer(text)]
+            else:  # the common case: no regex match object per line
+                starts = list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
+        self.starts = starts
 
     def position(self, index: int) -> tuple[int, int]:
         index = max(0, min(index, len(self.text)))
@@ -281,10 +287,11 @@ def decode(raw: bytes) -> tuple[str | None, Diagnostic | None]:
     return text, None
 
 
-def parse(source: str | bytes, limits: Limits | None = None) -> ParsedYaml:
+def parse(source: str | bytes, limits: Limits | None = None, *, line_starts: list[int] | None = None) -> ParsedYaml:
     """Read one YAML document; every problem becomes a diagnostic in the result.
 
-    `limits`: default the ones in force (`profreg.limits.current_limits`)."""
+    `limits`: default the ones in force (`profreg.limits.current_limits`). `line_starts`:
+    where the lines of a text (not bytes) start, if the caller keeps them."""
     limits = limits or current_limits()
     if isinstance(source, (bytes, bytearray)):
         if len(source) > limits.max_bytes:
@@ -301,8 +308,9 @@ def parse(source: str | bytes, limits: Limits | None = None) -> ParsedYaml:
             return _limit_result(text, f"the document is over the size limit of {limits.max_bytes} bytes "
                                        f"(set {ENV_VARS['max_bytes']} to raise it)")
     if text.startswith("\ufeff"):
-        text = text[1:]
-    result = ParsedYaml(text=text)
+        text, line_starts = text[1:], None
+    result = ParsedYaml(text=text, _lines=None if line_starts is None or text is not source
+                        else LineIndex(text, line_starts))
     with collector_paused():
         shielded, restore = _shield_yaml11_breaks(text)
         if text.count("!") > limits.max_nodes:  # bounds the nodes with explicit tags
@@ -451,7 +459,7 @@ _NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U0001
 _READER_LOOKAHEAD = 1 << 16
 
 
-def syntax_error_from(text: str, start: int, context: str) -> ParsedYaml | None:
+def syntax_error_from(text: str, start: int, context: str, line_starts: list[int] | None = None) -> ParsedYaml | None:
     """The result a whole parse of `text` gives, read from `start` on, if it is a syntax error.
 
     For a document whose text before `start` is known to read cleanly (the language server
@@ -461,7 +469,8 @@ def syntax_error_from(text: str, start: int, context: str) -> ParsedYaml | None:
     libyaml's parser runs (no nodes are built), up to the first error. None when the rest
     reads without a parser error, or when a whole parse could stop at something else
     first: an alias or anchor before the error (the composer checks those), or a
-    character the reader refuses near it.
+    character the reader refuses near it. `line_starts`: where the text's lines start, if
+    the caller keeps them.
     """
     loader = _Loader(context + text[start:])
     try:
@@ -481,7 +490,7 @@ def syntax_error_from(text: str, start: int, context: str) -> ParsedYaml | None:
     before = text[start:at + 1]
     if "*" in before or "&" in before or _NOT_PRINTABLE.search(text, start, at + _READER_LOOKAHEAD):
         return None
-    result = ParsedYaml(text=text, fatal=True)
+    result = ParsedYaml(text=text, fatal=True, _lines=None if line_starts is None else LineIndex(text, line_starts))
     result.diagnostics.append(_parser_diagnostic(error, result, shift))
     return result
 

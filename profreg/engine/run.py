@@ -15,11 +15,12 @@ can be cached by callers that re-validate (the language server passes `profile_c
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 from typing import Any, Callable, MutableMapping
 
 from ..model import BUNDLE, LEGACY, SINGLE
 from . import schema
-from .detection import detect_form
+from .detection import detect_form, looks_like_registry
 from .gcpause import collector_paused
 from .invariants import lone_profile_slug, profile_invariants, registry_invariants
 from ..pointer import pointer_join, pointer_split
@@ -44,9 +45,16 @@ class _Run:
         # object, checked once however often it appears
         self._by_object: dict[int, list[Problem]] = {}
         # Past the diagnostics limit, a profile's problems are only counted (aliases can
-        # repeat one profile's problems a million times).
-        self.limit = current_limits().max_diagnostics
+        # repeat one profile's problems a million times). Read from the environment when
+        # first needed: a profile's own pass (one per profile) never needs it.
+        self._limit: int | None = None
         self.uncollected = 0
+
+    @property
+    def limit(self) -> int:
+        if self._limit is None:
+            self._limit = current_limits().max_diagnostics
+        return self._limit
 
     # schema ---------------------------------------------------------------------------
     def schema(self, defname: str, instance: Any, prefix: str) -> None:
@@ -82,8 +90,15 @@ class _Run:
         if isinstance(profiles, dict):
             # The shell: profiles stubbed out (null stays null, so the type error shows).
             shell = dict(reg)
-            shell["profiles"] = {k: (None if v is None else {}) for k, v in profiles.items()}
-            self.schema(defname, shell, prefix)
+            stubs = {k: (None if v is None else {}) for k, v in profiles.items()}
+            shell["profiles"] = stubs
+            if not schema.is_valid(defname, shell):
+                if _empty_profile_valid():
+                    # The reference validator walks every entry to explain the shell's errors,
+                    # and an entry with a slug key and a `{}` stub adds none: only the others
+                    # (nulls, keys that are not slugs) are shown to it, in their order.
+                    shell["profiles"] = {k: v for k, v in stubs.items() if v is None or not _slug_key(k)}
+                self.schema(defname, shell, prefix)
             base = pointer_join(prefix, "profiles")
             for slug, profile in profiles.items():
                 if profile is not None:
@@ -126,6 +141,15 @@ class _Run:
                 self.add_schema(moved)
             else:
                 self.problems.append(moved)
+
+
+@lru_cache(maxsize=None)
+def _empty_profile_valid() -> bool:
+    return schema.is_valid("profile", {})
+
+
+def _slug_key(key: str) -> bool:
+    return schema.is_valid("slug", key)
 
 
 def profile_problems(profile: Any) -> list[Problem]:
@@ -320,6 +344,19 @@ def validate_text(source: str | bytes, *, limits: Limits | None = None) -> Repor
     # One pause for both steps: a collection in between would scan every fresh object.
     with collector_paused():
         return validate_parsed(parse(source, limits))
+
+
+def read_and_validate(read: Callable[[], SourceMap],
+                      validate: Callable[[SourceMap], Report] = validate_parsed) -> tuple[SourceMap, Report | None]:
+    """A document read by a reader other than `parse` (the language server's blocks), and
+    its report if it looks like a registry (detection first, as the CLI does; None if not).
+
+    One collector pause for both steps, as in `validate_text`: the reader's blocks are parsed
+    one at a time, and a collection between them would scan every object read so far.
+    """
+    with collector_paused():
+        source = read()
+        return source, (validate(source) if looks_like_registry(source) else None)
 
 
 def validate_document(data: Any) -> list[Diagnostic]:

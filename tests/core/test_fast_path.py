@@ -3,12 +3,14 @@ Both must agree on every instance, or a document could pass with no reported err
 (or fail with none). Checked over the corpus pieces and generated profile-like objects."""
 from __future__ import annotations
 
+import difflib
 import os
 from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, find, given, settings, strategies as st
 
+from profreg.engine.invariants import closest_match
 from profreg.engine.schema import fast_validator as _fast_validator, reference_validator as _validator
 from profreg.engine.reader import parse
 
@@ -155,3 +157,11 @@ def test_reports_are_the_same_with_the_reference_validator_alone(name, monkeypat
     monkeypatch.setattr(schema, "_fast_verdict", lambda defname, instance: None)
     without_rs = validate_parsed(parse(raw)).diagnostics
     assert [d.to_json() for d in without_rs] == [d.to_json() for d in with_rs]
+
+
+@given(st.text(alphabet="ab-0", max_size=8),
+       st.lists(st.text(alphabet="ab-0", max_size=9), unique=True, max_size=25),
+       st.sampled_from([0.0, 0.3, 0.6, 0.9, 1.0]))
+def test_closest_match_answers_as_difflib_does(word, candidates, cutoff):
+    """The "did you mean" search skips candidates by upper bounds; its answer is difflib's."""
+    assert closest_match(word, candidates, cutoff) == difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
