@@ -1,14 +1,42 @@
 -- Headless Neovim harness for the plugin's end-to-end test:
---   nvim --clean -l nvim_harness.lua '<job JSON>'
+--   PROFREG_NVIM_JOB='<job JSON>' nvim --headless --clean -c 'luafile nvim_harness.lua'
 -- Sets the plugin up, opens a registry and another YAML file, waits for diagnostics,
--- asks for completion, runs :checkhealth profreg, and writes what it saw as JSON.
-local job = vim.json.decode(arg[1])
+-- asks for completion, types keys as a user does, runs :checkhealth profreg, and writes
+-- what it saw as JSON. It runs in a coroutine on Neovim's main loop (not `nvim -l`), so
+-- that keys sent with nvim_input are read and handled as typed ones.
+local job = vim.json.decode(vim.env.PROFREG_NVIM_JOB)
 local observed = { steps = {} }
+local harness = nil -- the coroutine running the steps
 
 local function write_result()
   local file = assert(io.open(job.output, "w"))
   file:write(vim.json.encode(observed))
   file:close()
+end
+
+--- Gives the main loop `ms` milliseconds (typed keys, LSP replies, timers), then goes on.
+local function settle(ms)
+  vim.defer_fn(function()
+    local ok, err = coroutine.resume(harness)
+    if not ok then
+      observed.error = err
+      write_result()
+      vim.cmd("qall!")
+    end
+  end, ms)
+  coroutine.yield()
+end
+
+--- Waits on the main loop until `done()` holds, at most `ms` milliseconds.
+local function settle_until(ms, done)
+  local start = vim.uv.now()
+  while not done() do
+    if vim.uv.now() - start > ms then
+      return false
+    end
+    settle(50)
+  end
+  return true
 end
 
 local function labels_by_client(responses)
@@ -34,6 +62,72 @@ local function shown_diagnostics(bufnr)
     end
   end
   return out
+end
+
+-- The new-profile snippet chosen from the completion menu as a user does, in insert mode:
+-- `o` below `profiles:`, the indentation, then <C-x><C-o> (omnifunc) or
+-- vim.lsp.completion.get(), <C-n> down to the item if needed, <C-y> to accept, <Esc>.
+-- The buffer is then written, for the test to parse it and run `profreg validate` on it.
+local function type_snippet(way, back_to)
+  local seen = { keys = way.keys }
+  vim.cmd.edit(vim.fn.fnameescape(way.file))
+  local buf = vim.api.nvim_get_current_buf()
+  local profreg = require("profreg")
+  seen.attached = settle_until(job.timeout_ms, function()
+    return profreg.clients(buf)[1] ~= nil
+  end)
+  settle(1000)
+  seen.completeopt = vim.bo[buf].completeopt
+  seen.omnifunc = vim.bo[buf].omnifunc
+  local group = "nvim.lsp.completion_" .. buf
+  local ok_group, autocmds = pcall(vim.api.nvim_get_autocmds, { group = group, event = "CompleteDone" })
+  seen.lsp_completion_enabled = ok_group and #autocmds > 0
+  local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+  local profiles_line = nil
+  for i, line in ipairs(lines) do
+    if line == "profiles:" then
+      profiles_line = i
+    end
+  end
+  vim.api.nvim_win_set_cursor(0, { profiles_line, 0 })
+  vim.api.nvim_input("o" .. way.indent .. way.keys)
+  seen.menu = settle_until(job.timeout_ms, function()
+    return #vim.fn.complete_info({ "items" }).items > 0
+  end)
+  local info = vim.fn.complete_info({ "items", "selected" })
+  seen.menu_items = {}
+  local wanted = nil
+  for i, item in ipairs(info.items) do
+    table.insert(seen.menu_items, item.abbr ~= "" and item.abbr or item.word)
+    if (item.abbr ~= "" and item.abbr or item.word) == way.label then
+      wanted = i - 1
+    end
+  end
+  seen.selected = info.selected
+  if wanted ~= nil then
+    local steps = wanted - info.selected
+    vim.api.nvim_input(string.rep("<C-n>", steps) .. "<C-y>")
+    seen.expanded = settle_until(job.timeout_ms, function()
+      return vim.snippet.active()
+    end)
+    settle(300)
+    vim.api.nvim_input("<Esc>")
+    settle(300)
+    if vim.snippet.active() then
+      vim.snippet.stop()
+    end
+  end
+  seen.mode = vim.api.nvim_get_mode().mode
+  seen.lines = vim.api.nvim_buf_get_lines(buf, profiles_line, profiles_line + 8, false)
+  vim.cmd("silent write")
+  -- the edited buffer, as the server judges it
+  settle(1500)
+  seen.diagnostics = {}
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    table.insert(seen.diagnostics, { line = d.lnum, code = d.code, message = d.message })
+  end
+  vim.cmd.buffer(back_to)
+  return seen
 end
 
 local function run()
@@ -70,45 +164,11 @@ local function run()
   end
   observed.clients = #profreg.clients(bufnr)
 
-  if job.snippet then
-    -- The new-profile snippet, accepted as vim.lsp.completion accepts it: the typed word is
-    -- removed and the item's text goes through vim.snippet.expand (which indents every line
-    -- after the first by the cursor line's indentation).
-    local completion_group = "nvim.lsp.completion_" .. bufnr
-    local ok_group, autocmds = pcall(vim.api.nvim_get_autocmds, { group = completion_group, event = "CompleteDone" })
-    observed.lsp_completion_enabled = ok_group and #autocmds > 0
-    local saved = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
-    local line, indent = job.snippet.line, job.snippet.indent
-    vim.api.nvim_buf_set_lines(bufnr, line, line, false, { indent })
-    local responses = vim.lsp.buf_request_sync(bufnr, "textDocument/completion", {
-      textDocument = { uri = vim.uri_from_bufnr(bufnr) },
-      position = { line = line, character = #indent },
-    }, job.timeout_ms)
-    local item
-    for _, response in pairs(responses or {}) do
-      for _, candidate in ipairs(response.result and (response.result.items or response.result) or {}) do
-        if candidate.label == job.snippet.label then
-          item = candidate
-        end
-      end
+  if job.snippets then
+    observed.snippets = {}
+    for _, way in ipairs(job.snippets) do
+      table.insert(observed.snippets, type_snippet(way, bufnr))
     end
-    observed.snippet_item = item
-    if item then
-      -- the cursor after the indentation, as in insert mode
-      vim.o.virtualedit = "onemore"
-      vim.api.nvim_win_set_cursor(0, { line + 1, #indent })
-      vim.snippet.expand(item.textEdit.newText)
-      vim.snippet.stop()
-      vim.cmd("stopinsert")
-      observed.snippet_lines = vim.api.nvim_buf_get_lines(bufnr, line, line + 8, false)
-      -- the edited buffer, as the server judges it
-      vim.wait(1500)
-      observed.snippet_diagnostics = {}
-      for _, d in ipairs(vim.diagnostic.get(bufnr)) do
-        table.insert(observed.snippet_diagnostics, { line = d.lnum, code = d.code, message = d.message })
-      end
-    end
-    vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, saved)
   end
 
   if job.side_file then
@@ -191,6 +251,42 @@ local function run()
       end
     end
 
+    -- A registry whose modeline names the schema: yamlls validates it by the modeline
+    -- (no yaml.schemas entry matches its name), and still steps back there.
+    if job.side_modeline then
+      local spec = job.side_modeline
+      vim.cmd.edit(vim.fn.fnameescape(spec.file))
+      local marked = vim.api.nvim_get_current_buf()
+      vim.lsp.buf_attach_client(marked, yaml_id)
+      local seen = {}
+      seen.yamlls_reported = vim.wait(job.timeout_ms, function()
+        return #vim.diagnostic.get(marked, { namespace = yaml_ns }) > 0 and #profreg.clients(marked) == 1
+      end, 50)
+      vim.wait(1000)
+      seen.yamlls_stored = {}
+      for _, d in ipairs(vim.diagnostic.get(marked, { namespace = yaml_ns })) do
+        table.insert(seen.yamlls_stored, d.message)
+      end
+      seen.shown = shown_diagnostics(marked)
+      vim.api.nvim_buf_set_lines(marked, spec.complete.line, spec.complete.line, false, { spec.complete.indent })
+      seen.completions = labels_by_client(vim.lsp.buf_request_sync(marked, "textDocument/completion", {
+        textDocument = { uri = vim.uri_from_bufnr(marked) },
+        position = { line = spec.complete.line, character = #spec.complete.indent },
+      }, job.timeout_ms))
+      vim.api.nvim_buf_set_lines(marked, spec.complete.line, spec.complete.line + 1, false, {})
+      seen.hovers = {}
+      for client_id, response in pairs(vim.lsp.buf_request_sync(marked, "textDocument/hover", {
+        textDocument = { uri = vim.uri_from_bufnr(marked) },
+        position = spec.hover,
+      }, job.timeout_ms) or {}) do
+        if response.result then
+          local client = vim.lsp.get_client_by_id(client_id)
+          table.insert(seen.hovers, client and client.name or tostring(client_id))
+        end
+      end
+      observed.side_modeline = seen
+    end
+
     -- yamlls still serves a YAML buffer profreg does not serve.
     if job.side_other then
       vim.cmd.edit(vim.fn.fnameescape(job.side_other))
@@ -265,16 +361,26 @@ local function run()
   observed.health = vim.api.nvim_buf_get_lines(0, 0, -1, false)
 end
 
-local ok, err = xpcall(run, debug.traceback)
-if not ok then
-  observed.error = err
-end
-local get = vim.lsp.get_clients or vim.lsp.get_active_clients
-for _, client in ipairs(get()) do
-  client.stop(true)
-end
-vim.wait(2000, function()
-  return #get() == 0
-end, 50)
-write_result()
-vim.cmd("qall!")
+harness = coroutine.create(function()
+  local ok, err = xpcall(run, debug.traceback)
+  if not ok then
+    observed.error = err
+  end
+  local get = vim.lsp.get_clients or vim.lsp.get_active_clients
+  for _, client in ipairs(get()) do
+    client.stop(true)
+  end
+  vim.wait(2000, function()
+    return #get() == 0
+  end, 50)
+  write_result()
+  vim.cmd("qall!")
+end)
+vim.schedule(function()
+  local ok, err = coroutine.resume(harness)
+  if not ok then
+    observed.error = err
+    write_result()
+    vim.cmd("qall!")
+  end
+end)

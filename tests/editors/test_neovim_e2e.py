@@ -12,8 +12,10 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import CONFORMANCE, ROOT
 from tests.editors.codeserver import kill_group
@@ -33,8 +35,9 @@ def run_neovim(tmp_path, job: dict) -> dict:
     for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         env[name] = str(tmp_path / name.lower())
     job = {**job, "output": str(tmp_path / "observed.json")}
+    env["PROFREG_NVIM_JOB"] = json.dumps(job)
     proc = subprocess.Popen(
-        [venv_executable("nvim"), "--clean", "-l", str(HARNESS), json.dumps(job)],
+        [venv_executable("nvim"), "--headless", "--clean", "-c", f"luafile {HARNESS}"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
         env=env, cwd=tmp_path, start_new_session=True,
     )
@@ -62,6 +65,9 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
 
     side = tmp_path / "side-profiles.yaml"
     side.write_text(SIDE_BY_SIDE_TEXT)
+    # Named so that no yaml.schemas glob matches: only its modeline gives yamlls the schema.
+    marked = tmp_path / "modeline-registry.yaml"
+    marked.write_text(f"# yaml-language-server: $schema={SCHEMA.as_uri()}\n{SIDE_BY_SIDE_TEXT}")
     notes = tmp_path / "notes.yaml"  # not a registry: yamlls alone reports its syntax error
     notes.write_text("items: [one, two\n")
     side_by_side = {}
@@ -75,12 +81,20 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
             "side_hover": {"line": 4, "character": 6},
             "side_other": str(notes),
             "side_fix": {"message": "did you mean 'system_prompt'", "title": "Rename 'sytem_prompt' to 'system_prompt'"},
+            "side_modeline": {"file": str(marked), "complete": {"line": 6, "indent": "    "},
+                              "hover": {"line": 5, "character": 6}},
         }
-    profiles_line = lines.index("profiles:")
+    # The new-profile snippet, typed for: one registry file per way of completing.
+    snippets = []
+    for way, keys in (("omnifunc", "<C-x><C-o>"), ("get", "<Cmd>lua vim.lsp.completion.get()<CR>")):
+        target = tmp_path / f"snippet-{way}-profiles.yaml"
+        target.write_text((CONFORMANCE / "validate" / "valid-single.yaml").read_text())
+        # Neovim's YAML indent script puts the new line at the profile keys' indentation.
+        snippets.append({"file": str(target), "indent": "", "keys": keys, "label": "new profile"})
 
     observed = run_neovim(tmp_path, {
         **side_by_side,
-        "snippet": {"line": profiles_line + 1, "indent": "  ", "label": "new profile"},
+        "snippets": snippets,
         "plugin": str(NEOVIM_PLUGIN),
         "setup": {"cmd": [profreg_command, "lsp"]} if launch == "cmd" else {"python": sys.executable},
         "registration": registration,
@@ -122,19 +136,34 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
     # It reports the buffer :checkhealth was called from, not its own health:// buffer.
     assert f"({document.name}): attached (client id" in health, health
 
-    # vim.lsp.completion is on for the served buffer, and the snippet expands to valid YAML
-    # with the document's own indentation (2 and 4 spaces under a profile key at 2).
-    assert observed["lsp_completion_enabled"] is True, context
-    expanded = observed["snippet_lines"]
-    assert expanded[0] == "  new-profile:", context
-    indents = {line.strip().split(":")[0]: len(line) - len(line.lstrip()) for line in expanded[1:7]}
-    assert indents["display_name"] == 4 and indents["runtime"] == 4 and indents["system_prompt"] == 6, context
-    assert not any(d["code"] and d["code"].startswith("yaml-") for d in observed["snippet_diagnostics"]), context
+    for way, typed in zip(snippets, observed["snippets"]):
+        _assert_snippet_typed(way, typed, profreg_command, context)
 
     assert [n for n in observed["notifications"] if n["level"] and n["level"] >= 3] == [], context
 
     if registration == "config":
         _assert_side_by_side(observed, context)
+
+
+def _assert_snippet_typed(way: dict, typed: dict, profreg_command: str, context: str) -> None:
+    """The snippet accepted from the menu (vim.lsp.completion, which the plugin turned on)
+    left valid YAML with the document's indentation, and `profreg validate` agrees."""
+    assert typed["attached"] and typed["lsp_completion_enabled"] is True, context
+    assert typed["omnifunc"] == "v:lua.vim.lsp.omnifunc", context
+    assert way["label"] in typed["menu_items"] and typed["expanded"], context
+    assert typed["mode"] == "n", context
+    expanded = typed["lines"]
+    assert expanded[0] == "  new-profile:", context
+    indents = {line.strip().split(":")[0]: len(line) - len(line.lstrip()) for line in expanded[1:7]}
+    assert indents["display_name"] == 4 and indents["runtime"] == 4 and indents["system_prompt"] == 6, context
+    written = Path(way["file"]).read_text()
+    data = yaml.safe_load(written)
+    assert data["profiles"]["new-profile"]["display_name"] == "New profile", written
+    assert set(data["profiles"]) == {"new-profile", "agent", "reviewer"}, written
+    checked = subprocess.run([profreg_command, "validate", way["file"]], capture_output=True, text=True)
+    assert checked.returncode == 0, f"{checked.stdout}{checked.stderr}\n{written}"
+    # The server judges the edited buffer the same way: nothing to report.
+    assert typed["diagnostics"] == [], context
 
 
 def _assert_side_by_side(observed: dict, context: str) -> None:
@@ -151,6 +180,16 @@ def _assert_side_by_side(observed: dict, context: str) -> None:
     # A quick fix applied as Neovim applies workspace edits: the problem is gone.
     assert observed["side_fix_applied"] and observed["side_fix_gone"], context
     assert "      system_prompt: You help." in observed["side_fixed_lines"], context
+    # With a `$schema=` modeline (yamlls validates by it: it reports the typo itself), the
+    # user still sees each problem, completion item and hover once, in profreg's words.
+    marked = observed["side_modeline"]
+    assert marked["yamlls_reported"], context
+    assert any("sytem_prompt" in m and "not allowed" in m for m in marked["yamlls_stored"]), context
+    on_typo = [d for d in marked["shown"] if d["line"] == 7]
+    assert len(on_typo) == 1 and "did you mean 'system_prompt'" in on_typo[0]["message"], context
+    labels = [label for items in marked["completions"].values() for label in items]
+    assert "description" in labels and len(labels) == len(set(labels)), context
+    assert marked["hovers"] == ["profreg"], context
     # yamlls still reports on YAML that profreg does not serve.
     assert observed["side_other_shown"] != [], context
 

@@ -167,6 +167,33 @@ local function is_yamlls(client)
   return M.options.yamlls.coordinate and vim.tbl_contains(M.options.yamlls.names, client.name)
 end
 
+--- With Neovim's default 'completeopt' the first item is inserted as soon as the menu
+--- opens; accepting a snippet then replaces that text and Neovim leaves one of its
+--- characters behind (broken YAML). So on a served buffer whose 'completeopt' has neither
+--- `noinsert` nor `noselect`, the plugin adds `menuone,noinsert` there (buffer-local).
+---@param bufnr integer
+function M.accept_without_preinsert(bufnr)
+  local ok, current = pcall(function()
+    return vim.bo[bufnr].completeopt
+  end)
+  if not ok then
+    return -- 'completeopt' is global only before Neovim 0.11
+  end
+  if current == "" then
+    current = vim.o.completeopt
+  end
+  local flags = vim.split(current, ",", { trimempty = true })
+  if vim.tbl_contains(flags, "noinsert") or vim.tbl_contains(flags, "noselect") then
+    return
+  end
+  for _, flag in ipairs({ "menuone", "noinsert" }) do
+    if not vim.tbl_contains(flags, flag) then
+      table.insert(flags, flag)
+    end
+  end
+  vim.bo[bufnr].completeopt = table.concat(flags, ",")
+end
+
 local function on_lsp_attach(args)
   local client = vim.lsp.get_client_by_id(args.data.client_id)
   if client == nil then
@@ -178,6 +205,7 @@ local function on_lsp_attach(args)
     local completion = M.options.completion
     if completion.enable and vim.lsp.completion and vim.lsp.completion.enable then
       vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = completion.autotrigger })
+      M.accept_without_preinsert(bufnr)
     end
     for _, other in ipairs(get({ bufnr = bufnr })) do
       if is_yamlls(other) then
