@@ -14,16 +14,19 @@ local function write_result()
   file:close()
 end
 
+--- Runs the harness on until its next settle(); a failure outside run()'s xpcall ends Neovim.
+local function resume_harness()
+  local ok, err = coroutine.resume(harness)
+  if not ok then
+    observed.error = err
+    write_result()
+    vim.cmd("qall!")
+  end
+end
+
 --- Gives the main loop `ms` milliseconds (typed keys, LSP replies, timers), then goes on.
 local function settle(ms)
-  vim.defer_fn(function()
-    local ok, err = coroutine.resume(harness)
-    if not ok then
-      observed.error = err
-      write_result()
-      vim.cmd("qall!")
-    end
-  end, ms)
+  vim.defer_fn(resume_harness, ms)
   coroutine.yield()
 end
 
@@ -62,6 +65,39 @@ local function shown_diagnostics(bufnr)
     end
   end
   return out
+end
+
+-- What a user sees on a buffer both profreg and yamlls serve: yamlls's own diagnostics
+-- (stored, to show it really ran), the shown ones, completion labels and hovers by client.
+local function observe_both_servers(buf, yaml_ns, complete, hover)
+  local profreg = require("profreg")
+  local seen = {}
+  seen.yamlls_reported = vim.wait(job.timeout_ms, function()
+    return #vim.diagnostic.get(buf, { namespace = yaml_ns }) > 0 and #profreg.clients(buf) == 1
+  end, 50)
+  vim.wait(1000)
+  seen.yamlls_stored = {}
+  for _, d in ipairs(vim.diagnostic.get(buf, { namespace = yaml_ns })) do
+    table.insert(seen.yamlls_stored, d.message)
+  end
+  seen.shown = shown_diagnostics(buf)
+  vim.api.nvim_buf_set_lines(buf, complete.line, complete.line, false, { complete.indent })
+  seen.completions = labels_by_client(vim.lsp.buf_request_sync(buf, "textDocument/completion", {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    position = { line = complete.line, character = #complete.indent },
+  }, job.timeout_ms))
+  vim.api.nvim_buf_set_lines(buf, complete.line, complete.line + 1, false, {})
+  seen.hovers = {}
+  for client_id, response in pairs(vim.lsp.buf_request_sync(buf, "textDocument/hover", {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    position = hover,
+  }, job.timeout_ms) or {}) do
+    if response.result then
+      local client = vim.lsp.get_client_by_id(client_id)
+      table.insert(seen.hovers, client and client.name or tostring(client_id))
+    end
+  end
+  return seen
 end
 
 -- The new-profile snippet chosen from the completion menu as a user does, in insert mode:
@@ -189,33 +225,7 @@ local function run()
     }, { bufnr = side })
     local yaml_ns = vim.lsp.diagnostic.get_namespace(yaml_id)
     -- yamlls really runs and reports (its diagnostics are stored, only not shown).
-    observed.side_yamlls_reported = vim.wait(job.timeout_ms, function()
-      return #vim.diagnostic.get(side, { namespace = yaml_ns }) > 0 and #profreg.clients(side) == 1
-    end, 50)
-    vim.wait(1000)
-    observed.side_yamlls_stored = {}
-    for _, d in ipairs(vim.diagnostic.get(side, { namespace = yaml_ns })) do
-      table.insert(observed.side_yamlls_stored, d.message)
-    end
-    observed.side_shown = shown_diagnostics(side)
-    local at = job.side_complete
-    vim.api.nvim_buf_set_lines(side, at.line, at.line, false, { at.indent })
-    observed.side_completions = labels_by_client(vim.lsp.buf_request_sync(side, "textDocument/completion", {
-      textDocument = { uri = vim.uri_from_bufnr(side) },
-      position = { line = at.line, character = #at.indent },
-    }, job.timeout_ms))
-    vim.api.nvim_buf_set_lines(side, at.line, at.line + 1, false, {})
-    local hovers = vim.lsp.buf_request_sync(side, "textDocument/hover", {
-      textDocument = { uri = vim.uri_from_bufnr(side) },
-      position = job.side_hover,
-    }, job.timeout_ms)
-    observed.side_hovers = {}
-    for client_id, response in pairs(hovers or {}) do
-      if response.result then
-        local client = vim.lsp.get_client_by_id(client_id)
-        table.insert(observed.side_hovers, client and client.name or tostring(client_id))
-      end
-    end
+    observed.side = observe_both_servers(side, yaml_ns, job.side_complete, job.side_hover)
     if job.side_fix then
       -- A quick fix as Neovim applies one (vim.lsp.util.apply_workspace_edit); its problem goes.
       local typo
@@ -258,32 +268,7 @@ local function run()
       vim.cmd.edit(vim.fn.fnameescape(spec.file))
       local marked = vim.api.nvim_get_current_buf()
       vim.lsp.buf_attach_client(marked, yaml_id)
-      local seen = {}
-      seen.yamlls_reported = vim.wait(job.timeout_ms, function()
-        return #vim.diagnostic.get(marked, { namespace = yaml_ns }) > 0 and #profreg.clients(marked) == 1
-      end, 50)
-      vim.wait(1000)
-      seen.yamlls_stored = {}
-      for _, d in ipairs(vim.diagnostic.get(marked, { namespace = yaml_ns })) do
-        table.insert(seen.yamlls_stored, d.message)
-      end
-      seen.shown = shown_diagnostics(marked)
-      vim.api.nvim_buf_set_lines(marked, spec.complete.line, spec.complete.line, false, { spec.complete.indent })
-      seen.completions = labels_by_client(vim.lsp.buf_request_sync(marked, "textDocument/completion", {
-        textDocument = { uri = vim.uri_from_bufnr(marked) },
-        position = { line = spec.complete.line, character = #spec.complete.indent },
-      }, job.timeout_ms))
-      vim.api.nvim_buf_set_lines(marked, spec.complete.line, spec.complete.line + 1, false, {})
-      seen.hovers = {}
-      for client_id, response in pairs(vim.lsp.buf_request_sync(marked, "textDocument/hover", {
-        textDocument = { uri = vim.uri_from_bufnr(marked) },
-        position = spec.hover,
-      }, job.timeout_ms) or {}) do
-        if response.result then
-          local client = vim.lsp.get_client_by_id(client_id)
-          table.insert(seen.hovers, client and client.name or tostring(client_id))
-        end
-      end
+      local seen = observe_both_servers(marked, yaml_ns, spec.complete, spec.hover)
       observed.side_modeline = seen
     end
 
@@ -376,11 +361,4 @@ harness = coroutine.create(function()
   write_result()
   vim.cmd("qall!")
 end)
-vim.schedule(function()
-  local ok, err = coroutine.resume(harness)
-  if not ok then
-    observed.error = err
-    write_result()
-    vim.cmd("qall!")
-  end
-end)
+vim.schedule(resume_harness)

@@ -168,28 +168,20 @@ def _assert_snippet_typed(way: dict, typed: dict, profreg_command: str, context:
 
 def _assert_side_by_side(observed: dict, context: str) -> None:
     """yamlls and profreg on one buffer: each problem, completion item and hover once."""
-    # yamlls ran and found the typo itself (stored, not shown on the registry buffer).
-    assert observed["side_yamlls_reported"], context
-    assert any("sytem_prompt" in m and "not allowed" in m for m in observed["side_yamlls_stored"]), context
-    shown = observed["side_shown"]
-    on_typo = [d for d in shown if d["line"] == 6]
-    assert len(on_typo) == 1 and "did you mean 'system_prompt'" in on_typo[0]["message"], context
-    labels = [label for items in observed["side_completions"].values() for label in items]
-    assert "description" in labels and len(labels) == len(set(labels)), context
-    assert observed["side_hovers"] == ["profreg"], context
+    # yamlls ran and found the typo itself (stored, not shown on the registry buffer); the
+    # user sees each problem, completion item and hover once, in profreg's words. The same
+    # with a `$schema=` modeline, by which yamlls validates the second file.
+    for seen, typo_line in ((observed["side"], 6), (observed["side_modeline"], 7)):
+        assert seen["yamlls_reported"], context
+        assert any("sytem_prompt" in m and "not allowed" in m for m in seen["yamlls_stored"]), context
+        on_typo = [d for d in seen["shown"] if d["line"] == typo_line]
+        assert len(on_typo) == 1 and "did you mean 'system_prompt'" in on_typo[0]["message"], context
+        labels = [label for items in seen["completions"].values() for label in items]
+        assert "description" in labels and len(labels) == len(set(labels)), context
+        assert seen["hovers"] == ["profreg"], context
     # A quick fix applied as Neovim applies workspace edits: the problem is gone.
     assert observed["side_fix_applied"] and observed["side_fix_gone"], context
     assert "      system_prompt: You help." in observed["side_fixed_lines"], context
-    # With a `$schema=` modeline (yamlls validates by it: it reports the typo itself), the
-    # user still sees each problem, completion item and hover once, in profreg's words.
-    marked = observed["side_modeline"]
-    assert marked["yamlls_reported"], context
-    assert any("sytem_prompt" in m and "not allowed" in m for m in marked["yamlls_stored"]), context
-    on_typo = [d for d in marked["shown"] if d["line"] == 7]
-    assert len(on_typo) == 1 and "did you mean 'system_prompt'" in on_typo[0]["message"], context
-    labels = [label for items in marked["completions"].values() for label in items]
-    assert "description" in labels and len(labels) == len(set(labels)), context
-    assert marked["hovers"] == ["profreg"], context
     # yamlls still reports on YAML that profreg does not serve.
     assert observed["side_other_shown"] != [], context
 
