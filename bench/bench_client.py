@@ -2,6 +2,8 @@
 time to open a client on a large YAML store, against `profreg validate` of the same file.
 
 Usage: python bench/bench_client.py [--calls N] [--profiles 10,10000] [--pg URL]
+       scripts/with-postgres .venv/bin/python bench/bench_client.py   (PostgreSQL included:
+       --pg defaults to the private server's $PROFREG_TEST_PG_URL)
 Not a test: nothing here fails on a slow machine; it prints numbers and the targets.
 
 - resolve p50/p95 (µs) without overrides (target ≤ 20 µs) and with overrides and base
@@ -98,7 +100,8 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=20000)
     parser.add_argument("--profiles", default="10,10000")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each open measurement")
-    parser.add_argument("--pg", metavar="URL", help="also a PostgreSQL store (its content is replaced)")
+    parser.add_argument("--pg", metavar="URL", default=os.environ.get("PROFREG_TEST_PG_URL"),
+                        help="also a PostgreSQL store (its content is replaced); default $PROFREG_TEST_PG_URL")
     args = parser.parse_args()
     sizes = [int(n) for n in args.profiles.split(",")]
 

@@ -29,7 +29,7 @@ from cachetools import LRUCache
 
 from .errors import NotFoundError, StoreError, ValidationError
 from .frozen import FrozenDict, thaw
-from .resolve import Resolution, check_runtime_key, choose_profile, full_runtime, resolve_profile
+from .resolve import Resolution, check_runtime_key, choose_profile, full_runtime, resolve_profile, runtime_json
 from .service import DEFAULT_REGISTRY, Service
 from .slugs import is_slug
 from .stores import Store, WriteOptions, open_store
@@ -58,15 +58,16 @@ class _RegistryState:
     def __init__(self, token: Hashable, registry: Mapping[str, Any] | None) -> None:
         self.token = token
         self.registry = registry  # the store's own object (read-only); None: no such registry
-        self.runtimes: dict[str, FrozenDict] = {}
+        self.runtimes: dict[str, tuple[FrozenDict, dict[str, str]]] = {}  # and its canonical JSON
         self.resolutions: dict[str | None, Resolution] = {}
         self.weight = 1 + len((registry or {}).get("profiles") or ())
 
-    def runtime(self, slug: str, profile: Mapping[str, Any]) -> FrozenDict:
-        runtime = self.runtimes.get(slug)
-        if runtime is None:
-            runtime = self.runtimes[slug] = full_runtime(profile.get("runtime"))
-        return runtime
+    def runtime(self, slug: str, profile: Mapping[str, Any]) -> tuple[FrozenDict, dict[str, str]]:
+        prepared = self.runtimes.get(slug)
+        if prepared is None:
+            runtime = full_runtime(profile.get("runtime"))
+            prepared = self.runtimes[slug] = (runtime, runtime_json(runtime))
+        return prepared
 
 
 class _QueueFeed:
@@ -229,11 +230,12 @@ class Client:
         if state.registry is None:
             raise self._store.registry_not_found(slug)
         profile_slug, chosen = choose_profile(state.registry, slug, profile)
-        runtime = state.runtime(profile_slug, chosen)
+        runtime, parts = state.runtime(profile_slug, chosen)
         if not plain:
             return resolve_profile(state.registry, slug, chosen, profile_slug, overrides=overrides,
-                                   base_settings=base_settings, runtime_key=runtime_key, runtime=runtime)
-        result = resolve_profile(state.registry, slug, chosen, profile_slug, runtime=runtime)
+                                   base_settings=base_settings, runtime_key=runtime_key, runtime=runtime,
+                                   runtime_parts=parts)
+        result = resolve_profile(state.registry, slug, chosen, profile_slug, runtime=runtime, runtime_parts=parts)
         state.resolutions[profile] = result
         if runtime_key:
             check_runtime_key(runtime_key)

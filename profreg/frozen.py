@@ -80,6 +80,10 @@ def _under_secret(path: str) -> bool:
     return any(is_secret_key(part) for part in re.split(r"[.\[\]]+", path) if part)
 
 
+# Values `freeze` returns as they are (ints and floats are checked, so not here).
+_FINAL = frozenset((str, bool, type(None), FrozenDict, FrozenList))
+
+
 def freeze(value: Any, path: str = "") -> Any:
     """A read-only copy of a JSON value; frozen parts are shared, not copied.
 
@@ -102,12 +106,16 @@ def freeze(value: Any, path: str = "") -> Any:
     if kind is dict or isinstance(value, Mapping):
         out = {}
         for key, item in value.items():
-            if not isinstance(key, str):
+            if type(key) is not str and not isinstance(key, str):
                 raise _unsafe(path, f"the key {key!r} is not a string, which JSON object keys must be")
-            out[key] = freeze(item, f"{path}.{key}" if path else key)
+            if type(item) in _FINAL:  # already final: no call, no path built
+                out[key] = item
+            else:
+                out[key] = freeze(item, f"{path}.{key}" if path else key)
         return FrozenDict(out)
     if kind is list or isinstance(value, (list, tuple)):
-        return FrozenList([freeze(item, f"{path}[{index}]") for index, item in enumerate(value)])
+        return FrozenList([item if type(item) in _FINAL else freeze(item, f"{path}[{index}]")
+                           for index, item in enumerate(value)])
     if isinstance(value, bool):  # a bool subclass: as its value
         return bool(value)
     if isinstance(value, int):

@@ -5,6 +5,7 @@ read from a store. Nothing here touches a store, so the rules can be tested on t
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -22,6 +23,7 @@ from .slugs import is_slug
 _CAPITAL_AFTER_FIRST = re.compile(r"(?<=.)([A-Z])", re.DOTALL)
 
 
+@functools.lru_cache(maxsize=1024)  # an application sends the same few keys on every request
 def canonical_override_key(key: str) -> str:
     """`systemPrompt`, `SystemPrompt`, `system-prompt` -> `system_prompt`.
 
@@ -49,7 +51,7 @@ def check_overrides(overrides: Mapping[str, Any] | None, policy: Mapping[str, An
     """
     if not overrides:
         return {}
-    if not isinstance(overrides, Mapping):
+    if type(overrides) is not dict and not isinstance(overrides, Mapping):
         raise ValidationError("request_overrides: must be a mapping of override key to value",
                               field="request_overrides")
     canonical: dict[str, Any] = {}
@@ -108,7 +110,7 @@ def _override_type_problem(key: str, value: Any) -> str | None:
         if not isinstance(value, list):
             return "must be a list of middlewares ({name, config})"
         for i, item in enumerate(value):
-            if not isinstance(item, Mapping):
+            if type(item) is not dict and not isinstance(item, Mapping):
                 return f"item {i} must be an object with a `name` and an optional `config`"
             if not _nonblank_string(item.get("name")):
                 return f"item {i} needs a non-empty string `name`"
@@ -117,15 +119,15 @@ def _override_type_problem(key: str, value: Any) -> str | None:
                 return f"item {i} has unknown keys: {', '.join(map(str, extra))}"
         return None
     if key == "step_settings_patch":
-        return None if isinstance(value, Mapping) else "must be a mapping of section to settings"
+        return None if type(value) is dict or isinstance(value, Mapping) else "must be a mapping of section to settings"
     return "is not a supported override key"  # pragma: no cover - names are checked first
 
 
 def _merged(target: Any, patch: Any) -> Any:
     """RFC 7386 merge of `patch` over `target`, sharing unchanged parts of both (no copies)."""
-    if not isinstance(patch, Mapping):
+    if type(patch) is not dict and type(patch) is not FrozenDict and not isinstance(patch, Mapping):
         return patch
-    result = dict(target) if isinstance(target, Mapping) else {}
+    result = dict(target) if isinstance(target, dict) or isinstance(target, Mapping) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
@@ -152,22 +154,37 @@ def check_json_safe(value: Any, root: str = "") -> None:
 # `1.0` or with an exponent (`1e-07`), and keys outside the Basic Multilingual Plane (RFC
 # 8785 sorts by UTF-16 code units). Text that may hold either, even inside a string, goes
 # to rfc8785 instead, so the result is always exactly rfc8785's (a test compares the two
-# on generated values).
-_MAYBE_NOT_CANONICAL = re.compile("[0-9]\\.0(?![0-9])|[0-9]e[-+]|[\U00010000-\U0010ffff]")
+# on generated values). Plain substring tests go first: they rule most text out far
+# faster than the pattern.
+_FLOAT_SPELLING = re.compile("[0-9](?:\\.0(?![0-9])|e[-+])")
+
+
+def _maybe_not_canonical(text: str) -> bool:
+    if ("e-" in text or "e+" in text or ".0" in text) and _FLOAT_SPELLING.search(text) is not None:
+        return True
+    return not text.isascii() and max(text) > "\uffff"
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def canonical_text(value: Any) -> str:
+    """RFC 8785 (JCS) canonical JSON of a JSON value whose numbers are JSON-safe, as text."""
+    try:
+        text = _ENCODER.encode(value)
+        if not _maybe_not_canonical(text):
+            return text
+    except (TypeError, ValueError):  # non-string keys, lone surrogates: rfc8785 says what is wrong
+        pass
+    try:
+        return rfc8785.dumps(value).decode("utf-8")
+    except rfc8785.CanonicalizationError as exc:  # e.g. a lone surrogate in a string
+        raise ValidationError(f"the resolved profile cannot be canonicalised: {exc}") from None
 
 
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 (JCS) canonical JSON of a JSON value whose numbers are JSON-safe."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
-        if _MAYBE_NOT_CANONICAL.search(text) is None:
-            return text.encode("utf-8")
-    except (TypeError, ValueError):  # non-string keys, lone surrogates: rfc8785 says what is wrong
-        pass
-    try:
-        return rfc8785.dumps(value)
-    except rfc8785.CanonicalizationError as exc:  # e.g. a lone surrogate in a string
-        raise ValidationError(f"the resolved profile cannot be canonicalised: {exc}") from None
+    return canonical_text(value).encode("utf-8")
 
 
 def fingerprint(payload: Any) -> str:
@@ -184,19 +201,60 @@ _EMPTY = FrozenDict()
 _NO_ITEMS = FrozenList()
 
 
+_RUNTIME_KEYS = ("system_prompt", "middlewares", "tools", "step_settings_patch")
+
+
+def _runtime_value(key: str, value: Any, root: str) -> Any:
+    """One runtime key's effective value (its empty value when unset), frozen and JSON-safe."""
+    if key == "system_prompt":
+        return value or ""
+    if key == "middlewares":
+        return FrozenList([
+            FrozenDict({"name": m.get("name"), "config": freeze(m.get("config"), f"{root}.middlewares[{i}].config")})
+            for i, m in enumerate(value or _NO_ITEMS)
+        ])
+    if key == "tools":
+        return freeze(list(value or _NO_ITEMS), f"{root}.tools")
+    return freeze(value or _EMPTY, f"{root}.step_settings_patch")
+
+
 def full_runtime(runtime: Mapping[str, Any] | None, root: str = "effective_runtime") -> FrozenDict:
     """Every runtime key present (`""`, `[]`, `{}`, `null` when empty), frozen and JSON-safe."""
     runtime = runtime or _EMPTY
-    middlewares = runtime.get("middlewares") or _NO_ITEMS
-    return FrozenDict({
-        "system_prompt": runtime.get("system_prompt") or "",
-        "middlewares": FrozenList([
-            FrozenDict({"name": m.get("name"), "config": freeze(m.get("config"), f"{root}.middlewares[{i}].config")})
-            for i, m in enumerate(middlewares)
-        ]),
-        "tools": freeze(list(runtime.get("tools") or _NO_ITEMS), f"{root}.tools"),
-        "step_settings_patch": freeze(runtime.get("step_settings_patch") or _EMPTY, f"{root}.step_settings_patch"),
-    })
+    return FrozenDict({key: _runtime_value(key, runtime.get(key), root) for key in _RUNTIME_KEYS})
+
+
+def runtime_json(runtime: Mapping[str, Any]) -> dict[str, str]:
+    """The canonical JSON of each key of a `full_runtime`, for `resolve_profile` to reuse."""
+    return {key: canonical_text(runtime[key]) for key in _RUNTIME_KEYS}
+
+
+def _slug_text(slug: str) -> str:
+    """`canonical_text` of a string, without the encoder for a slug (nothing to escape)."""
+    if is_slug(slug):
+        return f'"{slug}"'
+    return canonical_text(slug)
+
+
+def _payload_fingerprint(registry_slug: str, profile_slug: str, version: Any, runtime: Mapping[str, str],
+                         settings: FrozenDict) -> str:
+    """`fingerprint` of the SPEC payload, its canonical JSON put together from its parts.
+
+    RFC 8785 is compositional (an object is its members' canonical forms in key order, and
+    these keys are ASCII, so their order is plain string order): a runtime's parts are
+    encoded once per profile, not on every resolve."""
+    freeze(version, "profile_version")
+    text = "".join((
+        '{"profile_slug":', _slug_text(profile_slug),
+        ',"profile_version":', str(version) if type(version) is int else canonical_text(version),
+        ',"registry_slug":', _slug_text(registry_slug),
+        ',"runtime":{"middlewares":', runtime["middlewares"],
+        ',"step_settings_patch":', runtime["step_settings_patch"],
+        ',"system_prompt":', runtime["system_prompt"],
+        ',"tools":', runtime["tools"],
+        '},"settings":', canonical_text(settings), "}",
+    ))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -272,49 +330,47 @@ def resolve_profile(
     runtime_key: str | None = None,
     *,
     runtime: FrozenDict | None = None,
+    runtime_parts: Mapping[str, str] | None = None,
 ) -> Resolution:
     """Apply steps 3-7 of SPEC section 5 to an already-chosen registry and profile.
 
-    `runtime`: the profile's `full_runtime`, when the caller keeps it (a client that
-    resolves the same profile again and again).
+    `runtime`, `runtime_parts`: the profile's `full_runtime` and its `runtime_json`, when
+    the caller keeps them (a client that resolves the same profile again and again).
     """
     check_runtime_key(runtime_key)
     checked = check_overrides(overrides, profile.get("policy"), profile_slug)
-    if base_settings is not None and not isinstance(base_settings, Mapping):
+    if base_settings is not None and type(base_settings) is not dict and not isinstance(base_settings, Mapping):
         raise ValidationError("base_settings: must be a mapping of section to settings",
                               field="base_settings")
 
     if runtime is None:
         runtime = full_runtime(profile.get("runtime"))
+        runtime_parts = None
+    parts = dict(runtime_parts) if runtime_parts is not None else runtime_json(runtime)
     if checked:
         replaced = dict(runtime)
         for key in ("system_prompt", "middlewares", "tools"):
             if key in checked:
-                replaced[key] = full_runtime({key: checked[key]})[key]
+                replaced[key] = _runtime_value(key, checked[key], "effective_runtime")
+                parts[key] = canonical_text(replaced[key])
         if "step_settings_patch" in checked:
             replaced["step_settings_patch"] = freeze(
                 _merged(runtime["step_settings_patch"], checked["step_settings_patch"]),
                 "effective_runtime.step_settings_patch",
             )
+            parts["step_settings_patch"] = canonical_text(replaced["step_settings_patch"])
         runtime = FrozenDict(replaced)
     settings = freeze(_merged(base_settings or _EMPTY, runtime["step_settings_patch"]), "effective_settings")
 
     version = _metadata_value(profile, "version") or 0
     source = _metadata_value(profile, "source") or _metadata_value(registry, "source") or ""
-    payload = {
-        "registry_slug": registry_slug,
-        "profile_slug": profile_slug,
-        "profile_version": version,
-        "runtime": runtime,
-        "settings": settings,
-    }
     return Resolution(
         registry=registry_slug,
         profile=profile_slug,
         runtime_key=runtime_key or profile_slug,
         effective_runtime=runtime,
         effective_settings=settings,
-        fingerprint=fingerprint(payload),
+        fingerprint=_payload_fingerprint(registry_slug, profile_slug, version, parts, settings),
         metadata=FrozenDict({
             "profile.registry": registry_slug,
             "profile.slug": profile_slug,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import profreg
 from profreg.client import Client
 from profreg.frozen import FrozenDict, FrozenList, freeze
-from profreg.resolve import canonical_json
+from profreg.resolve import canonical_json, fingerprint, full_runtime, resolve_profile, runtime_json
 from profreg.stores.sqlite import SqliteStore
 
 from tests.conftest import ROOT
@@ -91,6 +91,29 @@ def test_canonical_json_is_rfc8785(value):
         return  # lone surrogates: both refuse (see the fingerprint tests)
     assert canonical_json(value) == expected
     assert canonical_json(freeze(value)) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(), json_values, max_size=4), st.dictionaries(st.text(), json_values, max_size=4),
+       st.text(), st.lists(st.text(min_size=1).filter(str.strip), max_size=3))
+def test_a_resolution_fingerprint_is_that_of_its_whole_payload(patch, base, prompt, tools):
+    """The resolver puts the payload's canonical JSON together from parts (the runtime's
+    encoded once per profile); the result must be the whole payload's, byte for byte."""
+    profile = {"runtime": {"system_prompt": "Be brief.", "tools": ["search"], "step_settings_patch": patch,
+                           "middlewares": [{"name": "log", "config": patch}]},
+               "policy": {"allow_overrides": True}, "metadata": {"version": 3}}
+    try:
+        rfc8785.dumps([patch, base, prompt, tools])
+    except rfc8785.CanonicalizationError:
+        return  # lone surrogates: refused either way
+    runtime = full_runtime(profile["runtime"])
+    for overrides in (None, {"system_prompt": prompt, "tools": tools, "step_settings_patch": base}):
+        for kwargs in ({}, {"runtime": runtime, "runtime_parts": runtime_json(runtime)}):
+            result = resolve_profile({}, "default", profile, "agent", overrides=overrides, base_settings=base,
+                                     **kwargs)
+            payload = {"registry_slug": "default", "profile_slug": "agent", "profile_version": 3,
+                       "runtime": result.effective_runtime, "settings": result.effective_settings}
+            assert result.fingerprint == fingerprint(payload)
 
 
 def test_frozen_values_compare_and_serialise_as_plain_ones():
