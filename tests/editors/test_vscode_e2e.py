@@ -141,6 +141,7 @@ def test_extension_reports_problems_and_completes_profile_slugs(tmp_path, profre
 
 SIDE_FILE = "team-profiles.yaml"
 SYNTAX_FILE = "broken-profiles.yaml"
+MODELINE_FILE = "modeline-registry.yaml"
 
 
 def test_side_by_side_with_the_yaml_extension_and_a_failing_start(tmp_path, profreg_command, artifacts_dir):
@@ -158,6 +159,10 @@ def test_side_by_side_with_the_yaml_extension_and_a_failing_start(tmp_path, prof
     (workspace / ".vscode").mkdir(parents=True)
     (workspace / SIDE_FILE).write_text(SIDE_BY_SIDE_TEXT)
     shutil.copy(CONFORMANCE / "validate" / "yaml-syntax.yaml", workspace / SYNTAX_FILE)
+    # No yaml.schemas glob matches this name: the YAML extension takes the schema from the
+    # modeline, before any other extension's word.
+    schema_uri = (ROOT / "schema" / "profile-registry.schema.json").as_uri()
+    (workspace / MODELINE_FILE).write_text(f"# yaml-language-server: $schema={schema_uri}\n{SIDE_BY_SIDE_TEXT}")
     settings_path = workspace / ".vscode" / "settings.json"
     settings_path.write_text(json.dumps({"profreg.server.command": profreg_command}))
     # An interpreter without profreg, for the failing start at the end.
@@ -193,6 +198,9 @@ def test_side_by_side_with_the_yaml_extension_and_a_failing_start(tmp_path, prof
                     "quickFix": {"line": 7, "column": 9, "title": "Rename 'sytem_prompt' to 'system_prompt'",
                                  "gone": "sytem_prompt"},
                     "snippet": {"line": 4, "indent": "  ", "label": "new profile"},
+                    "modeline": {"file": MODELINE_FILE, "problemText": "not allowed",
+                                 "hover": {"line": 6, "column": 6}, "complete": {"line": 6, "label": "description"},
+                                 "screenshot": str(artifacts_dir / "vscode-side-by-side-modeline.png")},
                 },
                 "failStart": {
                     "settingsPath": str(settings_path),
@@ -241,6 +249,16 @@ def test_side_by_side_with_the_yaml_extension_and_a_failing_start(tmp_path, prof
     at = lines.index("  new-profile:")
     assert lines[at + 1] == "    display_name: New profile", context
     assert "    runtime:" in lines[at:] and "      system_prompt: You are a helpful assistant." in lines[at:], context
+
+    # With a `$schema=` modeline the YAML extension validates, completes and hovers by it:
+    # profreg leaves it the schema problem, the items it offers too and the hover, so each
+    # is there once (the typo in the YAML extension's words).
+    marked = side["modeline"]
+    on_typo = [r for r in _rows_of_file(marked["problems"], MODELINE_FILE) if "sytem_prompt" in r["text"] + r["aria"]]
+    assert len(on_typo) == 1 and "not allowed" in on_typo[0]["text"], context
+    assert len(marked["hover"]) == 1 and "Display name" in marked["hover"][0], context
+    assert "description" in marked["completions"], context
+    assert len(marked["completions"]) == len(set(marked["completions"])), context
 
     # The syntax error once (the YAML extension's; profreg leaves YAML syntax to it).
     errors = [r for r in _rows_of_file(side["syntaxProblems"], SYNTAX_FILE) if r["aria"].startswith("Error")]

@@ -14,6 +14,7 @@ import {
   ServerOptions,
   State,
 } from "vscode-languageclient/node";
+import { hasSchemaModeline, withoutOffered } from "./modelineOverlap";
 import { codesLeftToYaml, profregSchemaGlobs, SchemaErrorsSetting } from "./schemaErrors";
 import { serverLaunch, ServerSettings } from "./serverCommand";
 import { ServedDocuments } from "./servedDocuments";
@@ -307,7 +308,55 @@ function servedOnlyMiddleware(served: ServedDocuments, schemaErrors: () => Schem
       return served.isOpen(target) ? next(...args.slice(0, -1)) : undefined;
     };
   }
+  middleware.provideCompletionItem = async (document, position, context, token, next) => {
+    if (!served.isOpen(document) || askingOthers.has(positionKey(document, position))) {
+      return undefined;
+    }
+    const ours = await next(document, position, context, token);
+    if (!ours || !yamlValidatesByModeline(document)) {
+      return ours;
+    }
+    const theirs = await othersAnswer<vscode.CompletionList>(document, position, "vscode.executeCompletionItemProvider");
+    const items = Array.isArray(ours) ? ours : ours.items;
+    const kept = withoutOffered(items, theirs?.items ?? []);
+    return Array.isArray(ours) ? kept : new vscode.CompletionList(kept, ours.isIncomplete);
+  };
+  middleware.provideHover = async (document, position, token, next) => {
+    if (!served.isOpen(document) || askingOthers.has(positionKey(document, position))) {
+      return undefined;
+    }
+    const ours = await next(document, position, token);
+    if (!ours || !yamlValidatesByModeline(document)) {
+      return ours;
+    }
+    const theirs = await othersAnswer<vscode.Hover[]>(document, position, "vscode.executeHoverProvider");
+    return (theirs ?? []).length > 0 ? undefined : ours;
+  };
   return middleware;
+}
+
+/** Positions at which profreg is asking the other providers (and so answers nothing itself). */
+const askingOthers = new Set<string>();
+
+function positionKey(document: vscode.TextDocument, position: vscode.Position): string {
+  return `${document.uri.toString()}@${position.line}:${position.character}`;
+}
+
+/** What the other providers (the YAML extension's) answer at a position, profreg left out. */
+async function othersAnswer<T>(document: vscode.TextDocument, position: vscode.Position, command: string): Promise<T | undefined> {
+  const key = positionKey(document, position);
+  askingOthers.add(key);
+  try {
+    return await vscode.commands.executeCommand<T>(command, document.uri, position);
+  } finally {
+    askingOthers.delete(key);
+  }
+}
+
+/** Whether the YAML extension completes and hovers this document by its own `$schema=` modeline. */
+function yamlValidatesByModeline(document: vscode.TextDocument): boolean {
+  const yaml = yamlExtensionState(document);
+  return yaml.present && yaml.validates && hasSchemaModeline(document.getText());
 }
 
 function diagnosticCode(diagnostic: vscode.Diagnostic): string | number | undefined {

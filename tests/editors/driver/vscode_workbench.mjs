@@ -119,6 +119,57 @@ async function statusBarItems(page) {
   );
 }
 
+/**
+ * What a user sees on a registry both language servers serve: the Problems rows once the
+ * text shows up (and a while after), the hover blocks on a key, the completion items on a
+ * new line. A screenshot with the suggest widget open, if asked; the new line stays.
+ */
+async function observeBothServers(page, spec) {
+  const seen = {};
+  step("both servers: problems of " + spec.file);
+  await openFile(page, spec.file);
+  await press(page, "Control", "Shift", "m");
+  await waitForRows(
+    page,
+    ".markers-panel .monaco-list-row",
+    (rows) => rows.some((r) => r.text.includes(spec.problemText)),
+    "problem in " + spec.file,
+  );
+  // Give the second server time to publish what it would publish.
+  await new Promise((resolve) => setTimeout(resolve, spec.settleMs ?? 4000));
+  seen.problems = await readRows(page, ".markers-panel .monaco-list-row");
+
+  step("both servers: hover");
+  await page.click(".monaco-editor .view-lines");
+  await goTo(page, spec.hover.line, spec.hover.column);
+  const hoverDeadline = Date.now() + 30000;
+  seen.hover = [];
+  while (Date.now() < hoverDeadline && seen.hover.length === 0) {
+    await press(page, "Control", "k");
+    await press(page, "Control", "i");
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    seen.hover = await readHover(page);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // a slower provider's block would join
+  seen.hover = await readHover(page);
+  await page.keyboard.press("Escape");
+
+  step("both servers: completion");
+  await goTo(page, spec.complete.line, 1);
+  await page.keyboard.press("End");
+  await page.keyboard.press("Enter");
+  await suggestUntil(page, spec.complete.label);
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // a slower provider's items would join
+  const rows = await readRows(page, ".suggest-widget.visible .monaco-list-row");
+  seen.completions = rows.map((r) => r.text.split("\n")[0].trim());
+  if (spec.screenshot) {
+    step("both servers: screenshot");
+    await page.screenshot({ path: spec.screenshot });
+  }
+  await page.keyboard.press("Escape");
+  return seen;
+}
+
 const browser = await puppeteer.connect({ browserWSEndpoint: job.browserWSEndpoint, defaultViewport: { width: 1400, height: 900 } });
 try {
   const page = await browser.newPage();
@@ -276,46 +327,7 @@ try {
     // Both language servers serve the same registry: each problem, completion item and
     // hover block must be there once, in profreg's words.
     const side = job.sideBySide;
-    step("side by side: problems of " + side.file);
-    await openFile(page, side.file);
-    await press(page, "Control", "Shift", "m");
-    observed.side = {};
-    observed.side.problems = await waitForRows(
-      page,
-      ".markers-panel .monaco-list-row",
-      (rows) => rows.some((r) => r.text.includes(side.problemText)),
-      "side-by-side problem",
-    );
-    // Give the second server time to publish what it would publish.
-    await new Promise((resolve) => setTimeout(resolve, side.settleMs ?? 4000));
-    observed.side.problems = await readRows(page, ".markers-panel .monaco-list-row");
-
-    step("side by side: hover");
-    await page.click(".monaco-editor .view-lines");
-    await goTo(page, side.hover.line, side.hover.column);
-    const hoverDeadline = Date.now() + 30000;
-    observed.side.hover = [];
-    while (Date.now() < hoverDeadline && observed.side.hover.length === 0) {
-      await press(page, "Control", "k");
-      await press(page, "Control", "i");
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      observed.side.hover = await readHover(page);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // a slower provider's block would join
-    observed.side.hover = await readHover(page);
-    await page.keyboard.press("Escape");
-
-    step("side by side: completion");
-    await goTo(page, side.complete.line, 1);
-    await page.keyboard.press("End");
-    await page.keyboard.press("Enter");
-    await suggestUntil(page, side.complete.label);
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // a slower provider's items would join
-    const rows = await readRows(page, ".suggest-widget.visible .monaco-list-row");
-    observed.side.completions = rows.map((r) => r.text.split("\n")[0].trim());
-    step("side by side: screenshot");
-    await page.screenshot({ path: side.screenshot });
-    await page.keyboard.press("Escape");
+    observed.side = await observeBothServers(page, side);
     await press(page, "Control", "z");
 
     if (side.highlight) {
@@ -392,6 +404,12 @@ try {
       await press(page, "Control", "z");
       await press(page, "Control", "z");
       await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+
+    if (side.modeline) {
+      // A registry with a `$schema=` modeline, which the YAML extension honours first.
+      observed.side.modeline = await observeBothServers(page, side.modeline);
+      await press(page, "Control", "z");
     }
 
     step("side by side: syntax error in " + side.syntaxFile);
