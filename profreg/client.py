@@ -251,7 +251,12 @@ class Client:
 
     def get_registry(self, registry: str | None = None) -> dict[str, Any]:
         """The registry (an independent copy); NotFoundError if there is none."""
-        return thaw(self._registry(registry)[1])
+        current = self._registry(registry)[1]
+        copied = thaw({key: value for key, value in current.items() if key != "profiles"})
+        if "profiles" in current:  # a mapping the store may decode lazily: copied entry by entry
+            profiles = current["profiles"]
+            copied["profiles"] = None if profiles is None else {slug: thaw(profiles[slug]) for slug in profiles}
+        return copied
 
     def list_profiles(self, registry: str | None = None) -> list[dict[str, Any]]:
         """The registry's profiles (independent copies, each with `slug`), sorted by slug."""

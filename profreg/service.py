@@ -216,10 +216,11 @@ class Service:
         registry_slug = self._registry_slug(registry)
         if profile:
             chosen = self._named_profile(registry_slug, profile)
-            # The registry is read only when needed (for profile.source): copying a registry
-            # of thousands of profiles costs more than the resolution itself.
+            # Of the registry only its own fields are read, and only when needed (for
+            # profile.source): copying, even decoding, thousands of profiles costs more than
+            # the resolution itself.
             has_source = bool((chosen.get("metadata") or {}).get("source"))
-            current = {} if has_source else self.store.get_registry(registry_slug)
+            current = {} if has_source else self.store.registry_fields(registry_slug)
             return resolve_profile(current, registry_slug, chosen, profile, overrides=overrides,
                                    base_settings=base_settings, runtime_key=runtime_key)
 

@@ -120,6 +120,9 @@ class BaseStore(Store):
     def registry_view(self, slug: str) -> dict:
         return self._registry(slug)
 
+    def registry_fields(self, slug: str) -> dict:
+        return self._registry(slug)
+
     def change_token(self) -> Hashable:
         self._check_open()
         return object()  # a backend that cannot tell: every call may be a change

@@ -221,7 +221,15 @@ class Store(abc.ABC):
         """The registry as the store holds it, without a copy: read-only for the caller.
 
         The same object comes back while the registry is unchanged, so callers can cache
-        what they derive from it by identity. Errors as `get_registry`."""
+        what they derive from it by identity. Its `profiles` is a mapping, not always a
+        `dict` (the YAML store decodes a cached profile when it is first read). Errors as
+        `get_registry`."""
+
+    @abc.abstractmethod
+    def registry_fields(self, slug: str) -> dict:
+        """The registry's own fields (`metadata`, `default_profile_slug`, ...) for a caller
+        that reads no profile from it: read-only, and its `profiles` may be left undecoded
+        (None) where the store can skip them. Errors as `get_registry`."""
 
     @abc.abstractmethod
     def registry_states(self) -> dict[str, tuple[int, object]]:

@@ -119,3 +119,20 @@ def test_runtime_key_does_not_disturb_the_cached_result(corpus_specs):
         with pytest.raises(profreg.ValidationError) as err:
             client.resolve(runtime_key="Not A Slug")
         assert err.value.field == "runtime_key"
+
+
+def test_reads_from_a_compiled_yaml_store_are_whole_independent_copies(made_store):
+    """A YAML store whose bytes were seen before hands the client profiles decoded one by one
+    (SPEC 5, caching): whole reads still give every profile, as copies."""
+    from profreg.stores import open_store
+
+    with open_store(made_store) as store:
+        expected = store.get_registry("default")
+    with profreg.connect(made_store) as client:
+        assert client.resolve("helper").effective_runtime["system_prompt"] == "help"
+        registry = client.get_registry()
+        assert registry == expected and isinstance(registry["profiles"], dict)
+        registry["profiles"]["agent"]["runtime"]["tools"].append("x")
+        assert client.get_registry() == expected
+        assert [p["slug"] for p in client.list_profiles()] == ["agent", "helper"]
+        assert client.get_profile("agent") == expected["profiles"]["agent"]

@@ -3,11 +3,13 @@ without being parsed or validated; a write leaves its own bytes compiled; a bad 
 miss, never an error or wrong data; the cache folder is bounded (least recently used go)."""
 from __future__ import annotations
 
+import hashlib
 import os
 from unittest import mock
 
 import pytest
 
+from profreg.errors import NotFoundError
 from profreg.stores import WriteOptions, open_store
 from profreg.stores.yamlfile import store as yamlstore
 from profreg.stores.yamlfile import validcache
@@ -29,8 +31,57 @@ def test_bytes_seen_valid_open_without_parsing(tmp_path, cache_dir):
     path.write_bytes(VALID)
     with open_store(str(path)) as store:
         first = store.get_registry("default")
-    assert validcache.lookup_compiled(VALID) == ("single", {"default": first})
+    compiled = validcache.lookup_compiled(VALID)
+    assert (compiled.form, compiled.registries()) == ("single", {"default": first})
     assert _opened_without_parsing(path) == first
+
+
+def test_one_profile_is_read_from_the_compiled_form_without_the_others(tmp_path, cache_dir):
+    path = tmp_path / "profiles.yaml"
+    raw = VALID + b"  helper:\n    runtime: {system_prompt: hi, tools: [a]}\n"
+    path.write_bytes(raw)
+    with open_store(str(path)) as store:
+        whole = store.get_registry("default")
+    with mock.patch.object(validcache.CompiledStore, "registries", side_effect=AssertionError("decoded all")), \
+            mock.patch.object(yamlstore, "parse", side_effect=AssertionError("parsed")):
+        with open_store(str(path)) as store:
+            assert store.get_profile("default", "helper") == whole["profiles"]["helper"]
+            assert store.get_profile("default", "agent") == whole["profiles"]["agent"]
+            fields = store.registry_fields("default")
+            assert {k: v for k, v in fields.items() if k != "profiles"} == {
+                k: v for k, v in whole.items() if k != "profiles"}
+            view = store.registry_view("default")
+            assert store.registry_view("default") is view  # the same object while unchanged
+            assert sorted(view["profiles"]) == ["agent", "helper"] and len(view["profiles"]) == 2
+            assert "helper" in view["profiles"] and "nobody" not in view["profiles"]
+            assert view["profiles"]["helper"] == whole["profiles"]["helper"]
+            for missing in (lambda: store.get_profile("default", "nobody"), lambda: store.get_profile("other", "a"),
+                            lambda: store.registry_fields("other"), lambda: store.registry_view("other")):
+                with pytest.raises(NotFoundError):
+                    missing()
+    with open_store(str(path)) as store:  # a copy: changing it changes nothing held
+        store.get_profile("default", "agent")["runtime"]["tools"].append("x")
+        assert store.get_registry("default") == whole
+
+
+def test_a_profile_that_does_not_decode_is_read_from_the_file(tmp_path, cache_dir):
+    """An entry whose digest checks out but whose profile text is not an object (written by
+    no profreg): the file itself is read, never the entry's word taken."""
+    path = tmp_path / "profiles.yaml"
+    path.write_bytes(VALID)
+    with open_store(str(path)) as store:
+        whole = store.get_registry("default")
+    entry = next(p for p in (cache_dir / "compiled").rglob("*") if p.is_file())
+    header, body = entry.read_bytes().split(b"\n", 1)
+    index, sections = body.split(b"\n", 1)
+    sections = sections.replace(b'{"runtime"', b'["runtime"', 1).replace(b'"]}}', b'"]}]', 1)
+    body = index + b"\n" + sections
+    key = header.split()[2].decode()
+    entry.write_bytes(f"profreg-compiled 2 {key} {hashlib.sha256(body).hexdigest()}\n".encode() + body)
+    assert validcache.lookup_compiled(VALID) is not None  # the index checks out
+    with open_store(str(path)) as store:
+        assert store.get_profile("default", "agent") == whole["profiles"]["agent"]
+        assert store.get_registry("default") == whole
 
 
 def test_a_write_after_a_compiled_open_keeps_the_file_and_is_compiled_itself(tmp_path, cache_dir):
@@ -54,7 +105,7 @@ def test_a_bad_entry_is_a_miss(tmp_path, cache_dir, damage):
         entry = next(entry.iterdir())
     content = entry.read_bytes()
     entry.write_bytes({"truncate": content[:-10], "flip": content[:-3] + b"X" + content[-2:],
-                       "header": b"profreg-compiled 1 x y\n" + content.split(b"\n", 1)[1],
+                       "header": b"profreg-compiled 2 x y\n" + content.split(b"\n", 1)[1],
                        "garbage": b"\x00\xff" * 40}[damage])
     assert validcache.lookup_compiled(VALID) is None
     with open_store(str(path)) as store:  # read and validated again, correctly

@@ -15,16 +15,17 @@
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ...engine import Report, parse, validate_text
 from ...engine.detection import detect_form
 from ...engine.gcpause import collector_paused
 from ...engine.report import first_error_line
-from ...errors import StoreError, UsageError
+from ...errors import NotFoundError, StoreError, UsageError
 from ...inputfiles import read_input
 from ...legacy import legacy_to_registry
 from ...limits import current_limits
@@ -45,22 +46,122 @@ if TYPE_CHECKING:
 
 
 
-@dataclass
 class _Snapshot:
-    """The file as last read: its identity, text and registries (normalised)."""
+    """The file as last read: its identity, text and registries (normalised).
 
-    signature: Signature | None  # None: no file
-    text: str = ""
-    form: str | None = None  # bundle | single | legacy | None (no registry yet)
-    registries: dict[str, Registry] = field(default_factory=dict)
-    newline: str = "\n"
-    bom: bool = False
-    digest: bytes = b""  # SHA-256 of the file's bytes (to notice a save that keeps size and mtime)
-    root: Any = None  # the engine's node tree (source map) of `text`
-    data: Any = None  # the document data as the engine read it
-    # The file's bytes when they were not parsed (their compiled form was cached): parsed
-    # only if a write needs the source map.
-    unparsed: bytes | None = None
+    Read from the compiled cache (`compiled`), the registries are decoded when first asked
+    for (one profile alone through `profile()`), and the text when a write needs it."""
+
+    def __init__(self, signature: Signature | None, *, text: str | None = "", form: str | None = None,
+                 registries: dict[str, Registry] | None = None, newline: str = "\n", bom: bool = False,
+                 unparsed: bytes | None = None, compiled: validcache.CompiledStore | None = None,
+                 reread: Callable[[], "_Snapshot"] | None = None) -> None:
+        self.signature = signature  # None: no file
+        self._text = text  # None: not decoded yet (from `unparsed`)
+        self.form = form  # bundle | single | legacy | None (no registry yet)
+        self._registries = {} if registries is None and compiled is None else registries
+        self.newline = newline
+        self.bom = bom
+        self.digest = b""  # SHA-256 of the file's bytes (to notice a save that keeps size and mtime)
+        self.root: Any = None  # the engine's node tree (source map) of `text`
+        self.data: Any = None  # the document data as the engine read it
+        # The file's bytes when they were not parsed (their compiled form was cached): parsed
+        # only if a write needs the source map.
+        self.unparsed = unparsed
+        self.compiled = compiled
+        self._reread = reread  # the file's own reading, should the compiled form not decode
+        self._views: dict[str, Registry] = {}  # registry_view of a compiled snapshot, by slug
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = _line_ends(self.unparsed.decode("utf-8").removeprefix("\ufeff"))[0]
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text = value
+
+    @property
+    def registries(self) -> dict[str, Registry]:
+        if self._registries is None:
+            try:
+                self._registries = self.compiled.registries()
+            except ValueError:
+                self._registries = self._reread().registries
+            self.compiled = None
+        return self._registries
+
+    @registries.setter
+    def registries(self, value: dict[str, Registry]) -> None:
+        self._registries, self.compiled = value, None
+
+    def registry_view(self, slug: str) -> Registry | None:
+        """The registry, read-only; from the compiled form, its `profiles` a mapping that
+        decodes each profile when first asked for (the same object while unchanged)."""
+        if self.compiled is None:
+            return self.registries.get(slug)
+        view = self._views.get(slug)
+        if view is None:
+            shell = self.compiled.shell(slug)
+            if shell is None:
+                return None
+            view = self._views[slug] = {**shell, "profiles": _ProfilesView(self, slug)}
+        return view
+
+    def registry_fields(self, slug: str) -> Registry | None:
+        """The registry without decoding its profiles where that can be avoided."""
+        if self.compiled is not None:
+            return self.compiled.shell(slug)
+        return self.registries.get(slug)
+
+    def profile(self, slug: str, profile: str) -> tuple[bool, dict | None]:
+        """(whether the registry exists, the profile or None), decoding that profile alone."""
+        compiled = self.compiled
+        if compiled is not None:
+            if compiled.shell(slug) is None:
+                return False, None
+            if not isinstance(profile, str):
+                return True, None
+            try:
+                return True, compiled.profile(slug, profile)
+            except ValueError:
+                pass
+        registry = self.registries.get(slug)
+        if registry is None:
+            return False, None
+        found = registry["profiles"].get(profile) if isinstance(profile, str) else None
+        return True, None if found is None else copy.deepcopy(found)
+
+
+class _ProfilesView(Mapping):
+    """A registry's profiles in a compiled snapshot, each decoded when first read (and kept);
+    read-only, for `registry_view` callers. A profile that does not decode is taken from the
+    file's own reading."""
+
+    def __init__(self, snapshot: _Snapshot, slug: str) -> None:
+        self._snapshot = snapshot
+        self._slug = slug
+        self._names = snapshot.compiled.profile_slugs(slug)
+        self._decoded: dict[str, dict] = {}
+
+    def __getitem__(self, name: str) -> dict:
+        found = self._decoded.get(name)
+        if found is None:
+            exists, found = self._snapshot.profile(self._slug, name)
+            if found is None:
+                raise KeyError(name)
+            self._decoded[name] = found
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def _registries_of(data: dict, form: str, legacy_slug: str) -> dict[str, Registry]:
@@ -79,19 +180,22 @@ def _line_ends(text: str) -> tuple[str, str]:
     return text, newline
 
 
-def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool = True) -> _Snapshot:
+def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool = True,
+                     use_compiled: bool = True) -> _Snapshot:
     """Read a store file's bytes with the engine; StoreError `file:line:col` if invalid.
 
     validate=False: YAML-level problems only (syntax, duplicate keys, limits); for text whose
     registries the caller compares with ones already validated. With validation, bytes seen
-    valid before are not parsed at all: their registries come from the compiled cache."""
-    if validate:
+    valid before are not parsed at all: their registries come from the compiled cache
+    (unless `use_compiled` is False)."""
+    if validate and use_compiled:
         compiled = validcache.lookup_compiled(raw)
         if compiled is not None:
-            text, newline = _line_ends(raw.decode("utf-8").removeprefix("\ufeff"))
-            form, registries = compiled
-            return _Snapshot(None, text=text, newline=newline, bom=raw.startswith(b"\xef\xbb\xbf"),
-                             form=form, registries=registries, unparsed=raw)
+            first_line = raw[: raw.find(b"\n") + 1 or None]
+            return _Snapshot(None, text=None, newline="\r\n" if b"\r\n" in first_line else "\n",
+                             bom=raw.startswith(b"\xef\xbb\xbf"), form=compiled.form, unparsed=raw,
+                             compiled=compiled,
+                             reread=lambda: parse_store_text(raw, path, legacy_slug, use_compiled=False))
     known_form = validcache.lookup(raw) if validate else None
     report = None
     if not validate or known_form is not None:
@@ -199,6 +303,31 @@ class YamlFileStore(BaseStore):
     def _load_all(self) -> tuple[list[Registry], list[tuple[str, str]]]:
         return list(self._current().registries.values()), []
 
+    def get_profile(self, registry: str, profile: str) -> dict:
+        self._check_open()
+        exists, found = self._current().profile(registry, profile) if isinstance(registry, str) else (False, None)
+        if not exists:
+            raise self.registry_not_found(registry)
+        if found is None:
+            raise NotFoundError("profile", profile, registry=registry)
+        return found
+
+    def registry_view(self, slug: str) -> Registry:
+        """The registry without a copy; read from the compiled cache, its `profiles` is a
+        read-only mapping that decodes a profile when it is first read."""
+        self._check_open()
+        found = self._current().registry_view(slug) if isinstance(slug, str) else None
+        if found is None:
+            raise self.registry_not_found(slug)
+        return found
+
+    def registry_fields(self, slug: str) -> Registry:
+        self._check_open()
+        found = self._current().registry_fields(slug) if isinstance(slug, str) else None
+        if found is None:
+            raise self.registry_not_found(slug)
+        return found
+
     def _commit(self, slug: str, change: Change, *, read_current: bool = True) -> Registry | None:
         # A YAML file is valid as a whole or not opened at all: no registry in it is corrupt.
         create_parent_folders(self.path, f"YAML store {self.name}")  # the first write makes them
@@ -227,6 +356,7 @@ class YamlFileStore(BaseStore):
     def _write_once(self, slug: str, change: Change, snapshot: _Snapshot) -> Registry | None:
         if snapshot.unparsed is not None:  # read from the compiled cache: the edit needs the source map
             parsed = parse_store_text(snapshot.unparsed, self.name, self.legacy_registry, validate=False)
+            snapshot.text = parsed.text
             snapshot.root, snapshot.data, snapshot.unparsed = parsed.root, parsed.data, None
         result = change(snapshot.registries.get(slug))
         expected = dict(snapshot.registries)

@@ -16,15 +16,19 @@ Folders and markers are private whatever the umask, never reached through a syml
 Beside each marker of a bundle- or single-form file, the *compiled* form of what was
 validated is kept: the store's registries as JSON, under the same key, with a SHA-256 of
 its own body (`lookup_compiled`). A store whose exact bytes were seen before then opens
-without parsing the YAML at all; an entry that does not check out is a miss. The folder is
-bounded: past `MAX_CACHE_BYTES` (or `MAX_ENTRIES` files) the least recently used entries
-are removed when a new one is written.
+without parsing the YAML at all; an entry that does not check out is a miss. The body is
+an index line (each registry's own fields, its profile slugs and where each profile's JSON
+lies) followed by each registry's profiles as one JSON object, so a reader that wants one
+profile decodes that profile only (`CompiledStore`). The folder is bounded: past
+`MAX_CACHE_BYTES` (or `MAX_ENTRIES` files) the least recently used entries are removed
+when a new one is written.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from typing import Any
 
 from ... import __version__, engine, model, schemafile
 from ...privatefiles import ensure_private_dir, read_private_file, write_private_file
@@ -32,7 +36,7 @@ from ...privatefiles import ensure_private_dir, read_private_file, write_private
 _FORMS = frozenset(("bundle", "single", "legacy"))
 _MARKER_FORMAT = "profreg-validated 1 {key} {form}\n"
 _MARKER_MAX_BYTES = 256
-_COMPILED_HEADER = "profreg-compiled 1 {key} {digest}\n"
+_COMPILED_HEADER = "profreg-compiled 2 {key} {digest}\n"
 _COMPILED_FORMS = frozenset(("bundle", "single"))  # a legacy file's registry depends on the slug asked
 MAX_CACHE_BYTES = 512 * 1024 * 1024
 MAX_ENTRIES = 20_000
@@ -112,9 +116,92 @@ def remember(raw: bytes, form: str) -> None:
         write_private_file(marker, _MARKER_FORMAT.format(key=key, form=form).encode("ascii"))
 
 
-def lookup_compiled(raw: bytes) -> tuple[str, dict] | None:
-    """(form, registries) recorded for these exact bytes, or None (not seen, or an entry
-    that does not check out: wrong key, body digest or shape)."""
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+class CompiledStore:
+    """A store file's validated registries as cached: a profile's JSON is decoded when asked.
+
+    Built only from an entry whose digest and index checked out; a part that then fails to
+    decode raises ValueError (the caller reads the file itself instead)."""
+
+    def __init__(self, form: str, entries: list[dict[str, Any]], sections: bytes) -> None:
+        self.form = form
+        self._entries = {entry["shell"]["slug"]: entry for entry in entries}
+        self._sections = sections
+        self._positions: dict[str, dict[str, int]] = {}
+
+    def slugs(self) -> list[str]:
+        return list(self._entries)
+
+    def profile_slugs(self, slug: str) -> dict[str, int]:
+        """The registry's profile slugs (in the file's order), each with its position."""
+        positions = self._positions.get(slug)
+        if positions is None:
+            positions = self._positions[slug] = {name: i for i, name in enumerate(self._entries[slug]["profiles"])}
+        return positions
+
+    def shell(self, slug: str) -> dict | None:
+        """The registry's own fields (`profiles` None), or None: no such registry."""
+        entry = self._entries.get(slug)
+        return None if entry is None else entry["shell"]
+
+    def profile(self, slug: str, profile: str) -> dict | None:
+        """One profile, decoded now (an independent copy); None: no such profile."""
+        entry = self._entries[slug]
+        index = self.profile_slugs(slug).get(profile)
+        if index is None:
+            return None
+        value = json.loads(self._sections[entry["starts"][index]:entry["ends"][index]])
+        if not isinstance(value, dict):
+            raise ValueError("a compiled profile is not an object")
+        return value
+
+    def registries(self) -> dict[str, dict]:
+        """Every registry, whole (decoded now)."""
+        out = {}
+        for slug, entry in self._entries.items():
+            start, end = entry["section"]
+            profiles = json.loads(self._sections[start:end])
+            if not isinstance(profiles, dict) or list(profiles) != entry["profiles"] or not all(
+                isinstance(profile, dict) for profile in profiles.values()
+            ):
+                raise ValueError("a compiled registry does not match its index")
+            registry = dict(entry["shell"])
+            registry["profiles"] = profiles
+            out[slug] = registry
+        return out
+
+
+def _index_checks_out(entries: Any, size: int) -> bool:
+    """Whether an index has the shape `remember_compiled` writes, every offset in bounds and
+    in order (so no profile's text overlaps another's)."""
+    if not isinstance(entries, list):
+        return False
+    slugs = set()
+    for entry in entries:
+        if not isinstance(entry, dict):
+            return False
+        shell, names, starts, ends, section = (entry.get(k) for k in ("shell", "profiles", "starts", "ends", "section"))
+        if not (isinstance(shell, dict) and isinstance(shell.get("slug"), str) and shell.get("profiles", 0) is None
+                and shell["slug"] not in slugs and isinstance(names, list) and isinstance(starts, list)
+                and isinstance(ends, list) and len(names) == len(starts) == len(ends)
+                and isinstance(section, list) and len(section) == 2):
+            return False
+        slugs.add(shell["slug"])
+        previous = section[0]
+        for name, start, end in zip(names, starts, ends):
+            if type(name) is not str or type(start) is not int or type(end) is not int or not previous < start < end:
+                return False
+            previous = end
+        if type(section[0]) is not int or type(section[1]) is not int or not previous < section[1] <= size:
+            return False
+    return True
+
+
+def lookup_compiled(raw: bytes) -> CompiledStore | None:
+    """The registries recorded for these exact bytes, or None (not seen, or an entry that
+    does not check out: wrong key, body digest or shape)."""
     found = _entry(raw, "compiled", MAX_CACHE_BYTES)
     if found is None:
         return None
@@ -122,18 +209,46 @@ def lookup_compiled(raw: bytes) -> tuple[str, dict] | None:
     header, _, body = content.partition(b"\n")
     if header + b"\n" != _COMPILED_HEADER.format(key=key, digest=hashlib.sha256(body).hexdigest()).encode("ascii"):
         return None
+    index, _, sections = body.partition(b"\n")
     try:
-        entry = json.loads(body)
+        entry = json.loads(index)
     except ValueError:
         return None
-    form, registries = entry.get("form") if isinstance(entry, dict) else None, entry.get("registries")
-    if form not in _COMPILED_FORMS or not isinstance(registries, dict) or not all(
-        isinstance(r, dict) and r.get("slug") == slug and isinstance(r.get("profiles"), dict)
-        for slug, r in registries.items()
-    ):
+    form = entry.get("form") if isinstance(entry, dict) else None
+    if form not in _COMPILED_FORMS or not _index_checks_out(entry.get("registries"), len(sections)):
         return None
     _touch(path)
-    return form, registries
+    return CompiledStore(form, entry["registries"], sections)
+
+
+def _compiled_body(form: str, registries: dict) -> bytes:
+    """The index line, then each registry's profiles as one JSON object (offsets in bytes)."""
+    entries, parts, offset = [], [], 0
+    for slug, registry in registries.items():
+        shell = dict(registry)
+        shell["profiles"] = None
+        names, starts, ends = [], [], []
+        section_start = offset
+        pieces = [b"{"]
+        offset += 1
+        for i, (name, profile) in enumerate((registry.get("profiles") or {}).items()):
+            head = (b"," if i else b"") + _ENCODER.encode(name).encode("utf-8") + b":"
+            blob = _ENCODER.encode(profile).encode("utf-8")
+            offset += len(head)
+            names.append(name)
+            starts.append(offset)
+            offset += len(blob)
+            ends.append(offset)
+            pieces += (head, blob)
+        pieces.append(b"}")
+        offset += 1
+        parts += pieces
+        entries.append({"shell": shell, "profiles": names, "starts": starts, "ends": ends,
+                        "section": [section_start, offset]})
+        if shell.get("slug") != slug:
+            raise ValueError("a registry under another slug")
+    index = _ENCODER.encode({"form": form, "registries": entries}).encode("utf-8")
+    return index + b"\n" + b"".join(parts)
 
 
 def remember_compiled(raw: bytes, form: str, registries: dict) -> None:
@@ -144,8 +259,7 @@ def remember_compiled(raw: bytes, form: str, registries: dict) -> None:
         found = _marker(raw, "compiled")
         if found is None:
             return
-        body = json.dumps({"form": form, "registries": registries}, ensure_ascii=False,
-                          separators=(",", ":")).encode("utf-8")
+        body = _compiled_body(form, registries)
     except (OSError, TypeError, ValueError):
         return
     root, path, key = found
