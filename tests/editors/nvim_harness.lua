@@ -67,6 +67,13 @@ local function shown_diagnostics(bufnr)
   return out
 end
 
+--- Whether vim.lsp.completion is on for a buffer (it adds a CompleteDone autocommand there).
+local function lsp_completion_enabled(buf)
+  local group = "nvim.lsp.completion_" .. buf
+  local ok_group, autocmds = pcall(vim.api.nvim_get_autocmds, { group = group, event = "CompleteDone" })
+  return ok_group and #autocmds > 0
+end
+
 -- What a user sees on a buffer both profreg and yamlls serve: yamlls's own diagnostics
 -- (stored, to show it really ran), the shown ones, completion labels and hovers by client.
 local function observe_both_servers(buf, yaml_ns, complete, hover)
@@ -115,9 +122,7 @@ local function type_snippet(way, back_to)
   settle(1000)
   seen.completeopt = vim.bo[buf].completeopt
   seen.omnifunc = vim.bo[buf].omnifunc
-  local group = "nvim.lsp.completion_" .. buf
-  local ok_group, autocmds = pcall(vim.api.nvim_get_autocmds, { group = group, event = "CompleteDone" })
-  seen.lsp_completion_enabled = ok_group and #autocmds > 0
+  seen.lsp_completion_enabled = lsp_completion_enabled(buf)
   local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
   local profiles_line = nil
   for i, line in ipairs(lines) do
@@ -185,6 +190,11 @@ local function run()
   observed.diagnostics_arrived = vim.wait(job.timeout_ms, function()
     return #vim.diagnostic.get(bufnr) >= job.min_diagnostics
   end, 50)
+  if job.expect_client then
+    vim.wait(job.timeout_ms, function()
+      return profreg.clients(bufnr)[1] ~= nil
+    end, 50)
+  end
   -- A later publish would replace the set: give it a moment, then read the final one.
   vim.wait(500)
   observed.diagnostics = {}
@@ -199,6 +209,8 @@ local function run()
     })
   end
   observed.clients = #profreg.clients(bufnr)
+  observed.lsp_completion_enabled = lsp_completion_enabled(bufnr)
+  observed.completeopt = vim.bo[bufnr].completeopt
 
   if job.snippets then
     observed.snippets = {}

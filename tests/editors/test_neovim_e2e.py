@@ -108,6 +108,7 @@ def test_neovim_plugin_diagnostics_completion_and_health(tmp_path, registration,
     context = json.dumps(observed, indent=1)
     assert "error" not in observed, context
     assert observed["mode"] == registration
+    assert observed["lsp_completion_enabled"] is True and "noinsert" in observed["completeopt"], context
     assert observed["filetype"] == "yaml" and observed["clients"] == 1, context
 
     errors = [d for d in observed["diagnostics"] if d["severity"] == 1]
@@ -210,3 +211,24 @@ def test_neovim_warns_once_when_the_server_cannot_start(tmp_path):
     assert observed["clients"] == 0, context
     health = "\n".join(observed["health"])
     assert f"({document.name}): not attached: profreg: the language server cannot start" in health, health
+
+
+def test_neovim_leaves_completion_to_a_plugin_when_told(tmp_path, profreg_command):
+    """`completion = { enable = false }`: the server attaches, vim.lsp.completion stays off
+    and 'completeopt' stays the user's (a completion plugin handles both)."""
+    document = tmp_path / "team-profiles.yaml"
+    document.write_text((CONFORMANCE / "validate" / "valid-single.yaml").read_text())
+    observed = run_neovim(tmp_path, {
+        "plugin": str(NEOVIM_PLUGIN),
+        "setup": {"cmd": [profreg_command, "lsp"], "completion": {"enable": False}},
+        "registration": "config",
+        "file": str(document),
+        "min_diagnostics": 0,
+        "expect_client": True,
+        "restart": False,
+        "timeout_ms": 30000,
+    })
+    context = json.dumps(observed, indent=1)
+    assert "error" not in observed, context
+    assert observed["clients"] == 1, context
+    assert observed["lsp_completion_enabled"] is False and observed["completeopt"] == "", context

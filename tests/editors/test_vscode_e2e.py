@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from tests.conftest import CONFORMANCE, ROOT
 from tests.editors.codeserver import chromium, code_server, drive, extension_logs, output_channel_text
@@ -249,6 +250,12 @@ def test_side_by_side_with_the_yaml_extension_and_a_failing_start(tmp_path, prof
     at = lines.index("  new-profile:")
     assert lines[at + 1] == "    display_name: New profile", context
     assert "    runtime:" in lines[at:] and "      system_prompt: You are a helpful assistant." in lines[at:], context
+    # The whole document is valid YAML, and valid for profreg (the typo was fixed above).
+    expanded = tmp_path / "snippet-profiles.yaml"
+    expanded.write_text("\n".join(lines).rstrip("\n") + "\n")
+    assert set(yaml.safe_load(expanded.read_text())["profiles"]) == {"new-profile", "agent"}, context
+    checked = subprocess.run([profreg_command, "validate", str(expanded)], capture_output=True, text=True)
+    assert checked.returncode == 0, f"{checked.stdout}{checked.stderr}\n{expanded.read_text()}"
 
     # With a `$schema=` modeline the YAML extension validates, completes and hovers by it:
     # profreg leaves it the schema problem, the items it offers too and the hover, so each
