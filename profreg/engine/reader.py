@@ -477,7 +477,9 @@ def syntax_error_from(text: str, start: int, context: str, line_starts: list[int
         loader.raw_parse()
         return None
     except yaml.MarkedYAMLError as exc:
-        error = exc
+        # without its traceback: kept, it would hold this frame (the loader, a copy of the
+        # text) in a reference cycle until the next full collection
+        error = exc.with_traceback(None)
     except (yaml.YAMLError, ValueError, RecursionError):
         return None
     finally:
