@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from cattrs import Converter
 from lsprotocol import types
 
 from profreg.engine import Diagnostic
 from profreg.engine.run import read_and_validate
 
 from .documents import Analysis, Document
+from .yamlcontext import warm_views
 
 if TYPE_CHECKING:  # pragma: no cover
     from .server import ProfregLanguageServer
@@ -46,8 +48,34 @@ def analyse(doc: Document) -> Analysis:
 
 def lsp_diagnostics(doc: Document) -> list[types.Diagnostic]:
     """The current text's diagnostics as LSP ones; none for YAML that is not a registry."""
+    return [lsp for lsp, _ in _converted(doc, None)]
+
+
+def _converted(doc: Document, converter: Converter | None) -> list[tuple[types.Diagnostic, Any]]:
+    """Each diagnostic as an LSP one and (with a converter) its JSON form, reusing the last's.
+
+    A diagnostic converts to the same LSP one while the lines its range is on read the same
+    (an LSP column counts code units of the line's text), so an edit converts only the
+    diagnostics it changed, however many the document has.
+    """
     report = analyse(doc).report
-    return [] if report is None else [to_lsp(doc, d) for d in report.diagnostics]
+    if report is None:
+        return []
+    state = doc.state
+    known, kept = state.converted, {}
+    out = []
+    for d in report.diagnostics:
+        span = d.span
+        key = (d, doc.line(span.start_line), doc.line(span.end_line) if span.end_line != span.start_line else None)
+        got = known.get(key)
+        if got is None:
+            got = (to_lsp(doc, d), None)
+        if converter is not None and got[1] is None:
+            got = (got[0], converter.unstructure(got[0]))
+        kept[key] = got
+        out.append(got)
+    state.converted = kept
+    return out
 
 
 def to_lsp(doc: Document, diagnostic: Diagnostic) -> types.Diagnostic:
@@ -93,13 +121,12 @@ class DiagnosticsPublisher:
         if doc is None:
             return
         try:
-            diagnostics = lsp_diagnostics(doc)
+            diagnostics = [json_form for _, json_form in _converted(doc, self.server.protocol._converter)]
         except Exception:  # never let one document's problem stop the server
             log.exception("validating %s failed", uri)
             return
-        self.server.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version)
-        )
+        self.server.protocol.publish_diagnostics_json(uri, doc.version, diagnostics)
+        warm_views(doc)  # once per opened text, after its diagnostics are out
 
     def clear(self, uri: str) -> None:
         self.cancel(uri)

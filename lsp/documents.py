@@ -8,9 +8,10 @@ incremental changes itself with that rule.
 from __future__ import annotations
 
 import bisect
-from itertools import accumulate
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -78,16 +79,51 @@ class DocumentState:
 
     validator: IncrementalValidator = field(default_factory=IncrementalValidator)
     analysis: Analysis | None = None  # of the text analysed last (see `profreg_lsp.diagnostics.analyse`)
+    # the last published diagnostics as LSP ones and their JSON form (see `profreg_lsp.diagnostics._converted`)
+    converted: dict[tuple, tuple[types.Diagnostic, Any]] = field(default_factory=dict)
+
+
+# A key written at column 0 (after the line's start, given as a newline); a match never
+# reaches past its own line, so the keys of a text are those of its lines.
+TOP_KEY = re.compile(r"""\n("[^"\n]*"|'[^'\n]*'|[^ \t\r\n#"'\-?\[\]{},][^:#\n]*?)[ \t]*:(?=[ \t\r\n]|$)""")
+
+
+def starts_at(line: str, indent: int) -> bool:
+    """Whether a line's content (not a comment) starts at column `indent`."""
+    return len(line) > indent and line[indent] not in " \t\r\n#" and line.startswith(" " * indent)
 
 
 @dataclass(eq=False)
 class DerivedViews:
-    """Views computed from the current text only; replaced by an empty one on every edit."""
+    """Views computed from the current text only, on demand.
+
+    An edit moves the line-based ones past the edited lines (`moved`) instead of scanning
+    the whole text again; the outline is made again when asked for.
+    """
 
     outline: list[RegistryOutline] | None = None
     shapes: dict[int, Shape | None] = field(default_factory=dict)  # line number -> its shape
     indent_index: dict[int, list[int]] = field(default_factory=dict)  # column -> lines starting there
+    top_level_counts: Counter[str] | None = None  # key text as written at column 0 -> lines holding it
     top_level_keys: set[str] | None = None
+
+    def moved(self, first: int, last: int, new_lines: list[str], old_lines: list[str]) -> DerivedViews:
+        """The views after lines first..last (`old_lines`) became `new_lines`."""
+        shift = len(new_lines) - (last - first + 1)
+        out = DerivedViews()
+        for indent, numbers in self.indent_index.items():
+            lo, hi = bisect.bisect_left(numbers, first), bisect.bisect_right(numbers, last)
+            tail = numbers[hi:] if not shift else [n + shift for n in numbers[hi:]]
+            out.indent_index[indent] = numbers[:lo] + [
+                first + i for i, line in enumerate(new_lines) if starts_at(line, indent)] + tail
+        out.shapes = {(n if n < first else n + shift): got for n, got in self.shapes.items()
+                      if not first <= n <= last}
+        counts = self.top_level_counts
+        if counts is not None:  # the old views are dropped: their counter is reused
+            counts.subtract(m.group(1) for line in old_lines if (m := TOP_KEY.match("\n" + line + "\n")))
+            counts.update(m.group(1) for line in new_lines if (m := TOP_KEY.match("\n" + line + "\n")))
+            out.top_level_counts = +counts
+        return out
 
 
 @dataclass
@@ -166,14 +202,16 @@ class Document:
         end = max(start, self.offset_at(rng.end))
         old_starts = self.starts
         new_text = change.text
+        first = bisect.bisect_right(old_starts, start) - 1
+        last = bisect.bisect_right(old_starts, end) - 1
+        views = self.derived
+        old_lines = [self.line(i) for i in range(first, last + 1)]
         self.text = self.text[:start] + new_text + self.text[end:]
         self.derived = DerivedViews()
         if "\r" in new_text or "\r" in self.text:
             self._starts = None  # recomputed on demand: \r\n pairs may have been split or joined
             return
         # splice the line index instead of rescanning the whole text
-        first = bisect.bisect_right(old_starts, start) - 1
-        last = bisect.bisect_right(old_starts, end) - 1
         inserted = []
         at = new_text.find("\n")
         while at != -1:
@@ -181,3 +219,6 @@ class Document:
             at = new_text.find("\n", at + 1)
         delta = len(new_text) - (end - start)
         self._starts = old_starts[: first + 1] + inserted + [s + delta for s in old_starts[last + 1:]]
+        if views.indent_index or views.shapes or views.top_level_counts is not None:
+            self.derived = views.moved(first, last, [self.line(i) for i in range(first, first + len(inserted) + 1)],
+                                       old_lines)

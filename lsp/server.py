@@ -17,7 +17,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from profreg import __version__
@@ -47,6 +47,15 @@ class ProfregProtocol(LanguageServerProtocol):
                 error = JsonRpcInvalidParams(f"invalid parameters for {data.get('method')}")
                 self._send_response(data["id"], error=error.to_response_error())
             raise exc
+
+    def publish_diagnostics_json(self, uri: str, version: int | None, diagnostics: list[dict]) -> None:
+        """`textDocument/publishDiagnostics` with diagnostics already in their JSON form
+        (kept per document between edits), so a publish does not convert them all again."""
+        params: dict[str, Any] = {"uri": uri, "diagnostics": diagnostics}
+        if version is not None:
+            params["version"] = version
+        self._send_data({"jsonrpc": JsonRPCProtocol.VERSION, "method": types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+                         "params": params})
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
@@ -155,6 +164,43 @@ def _document_feature(name: str, answer: Callable[[Document, Any], Any]) -> Call
     return handler
 
 
+_POSITION = {"textDocument": {"uri": "file:///warm-up.yaml"}, "position": {"line": 0, "character": 0}}
+# A message of each kind an editor sends while typing, and an answer of each kind sent back:
+# cattrs writes a (de)serializing function for a type the first time it meets one.
+_WARM_UP_MESSAGES = (
+    (types.DidChangeTextDocumentNotification, {"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_DID_CHANGE, "params": {
+        "textDocument": {"uri": "file:///warm-up.yaml", "version": 1},
+        "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+                            "text": ""}]}}),
+    (types.CompletionRequest, {"jsonrpc": "2.0", "id": 0, "method": types.TEXT_DOCUMENT_COMPLETION, "params": _POSITION}),
+    (types.HoverRequest, {"jsonrpc": "2.0", "id": 0, "method": types.TEXT_DOCUMENT_HOVER, "params": _POSITION}),
+)
+
+
+def _warm_up_answers() -> tuple:
+    span = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=1))
+    return (
+        types.CompletionList(is_incomplete=False, items=[types.CompletionItem(
+            label="x", kind=types.CompletionItemKind.Property, detail="x", insert_text="x",
+            insert_text_format=types.InsertTextFormat.Snippet, text_edit=types.TextEdit(range=span, new_text="x"),
+            documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value="x"))]),
+        types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="x"), range=span),
+        types.PublishDiagnosticsNotification(params=types.PublishDiagnosticsParams(
+            uri="file:///warm-up.yaml", version=1, diagnostics=[types.Diagnostic(
+                range=span, message="x", severity=types.DiagnosticSeverity.Error, code="x", source="profreg",
+                data={"field": "x"})])),
+    )
+
+
+def warm_up(protocol: LanguageServerProtocol) -> None:
+    """Have cattrs write its functions for the messages of typing now, not on the first keystroke."""
+    converter = protocol._converter
+    for message_type, message in _WARM_UP_MESSAGES:
+        converter.structure(message, message_type)
+    for answer in _warm_up_answers():
+        converter.unstructure(answer)
+
+
 def create_server(debounce: float = 0.03) -> ProfregLanguageServer:
     server = ProfregLanguageServer()
     server.publisher.delay = debounce
@@ -164,6 +210,13 @@ def create_server(debounce: float = 0.03) -> ProfregLanguageServer:
         options = params.initialization_options
         if isinstance(options, dict) and isinstance(options.get("debounce_ms"), (int, float)):
             ls.publisher.delay = max(0.0, float(options["debounce_ms"]) / 1000)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: ProfregLanguageServer, params: types.InitializedParams) -> None:
+        try:
+            warm_up(ls.protocol)
+        except Exception:  # only ever a head start: the first real message does the same
+            log.exception("warming up the message converters failed")
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: ProfregLanguageServer, params: types.DidOpenTextDocumentParams) -> None:

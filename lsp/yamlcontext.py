@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
-from .documents import Document
+from .documents import TOP_KEY, Document
 from .schema_nav import ITEM
 
 _KEY = re.compile(
@@ -245,7 +246,6 @@ def sibling_keys(lines: Lines, line: int, col: int, starts_item: bool = False) -
 
 
 _SIBLING_WALK = 5000
-_TOP_KEY = re.compile(r"""\n("[^"\n]*"|'[^'\n]*'|[^ \t\r\n#"'\-?\[\]{},][^:#\n]*?)[ \t]*:(?=[ \t\r\n]|$)""")
 
 
 def iter_line_matches(body: str, text: str, begin: int = 0, end: int | None = None):
@@ -264,11 +264,31 @@ def iter_line_matches(body: str, text: str, begin: int = 0, end: int | None = No
             yield m.start() + 1, re.compile(body).match(text, m.start() + 1, end)
 
 
+def warm_views(doc: Document) -> None:
+    """Build the line views completion and hover read (top-level keys, lines by indentation)
+    in one pass, so the first request after opening a document does not scan it; edits then
+    keep them up to date (`DerivedViews.moved`)."""
+    views = doc.derived
+    if views.top_level_counts is not None or "\r" in doc.text:
+        return
+    top_level_keys(doc)
+    found: dict[int, list[int]] = {}
+    for number, line in enumerate(doc.text.split("\n")):
+        content = line.lstrip(" ")
+        if content and content[0] not in "\t#":
+            found.setdefault(len(line) - len(content), []).append(number)
+    for indent, numbers in found.items():
+        views.indent_index.setdefault(indent, numbers)
+
+
 def top_level_keys(doc: Document) -> set[str]:
-    """Keys written at column 0 (cached until the next edit)."""
-    got = doc.derived.top_level_keys
+    """Keys written at column 0 (counted once, then kept up to date through edits)."""
+    views = doc.derived
+    got = views.top_level_keys
     if got is None:
-        got = doc.derived.top_level_keys = {unquote(m.group(1)) for m in _TOP_KEY.finditer("\n" + doc.text)}
+        if views.top_level_counts is None:
+            views.top_level_counts = Counter(m.group(1) for m in TOP_KEY.finditer("\n" + doc.text))
+        got = views.top_level_keys = {unquote(key) for key in views.top_level_counts}
     return got
 
 

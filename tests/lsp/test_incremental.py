@@ -7,8 +7,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from lsprotocol import types
+
 from profreg.engine import validate_text
+from profreg_lsp.documents import Document
 from profreg_lsp.incremental import IncrementalValidator
+from profreg_lsp.yamlcontext import Lines, top_level_keys, warm_views
 
 from lsp_helpers import SHARED
 
@@ -211,3 +215,27 @@ def test_schema_lookup_documents_every_property():
         assert props, path
         for name, node in props.items():
             assert node.get("title") and node.get("description"), (path, name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=st.sampled_from([document(4), BUNDLE, SHARED, "a: 1\n 'q': 2\n#c\n  x:\n\t- y\n"]),
+       steps=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 12), st.sampled_from(FRAGMENTS[:30]) | st.text(
+           alphabet="ab: -#'\"\n\t", max_size=8)), min_size=1, max_size=6))
+def test_line_views_kept_through_edits_equal_a_fresh_scan(base, steps):
+    """Completion's line views (top-level keys, lines by indentation, line shapes) are moved
+    past each edit, not rebuilt; they must equal what a scan of the new text gives."""
+    doc = Document("x", base)
+    warm_views(doc)
+    Lines(doc).shape(1)
+    for where, length, new in steps:
+        a = int(where * len(doc.text))
+        b = min(len(doc.text), a + length)
+        doc.apply(types.TextDocumentContentChangePartial(
+            range=types.Range(start=doc.position_at(a), end=doc.position_at(b)), text=new))
+        fresh = Document("x", doc.text)
+        assert top_level_keys(doc) == top_level_keys(fresh)
+        lines, fresh_lines = Lines(doc), Lines(fresh)
+        for indent in range(8):
+            assert lines.indent_lines(indent) == fresh_lines.indent_lines(indent), indent
+        for number in range(doc.line_count):
+            assert lines.shape(number) == fresh_lines.shape(number)
