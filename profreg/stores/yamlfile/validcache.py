@@ -32,6 +32,7 @@ from typing import Any
 
 from ... import __version__, engine, model, schemafile
 from ...privatefiles import ensure_private_dir, read_private_file, write_private_file
+from ...slugs import is_slug
 
 _FORMS = frozenset(("bundle", "single", "legacy"))
 _MARKER_FORMAT = "profreg-validated 1 {key} {form}\n"
@@ -125,7 +126,7 @@ class CompiledStore:
     Built only from an entry whose digest and index checked out; a part that then fails to
     decode raises ValueError (the caller reads the file itself instead)."""
 
-    def __init__(self, form: str, entries: list[dict[str, Any]], sections: bytes) -> None:
+    def __init__(self, form: str, entries: list[dict[str, Any]], sections: memoryview) -> None:
         self.form = form
         self._entries = {entry["shell"]["slug"]: entry for entry in entries}
         self._sections = sections
@@ -152,7 +153,7 @@ class CompiledStore:
         index = self.profile_slugs(slug).get(profile)
         if index is None:
             return None
-        value = json.loads(self._sections[entry["starts"][index]:entry["ends"][index]])
+        value = json.loads(bytes(self._sections[entry["starts"][index]:entry["ends"][index]]))
         if not isinstance(value, dict):
             raise ValueError("a compiled profile is not an object")
         return value
@@ -162,7 +163,7 @@ class CompiledStore:
         out = {}
         for slug, entry in self._entries.items():
             start, end = entry["section"]
-            profiles = json.loads(self._sections[start:end])
+            profiles = json.loads(bytes(self._sections[start:end]))
             if not isinstance(profiles, dict) or list(profiles) != entry["profiles"] or not all(
                 isinstance(profile, dict) for profile in profiles.values()
             ):
@@ -206,19 +207,31 @@ def lookup_compiled(raw: bytes) -> CompiledStore | None:
     if found is None:
         return None
     key, path, content = found
-    header, _, body = content.partition(b"\n")
-    if header + b"\n" != _COMPILED_HEADER.format(key=key, digest=hashlib.sha256(body).hexdigest()).encode("ascii"):
+    body_start = content.find(b"\n") + 1
+    view = memoryview(content)  # the entry is large: its parts are sliced without copies
+    if not body_start or content[:body_start] != _COMPILED_HEADER.format(
+            key=key, digest=hashlib.sha256(view[body_start:]).hexdigest()).encode("ascii"):
         return None
-    index, _, sections = body.partition(b"\n")
+    sections_start = content.find(b"\n", body_start) + 1
+    if not sections_start:
+        return None
     try:
-        entry = json.loads(index)
+        entry = json.loads(content[body_start:sections_start])
     except ValueError:
         return None
+    sections = view[sections_start:]
     form = entry.get("form") if isinstance(entry, dict) else None
     if form not in _COMPILED_FORMS or not _index_checks_out(entry.get("registries"), len(sections)):
         return None
     _touch(path)
     return CompiledStore(form, entry["registries"], sections)
+
+
+def _name_json(name: str) -> bytes:
+    """A profile slug as JSON (a valid slug needs no escaping: no encoder call)."""
+    if is_slug(name):
+        return b'"' + name.encode("ascii") + b'"'
+    return _ENCODER.encode(name).encode("utf-8")
 
 
 def _compiled_body(form: str, registries: dict) -> bytes:
@@ -232,7 +245,7 @@ def _compiled_body(form: str, registries: dict) -> bytes:
         pieces = [b"{"]
         offset += 1
         for i, (name, profile) in enumerate((registry.get("profiles") or {}).items()):
-            head = (b"," if i else b"") + _ENCODER.encode(name).encode("utf-8") + b":"
+            head = (b"," if i else b"") + _name_json(name) + b":"
             blob = _ENCODER.encode(profile).encode("utf-8")
             offset += len(head)
             names.append(name)
