@@ -41,7 +41,9 @@ def analyse(doc: Document) -> Analysis:
     if analysis is not None and analysis.text is doc.text:
         return analysis
     text, starts, validator = doc.text, doc.starts, state.validator
-    source, report = read_and_validate(lambda: validator.read(text, starts), validator.validate_source)
+    # the first analysis reads every block; later ones read only edited blocks
+    source, report = read_and_validate(lambda: validator.read(text, starts), validator.validate_source,
+                                       kept=analysis is None)
     state.analysis = analysis = Analysis(text, source, report is not None, report)
     return analysis
 

@@ -120,7 +120,6 @@ class Leaf:
     with_leaves: tuple["Leaf", ...] = ()
     line_start: int = 0  # offset of the line its key is on (comments may come first)
     stand_ins: tuple[int, ...] = ()  # see `_LeafFailed`
-    owner: "Container | None" = None  # the mapping it is an entry of
     profile: bool = False  # an entry of a `profiles:` mapping
 
     @property
@@ -182,6 +181,9 @@ class _SplitState:
     failed: list[Leaf]  # the blocks that do not read as one entry
     anchor_leaves: dict[str, Leaf]
     alias_expansion: int
+    # leaf -> the mapping it is an entry of; kept here, not on the leaf: a leaf and its
+    # mapping pointing at each other would leave every replaced split to the cyclic collector
+    owners: dict[Leaf, Container]
 
 
 _CHUNK = 1 << 16
@@ -279,7 +281,8 @@ class IncrementalValidator:
         self._keys_by_id = {id(leaf.parsed.value): leaf.cache_key for leaf in leaves if leaf.parsed is not None}
         if len(self._profile_results) > 2 * len(leaves) + 64:  # drop results of edited-away blocks
             self._profile_results = {k: v for k, v in self._profile_results.items() if k in self._leaves}
-        self._state = _SplitState(text, root, leaves, self._failed, self._anchor_leaves, self._alias_expansion)
+        self._state = _SplitState(text, root, leaves, self._failed, self._anchor_leaves, self._alias_expansion,
+                                  self._owners)
         return self._result(self._state, line_starts)
 
     def _respliced(self, state: _SplitState, text: str) -> bool:
@@ -315,7 +318,7 @@ class IncrementalValidator:
         if _entry_pattern(leaf.indent).search(text, leaf.line_start, end) or (
                 leaf.indent and _shallower_pattern(leaf.indent).search(text, leaf.line_start, end)):
             return False  # a new entry, or a line of an enclosing mapping
-        owner = leaf.owner
+        owner = state.owners[leaf]
         self._previous_leaves = self._current_leaves = self._leaves
         self._anchor_leaves = state.anchor_leaves
         self._failed = [f for f in state.failed if f is not leaf]
@@ -323,7 +326,7 @@ class IncrementalValidator:
         try:
             with_leaves = self._aliased_leaves(raw, leaf.start)
             new = Leaf(leaf.start, end, leaf.indent, leaf.depth, leaf.parent, None, (), with_leaves,
-                       leaf.line_start, leaf.stand_ins, owner, leaf.profile)
+                       leaf.line_start, leaf.stand_ins, leaf.profile)
             self._parse_into(new, raw)
         except _Unsafe:
             return False
@@ -336,6 +339,8 @@ class IncrementalValidator:
                 return False  # a duplicate key: the whole parse reports it
             owner.children = {(key if child is leaf else k): child for k, child in owner.children.items()}
         owner.children[key] = new
+        del state.owners[leaf]
+        state.owners[new] = owner
         for later in leaves[i + 1:]:
             later.start += delta
             later.end += delta
@@ -386,6 +391,7 @@ class IncrementalValidator:
     def _split(self, text: str) -> tuple[Container, list[Leaf]]:
         leaves: list[Leaf] = []
         self._anchor_leaves: dict[str, Leaf] = {}  # anchor name -> the last leaf defining it
+        self._owners: dict[Leaf, Container] = {}
         self._alias_expansion = 0
         self._failed = []
         if not text or len(text) > self.limits.max_bytes or _unsafe_text(text):
@@ -434,7 +440,7 @@ class IncrementalValidator:
                 raise _Unsafe  # a duplicate key: the whole parse reports it
             children[key] = child
             if child.__class__ is Leaf:
-                child.owner = container
+                self._owners[child] = container
 
     def _entry(self, text: str, start: int, end: int, line_start: int, indent: int, path: tuple, parent: str,
                depth: int, chain: tuple[int, ...], first: bool, leaves: list[Leaf]):
@@ -484,7 +490,7 @@ class IncrementalValidator:
               stand_ins: tuple[int, ...], line_start: int) -> Leaf:
         raw = text[start:end]
         with_leaves = self._aliased_leaves(raw, start)
-        leaf = Leaf(start, end, indent, depth, parent, None, (), with_leaves, line_start, stand_ins, None, profile)
+        leaf = Leaf(start, end, indent, depth, parent, None, (), with_leaves, line_start, stand_ins, profile)
         self._parse_into(leaf, raw)
         if "&" in raw:
             if leaf.parsed is None:

@@ -5,6 +5,12 @@ reference counting frees on its own; left on, the cyclic collector rescans them 
 again. The reader and the engine's run pause it (nothing else does); paused, never disabled
 for good: the previous state comes back on exit, so in-process callers (tests, the
 language server) are unaffected.
+
+A document a process keeps for its session (the language server's open documents) is read
+once and then edited a little at a time: `keep_out_of_scans` moves what is alive after
+such a read out of the collector's reach (`gc.freeze`), so each later collection does not
+scan the whole document again. Frozen objects are still freed when their last reference
+goes; only a reference cycle among them would stay (the server's structures have none).
 """
 from __future__ import annotations
 
@@ -22,3 +28,7 @@ def collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def keep_out_of_scans() -> None:
+    gc.freeze()

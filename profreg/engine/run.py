@@ -21,7 +21,7 @@ from typing import Any, Callable, MutableMapping
 from ..model import BUNDLE, LEGACY, SINGLE
 from . import schema
 from .detection import detect_form, looks_like_registry
-from .gcpause import collector_paused
+from .gcpause import collector_paused, keep_out_of_scans
 from .invariants import lone_profile_slug, profile_invariants, registry_invariants
 from ..pointer import pointer_join, pointer_split
 from ..limits import ENV_VARS, current_limits
@@ -346,17 +346,22 @@ def validate_text(source: str | bytes, *, limits: Limits | None = None) -> Repor
         return validate_parsed(parse(source, limits))
 
 
-def read_and_validate(read: Callable[[], SourceMap],
-                      validate: Callable[[SourceMap], Report] = validate_parsed) -> tuple[SourceMap, Report | None]:
+def read_and_validate(read: Callable[[], SourceMap], validate: Callable[[SourceMap], Report] = validate_parsed,
+                      *, kept: bool = False) -> tuple[SourceMap, Report | None]:
     """A document read by a reader other than `parse` (the language server's blocks), and
     its report if it looks like a registry (detection first, as the CLI does; None if not).
 
     One collector pause for both steps, as in `validate_text`: the reader's blocks are parsed
     one at a time, and a collection between them would scan every object read so far.
+    `kept`: the caller keeps what was read for its session (a document just opened): it is
+    then kept out of later collections' scans (`gcpause.keep_out_of_scans`).
     """
     with collector_paused():
         source = read()
-        return source, (validate(source) if looks_like_registry(source) else None)
+        result = source, (validate(source) if looks_like_registry(source) else None)
+        if kept:
+            keep_out_of_scans()
+        return result
 
 
 def validate_document(data: Any) -> list[Diagnostic]:
