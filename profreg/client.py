@@ -414,7 +414,8 @@ def connect(spec: str, *, registry: str = DEFAULT_REGISTRY,
     `profreg.errors` (StoreError for a store that cannot be opened, UsageError for a spec
     that names no known kind of store).
     """
-    store = open_store(spec, legacy_registry=registry)
+    # An application mostly reads: a YAML store keeps its registries, not the file's node tree.
+    store = open_store(spec, legacy_registry=registry, source_map=False)
     try:
         return Client(store, registry=registry, max_cached_profiles=max_cached_profiles)
     except BaseException:

@@ -55,7 +55,8 @@ def no_history_reason(spec: str) -> str | None:
     return NO_HISTORY.format(name=path) if kind == "yaml" else None
 
 
-def open_store(spec: str, *, must_exist: bool = False, legacy_registry: str = "default", lazy: bool = False) -> Store:
+def open_store(spec: str, *, must_exist: bool = False, legacy_registry: str = "default", lazy: bool = False,
+               source_map: bool = True) -> Store:
     """Open the store a spec names. Opening and reading create nothing on disk: a YAML file or
     SQLite database that does not exist yet is an empty store, created with any missing
     parent folders by the first write (see `contract`, "A store that does not exist yet").
@@ -64,7 +65,8 @@ def open_store(spec: str, *, must_exist: bool = False, legacy_registry: str = "d
     be there (a `migrate` source). `legacy_registry`: the slug a legacy-form YAML file is
     read as (SPEC section 2). `lazy`: a YAML file is read when first asked, not now, so
     one that does not read can still be checked (`check()`) or replaced (a replacing
-    `import_registries`); the database stores connect as always.
+    `import_registries`); the database stores connect as always. `source_map=False`: a
+    YAML store keeps no node tree of the file between writes (see `YamlFileStore`).
     """
     kind, path = store_kind(spec)
     if kind == "memory":
@@ -74,7 +76,7 @@ def open_store(spec: str, *, must_exist: bool = False, legacy_registry: str = "d
     if must_exist and not os.path.exists(path):
         raise UsageError(f"store file {path} does not exist")
     if kind == "yaml":
-        return YamlFileStore(path, legacy_registry=legacy_registry, lazy=lazy)
+        return YamlFileStore(path, legacy_registry=legacy_registry, lazy=lazy, source_map=source_map)
     from .sqlite import SqliteStore  # sqlite3: loaded only by processes that open a database
 
     return SqliteStore(path)

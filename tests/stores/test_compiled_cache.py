@@ -126,3 +126,19 @@ def test_the_cache_folder_is_bounded(tmp_path, cache_dir):
     assert newest in left
     validcache.prune(str(cache_dir), max_bytes=1)
     assert [p for p in cache_dir.rglob("*") if p.is_file()] == []
+
+
+def test_a_store_read_without_its_source_map_still_writes_keeping_the_file(tmp_path, monkeypatch):
+    """source_map=False (the client's way): the read keeps no node tree; a write parses the
+    file again and splices as always (comments kept)."""
+    monkeypatch.setenv("PROFREG_CACHE_DIR", "")  # a read that parses and validates
+    path = tmp_path / "profiles.yaml"
+    path.write_bytes(b"# my comment\n" + VALID)
+    with open_store(str(path), source_map=False) as store:
+        assert store._snapshot.root is None and store._snapshot.unparsed is not None
+        store.upsert_profile("default", {"slug": "helper", "runtime": {"system_prompt": "hi"}}, WriteOptions())
+        assert store.get_profile("default", "helper")["runtime"]["system_prompt"] == "hi"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# my comment\nslug: default\n") and "helper" in text
+    with open_store(str(path)) as store:
+        assert sorted(store.get_registry("default")["profiles"]) == ["agent", "helper"]

@@ -181,13 +181,14 @@ def _line_ends(text: str) -> tuple[str, str]:
 
 
 def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool = True,
-                     use_compiled: bool = True) -> _Snapshot:
+                     use_compiled: bool = True, source_map: bool = True) -> _Snapshot:
     """Read a store file's bytes with the engine; StoreError `file:line:col` if invalid.
 
     validate=False: YAML-level problems only (syntax, duplicate keys, limits); for text whose
     registries the caller compares with ones already validated. With validation, bytes seen
     valid before are not parsed at all: their registries come from the compiled cache
-    (unless `use_compiled` is False)."""
+    (unless `use_compiled` is False). source_map=False: the node tree and document data are
+    not kept (the bytes are, for a write to parse again)."""
     if validate and use_compiled:
         compiled = validcache.lookup_compiled(raw)
         if compiled is not None:
@@ -218,7 +219,10 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
                                           code=True, more="more problems"))
     snapshot.form = report.form
     snapshot.registries = _registries_of(report.data, report.form, legacy_slug)
-    snapshot.root, snapshot.data = report.parsed.root, report.data
+    if source_map:
+        snapshot.root, snapshot.data = report.parsed.root, report.data
+    else:
+        snapshot.unparsed = raw
     if validate:
         validcache.remember_compiled(raw, snapshot.form, snapshot.registries)
     return snapshot
@@ -231,10 +235,15 @@ NO_HISTORY = ("YAML store {name} keeps no history of its own: its history is the
 class YamlFileStore(BaseStore):
     kind = "YAML"
 
-    def __init__(self, path: str | os.PathLike[str], *, legacy_registry: str = "default", lazy: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, legacy_registry: str = "default", lazy: bool = False,
+                 source_map: bool = True) -> None:
         """`lazy`: read the file when first asked, not now (a file that does not read can
-        then still be checked or replaced)."""
+        then still be checked or replaced). `source_map=False`, for a process that mostly
+        reads (an application's client): a read keeps the registries, not the engine's node
+        tree of the file (the largest part of a reading, and what the cyclic collector would
+        rescan for the process's life); a write parses the file again for it."""
         super().__init__(str(path))
+        self.source_map = source_map
         # Write through symlinks to the real file (a rename would replace the link).
         self.path = os.path.realpath(path)
         self.legacy_registry = legacy_registry
@@ -257,7 +266,7 @@ class YamlFileStore(BaseStore):
         before, raw = self._read_bytes()
         if before is None:
             return _Snapshot(None)
-        snapshot = parse_store_text(raw, self.name, self.legacy_registry)
+        snapshot = parse_store_text(raw, self.name, self.legacy_registry, source_map=self.source_map)
         snapshot.signature = before
         snapshot.digest = hashlib.sha256(raw).digest()
         return snapshot
