@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .pointer import pointer_split
+
 MASK = "***"
 SECRET_MARKERS = ("apikey", "token", "secret", "password", "passwd", "credential", "privatekey",
                   "authorization", "cookie")
@@ -53,6 +55,12 @@ def _masked(key: object, value: Any) -> bool:
         return False
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
     return not (is_number and _is_count(key, markers))
+
+
+def under_secret_key(pointer: str) -> bool:
+    """Whether the JSON Pointer passes through a secret-looking key: a message never quotes a
+    value found there (SPEC section 6)."""
+    return any(is_secret_key(token) for token in pointer_split(pointer))
 
 
 def is_masked(key: object, value: Any) -> bool:

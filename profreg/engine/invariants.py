@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from ..pointer import pointer_join
+from ..secrets import under_secret_key
 from .report import Problem
 
 Rejected = Callable[[str], bool]
@@ -51,7 +52,7 @@ def registry_invariants(reg: dict, prefix: str, bundle_key: str | None, rejected
                 found.append(
                     Problem(
                         "profile-slug-mismatch",
-                        f"profile slug {value!r} differs from its key {slug!r} under profiles",
+                        f"profile slug {_quoted(value, ptr)} differs from its key {slug!r} under profiles",
                         ptr,
                     )
                 )
@@ -122,6 +123,11 @@ def closest_match(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> 
     return [] if best is None else [best[1]]
 
 
+def _quoted(value: str, pointer: str) -> str:
+    """`value` quoted, unless it stands under a secret-looking key (SPEC section 6)."""
+    return "a value under a secret-looking key" if under_secret_key(pointer) else repr(value)
+
+
 def profile_invariants(profile: dict, prefix: str, rejected: Rejected) -> list[Problem]:
     """Names, tools and override keys are not blank; no key is both allowed and denied."""
     # Pointers are built only for a hit: this runs for every profile of a large file.
@@ -169,7 +175,7 @@ def profile_invariants(profile: dict, prefix: str, rejected: Rejected) -> list[P
                     found.append(
                         Problem(
                             "override-key-conflict",
-                            f"override key {k!r} is both allowed and denied",
+                            f"override key {_quoted(k, prefix)} is both allowed and denied",
                             f"{pp}/denied_override_keys/{i}",
                             field="policy.override_keys",
                             profile_pointer=prefix,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field as dc_field
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
 
 from ..pointer import pointer_join, pointer_split
-from ..secrets import is_secret_key
+from ..secrets import under_secret_key
 
 if TYPE_CHECKING:
     from .sourcemap import SourceMap
@@ -204,11 +204,6 @@ def _kind_of(value: Any) -> str:
     return _describe(value)
 
 
-def _under_secret_key(pointer: str) -> bool:
-    """A value at or below a secret-looking key is never quoted in a message (SPEC 6)."""
-    return any(is_secret_key(token) for token in pointer_split(pointer))
-
-
 def _describe(value: Any) -> str:
     if value is None:
         return "empty (null)"
@@ -238,7 +233,7 @@ def schema_problems(errors: Iterable[Any], prefix: str) -> Iterable[Problem]:
         for token in error.absolute_path:
             path = pointer_join(path, token)
         keyword = error.validator
-        describe = _kind_of if _under_secret_key(path) else _describe
+        describe = _kind_of if under_secret_key(path) else _describe
         schema_path = list(error.relative_schema_path)
         if "propertyNames" in schema_path:
             name = error.instance

@@ -25,7 +25,7 @@ from .gcpause import collector_paused, keep_out_of_scans
 from .invariants import lone_profile_slug, profile_invariants, registry_invariants
 from ..pointer import pointer_join, pointer_split
 from ..limits import ENV_VARS, current_limits
-from ..secrets import is_secret_key
+from ..secrets import under_secret_key
 from .reader import Limits, parse
 from .sourcemap import SourceMap
 from .report import NO_SPAN, Diagnostic, Problem, Report, Span, field_for
@@ -109,6 +109,12 @@ class _Run:
 
     def profile(self, profile: Any, base: str, slug: str) -> None:
         """The profile at `base`/`slug`; its pointer is built only when it has problems."""
+        pointer = pointer_join(base, slug)
+        if under_secret_key(pointer):
+            # Judged where it stands, not from the cached key-less pass: its messages must
+            # know they are under a secret-looking key and quote none of its values.
+            self._replay(self._profile_problems(profile, pointer), "")
+            return
         cache = self.profile_cache
         key = self.profile_key(profile) if cache is not None and self.profile_key is not None else None
         if key is None:  # an aliased profile object is judged once per run
@@ -120,13 +126,13 @@ class _Run:
             if found is None:
                 found = cache[key] = self._profile_problems(profile)
         if found:
-            self._replay(found, pointer_join(base, slug))
+            self._replay(found, pointer)
 
-    def _profile_problems(self, profile: Any) -> list[Problem]:
+    def _profile_problems(self, profile: Any, prefix: str = "") -> list[Problem]:
         sub = _Run()
-        sub.schema("profile", profile, "")
+        sub.schema("profile", profile, prefix)
         if isinstance(profile, dict):
-            sub.problems.extend(profile_invariants(profile, "", sub.is_rejected))
+            sub.problems.extend(profile_invariants(profile, prefix, sub.is_rejected))
         return sub.problems
 
     def _replay(self, problems: list[Problem], pointer: str) -> None:
@@ -225,7 +231,7 @@ def _finish(problems: list[Problem], root_kind: str, parsed: SourceMap | None,
             if p.hint_quote:
                 raw = parsed.plain_text(p.pointer)
                 if raw is not None and raw != "":
-                    quoted = "" if _secret_pointer(p.pointer) else f": \"{raw}\""
+                    quoted = "" if under_secret_key(p.pointer) else f": \"{raw}\""
                     message += f"; quote it to keep it as text{quoted}"
         out.append(
             Diagnostic(
@@ -271,10 +277,6 @@ def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     if hidden:
         shown.insert(0, _more_problems(hidden, limits))
     return shown
-
-
-def _secret_pointer(pointer: str) -> bool:
-    return any(is_secret_key(token) for token in pointer_split(pointer))
 
 
 def _root_kind(form: str | None) -> str:

@@ -167,6 +167,26 @@ def test_a_secret_number_is_not_quoted_in_resolve_errors(tmp_path):
     assert result.code == 1 and "123456789012345678" not in result.err and "api_token" in result.err
 
 
+# A value that is itself a profile, or a registry, stored under a secret-looking key: every
+# message about it is made where it stands, never from the key-less per-profile pass.
+UNDER_SECRET_KEYS = [
+    f"slug: d\nprofiles:\n  api_key: {SECRET}\n",
+    f"slug: d\nprofiles:\n  <<: {{api_key: {SECRET}}}\n",
+    f"registries:\n  password:\n    slug: password\n    profiles:\n      p: {SECRET}\n",
+    f"slug: d\ndefault_profile_slug: api_key\nprofiles:\n  api_key: {{slug: {SECRET}}}\n",
+    f"slug: d\nprofiles:\n  auth-token:\n    policy: {{allowed_override_keys: [{SECRET}], "
+    f"denied_override_keys: [{SECRET}]}}\n",
+]
+
+
+@pytest.mark.parametrize("text", UNDER_SECRET_KEYS)
+def test_a_profile_under_a_secret_looking_key_is_not_quoted(text):
+    report = validate_text(text)
+    assert report.diagnostics and {d.code for d in report.diagnostics} - {"default-profile-required"}
+    for diagnostic in report.diagnostics:
+        assert SECRET not in diagnostic.message, diagnostic
+
+
 # ---------------------------------------------------------------- the server
 def test_the_server_reports_these_and_answers_the_next_request(tmp_path, monkeypatch):
     monkeypatch.setenv("PROFREG_MAX_DIAGNOSTICS", "50")

@@ -1,13 +1,16 @@
 """The YAML store skips re-validating bytes that validated before, and only those."""
 from __future__ import annotations
 
+import ast
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
 import pytest
 
+import profreg.engine
 from profreg.stores.yamlfile import validcache
 from profreg.errors import StoreError
 from profreg.stores import open_store
@@ -94,3 +97,16 @@ def test_a_warm_resolve_does_not_load_the_validator(tmp_path, cache_dir):
     assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout)
     assert "jsonschema_rs" in cold
     assert "jsonschema_rs" not in warm
+
+
+def test_the_key_covers_every_module_the_engine_imports():
+    """A change to any module a verdict depends on must miss the cache (a fix to message
+    masking in `secrets.py` once kept serving the old messages' verdicts)."""
+    imported = set()
+    for path in pathlib.Path(profreg.engine.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module:
+                imported.add(node.module.split(".")[0])
+    assert imported == set(validcache.ENGINE_DEPENDENCIES)
+    covered = {os.path.basename(p) for p in validcache._engine_files()}
+    assert {f"{name}.py" for name in imported} <= covered

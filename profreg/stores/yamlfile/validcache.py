@@ -30,7 +30,7 @@ import json
 import os
 from typing import Any
 
-from ... import __version__, engine, model, schemafile
+from ... import __version__, engine, schemafile
 from ...privatefiles import ensure_private_dir, read_private_file, write_private_file
 from ...slugs import is_slug
 
@@ -51,12 +51,19 @@ def _cache_dir() -> str | None:
     return os.path.join(base, "profreg")
 
 
+# The profreg modules outside the engine package that the engine imports; a test holds
+# this list to the engine's imports.
+ENGINE_DEPENDENCIES = ("limits", "model", "pointer", "schemafile", "secrets")
+
+
 def _engine_files() -> list[str]:
-    """Every file whose change could change a verdict: the engine package, the model, the
-    schema loader (the schema's own bytes are hashed)."""
+    """Every file whose change could change a verdict: the engine package and the modules
+    it imports (the schema's own bytes are hashed as well)."""
     directory = os.path.dirname(engine.__file__)
     names = sorted(name for name in os.listdir(directory) if name.endswith(".py"))
-    return [os.path.join(directory, name) for name in names] + [model.__file__, schemafile.__file__]
+    package = os.path.dirname(directory)
+    return ([os.path.join(directory, name) for name in names]
+            + [os.path.join(package, f"{name}.py") for name in ENGINE_DEPENDENCIES])
 
 
 def _engine_fingerprint() -> bytes:
