@@ -81,3 +81,18 @@ class StoreError(ProfregError):
     """Unreadable, corrupt, closed, locked, or a legacy file written to."""
 
     exit_code = 6
+
+
+class CommandLoadError(ProfregError):
+    """A command's module failed to import: a broken installation, not a user's mistake.
+
+    SPEC gives internal errors no code of their own; 1 is what Python exits with on an
+    uncaught exception, so scripts see what they would have seen, without the traceback."""
+
+    exit_code = 1
+
+    def __init__(self, command: str, module: str, cause: BaseException):
+        self.command = command
+        self.module = module
+        super().__init__(f"command {command!r} could not be loaded: importing {module} failed: "
+                         f"{type(cause).__name__}: {cause} (the installation is broken; reinstall profreg)")

@@ -27,7 +27,7 @@ from .errors import NotFoundError, StoreError, UsageError, ValidationError
 from .inputfiles import check_regular_file
 from .legacy import DEFAULT_REGISTRY_SLUG
 from .engine import validate_registry
-from .engine.report import errors_only
+from .engine.report import errors_only, first_error_line
 from .secrets import mask_secrets
 from .stores import open_store, store_kind
 from .stores.contract import Export
@@ -114,9 +114,8 @@ def _check_valid(registries: list[dict[str, Any]], source: str) -> None:
     for registry in registries:
         errors = errors_only(validate_registry(registry))
         if errors:
-            first = errors[0]
             raise ValidationError(
-                f"{source}: registry {registry['slug']!r}: {first.field}: {first.message}", errors
+                first_error_line(errors, prefix=source, what=f"registry {registry['slug']!r}", more=""), errors
             )
 
 

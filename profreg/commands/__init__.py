@@ -6,14 +6,13 @@ import no validator, store or server code.
 from __future__ import annotations
 
 import difflib
-import gc
 import importlib
 import sys
 
 import click
 
 from .. import __version__
-from ..errors import ProfregError
+from ..errors import CommandLoadError, ProfregError
 
 # command name -> "module:attribute" under profreg.commands
 COMMANDS = {
@@ -36,8 +35,9 @@ COMMANDS = {
 
 
 class LazyGroup(click.Group):
-    """Imports a command's module when the command is used. A module that fails to import
-    raises its own error: a broken command is a bug to see, not "no such command"."""
+    """Imports a command's module when the command is used. A module that fails to import is
+    a one-line error naming it (`CommandLoadError`): a broken command is a bug to see, not
+    "no such command"."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -47,7 +47,12 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attr = target.split(":")
-        return getattr(importlib.import_module(f"{__name__}.{module_name}"), attr)
+        module = f"{__name__}.{module_name}"
+        try:
+            loaded = importlib.import_module(module)
+        except ImportError as exc:
+            raise CommandLoadError(cmd_name, module, exc) from exc
+        return getattr(loaded, attr)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = args[0] if args else ""
@@ -74,17 +79,7 @@ def cli(store_spec: str | None) -> None:
 def run(argv: list[str] | None = None) -> None:
     """Run the Click group: expected errors are one line on stderr, never a traceback."""
     try:
-        # A command builds its objects once and exits (a large store's read: millions of
-        # them, freed by reference counting); the cyclic collector would only rescan them,
-        # after any shorter pause ends, as they age. So it is off for the whole command
-        # (gc itself, not engine.gcpause: start-up imports no engine code).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            cli.main(args=argv, prog_name="profreg", standalone_mode=False)
-        finally:
-            if collecting:
-                gc.enable()
+        cli.main(args=argv, prog_name="profreg", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:

@@ -20,6 +20,7 @@ from ._common import (
 )
 from ..errors import UsageError, ValidationError
 from ..engine import parse
+from ..engine.report import errors_only, first_error_line
 from ..resolve import canonical_override_key
 from ..secrets import mask_secrets
 from ..service import Service
@@ -187,9 +188,9 @@ def _yaml_value(key: str, text: str) -> Any:
     if not text.strip():
         return ""
     parsed = parse(text)
-    errors = [d for d in parsed.diagnostics if d.severity == "error"]
+    errors = errors_only(parsed.diagnostics)
     if parsed.fatal or errors:
-        message = errors[0].message if errors else "not valid YAML"
+        message = first_error_line(errors, more="") if errors else "not valid YAML"
         raise UsageError(f"--set {key.strip()}: the value is not valid YAML: {message} "
                          f"(use --set-string {key.strip()}=... for text as typed)")
     return parsed.data

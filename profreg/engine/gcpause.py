@@ -4,7 +4,8 @@ Reading a large file allocates a great many acyclic objects (nodes, dicts, strin
 reference counting frees on its own; left on, the cyclic collector rescans them again and
 again. The reader and the engine's run pause it (nothing else does); paused, never disabled
 for good: the previous state comes back on exit, so in-process callers (tests, the
-language server) are unaffected.
+language server) are unaffected. What survives a pause is counted as old on the way out, so
+the collection that follows does not scan the whole document at once.
 
 A document a process keeps for its session (the language server's open documents) is read
 once and then edited a little at a time: `keep_out_of_scans` moves what is alive after
@@ -27,7 +28,22 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            _age_without_scan()
             gc.enable()
+
+
+def _age_without_scan() -> None:
+    """Count what survived the pause as old, without scanning it.
+
+    Everything allocated during a pause waits in the youngest generation, so the first
+    collection after it would scan all of it at once (a whole document still held by the
+    result). `freeze` then `unfreeze` moves it to the oldest generation in one step and
+    resets the young count, as if it had aged there. Only when nothing else is frozen:
+    `unfreeze` would also release what a caller keeps out of scans (`keep_out_of_scans`).
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def keep_out_of_scans() -> None:

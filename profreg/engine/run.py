@@ -5,6 +5,8 @@
 - `validate_document(data)`      -> diagnostics for already-loaded data (no ranges).
 - `validate_registry(obj)`       -> diagnostics for one registry object (stores use this).
 - `validate_profile(obj)`        -> diagnostics for a lone profile object.
+- `read_and_validate`, `read_and_check`: what another reader (the server's blocks, a
+  store's stored form) reads, read and validated in one collector pause.
 
 The CLI, the stores and the language server all call these; nothing else validates.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import lru_cache
-from typing import Any, Callable, MutableMapping
+from typing import Any, Callable, MutableMapping, TypeVar
 
 from ..model import BUNDLE, LEGACY, SINGLE
 from . import schema
@@ -31,6 +33,7 @@ from .sourcemap import SourceMap
 from .report import NO_SPAN, Diagnostic, Problem, Report, Span, field_for
 
 ProfileCache = MutableMapping[Any, list]
+_Data = TypeVar("_Data")
 
 
 class _Run:
@@ -364,6 +367,16 @@ def read_and_validate(read: Callable[[], SourceMap], validate: Callable[[SourceM
         if kept:
             keep_out_of_scans()
         return result
+
+
+def read_and_check(read: Callable[[], _Data], check: Callable[[_Data], Any]) -> _Data:
+    """Data a store decodes from its stored form (`read`), checked with the engine (`check`,
+    which calls `validate_registry`), in one collector pause as in `validate_text`: a
+    collection between the two would scan every object just decoded."""
+    with collector_paused():
+        data = read()
+        check(data)
+        return data
 
 
 def validate_document(data: Any) -> list[Diagnostic]:

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from cachetools import LRUCache
 
+from ..engine.run import read_and_check
 from ..errors import ProfregError, StoreError
 from ..limits import current_limits, nesting_exceeds
 from .base import BaseStore
@@ -132,16 +133,21 @@ class RowStore(BaseStore):
         cached = self._cache.get(slug)
         if cached is not None and text is not None and cached[0] == text:
             return cached[1]
+        registry = read_and_check(lambda: self._normalised(slug, text, size), lambda read: self._check(slug, read))
+        self._remember(slug, text, registry)
+        return registry
+
+    def _normalised(self, slug: str, text: str | None, size: int | None) -> Registry:
         payload = self._parse(slug, text, size)
         if payload.get("slug") not in (None, slug):
             raise self._corrupt(slug, f"payload slug {payload['slug']!r} differs from the row's")
-        registry = normalise_registry(payload, slug)
+        return normalise_registry(payload, slug)
+
+    def _check(self, slug: str, registry: Registry) -> None:
         try:
             check_valid(registry)
         except ProfregError as exc:
             raise self._corrupt(slug, f"payload is invalid ({exc})") from None
-        self._remember(slug, text, registry)
-        return registry
 
     def _remember(self, slug: str, text: str, registry: Registry) -> None:
         self._cache.pop(slug, None)

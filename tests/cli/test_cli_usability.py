@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -150,3 +152,17 @@ def test_init_into_a_folder_and_missing_parents(tmp_path):
     ok("init", str(tmp_path / "new" / "dir" / "team.yaml"))
     assert (tmp_path / "new" / "dir" / "team.yaml").is_file()
     assert os.stat(tmp_path / "profiles.yaml").st_mode & 0o077 == 0  # private, as new stores are
+
+
+# ------------------------------------------------------------------------------ a broken command module
+@pytest.mark.parametrize("command, module", [("list", "profreg.commands.read"), ("validate", "profreg.commands.validate")])
+def test_a_command_module_that_fails_to_import_is_named_in_one_line(command, module):
+    # `None` in sys.modules makes the group's import of that module fail, as a broken install would
+    code = (f"import sys; sys.modules[{module!r}] = None; from profreg.cli import main; "
+            f"main([{command!r}, '--help'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith(f"profreg: command {command!r} could not be loaded: importing {module} failed: ")
+    assert "No such command" not in result.stderr and result.stdout == ""
