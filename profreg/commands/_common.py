@@ -11,9 +11,10 @@ import difflib
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import click
+from click.shell_completion import CompletionItem
 
 from ..errors import NotFoundError, UsageError, ValidationError
 from ..slugs import canonical_slug, is_slug
@@ -22,15 +23,11 @@ from ..engine.report import errors_only, first_error_line
 from ..inputfiles import read_input
 from ..limits import current_limits
 from ..stores import open_store
-from ..stores.contract import Store, WriteOptions
+from ..stores.contract import Store
 from ..yamldump import dump_yaml
-
-if TYPE_CHECKING:
-    from click.shell_completion import CompletionItem
 
 STORE_ENV = "PROFREG_STORE"
 DEFAULT_REGISTRY = "default"
-DEFAULT_SOURCE = "cli"
 # Completion lists stay short and fast even on a store of 100,000 registries.
 MAX_COMPLETIONS = 200
 LOCK_TIMEOUT_META = "profreg.lock_timeout"
@@ -38,10 +35,7 @@ LOCK_TIMEOUT_META = "profreg.lock_timeout"
 
 # ------------------------------------------------------------------------------ the store
 def _items(values: list[str], kind: str = "plain") -> list[CompletionItem]:
-    """Completion items. Click has loaded its completion module by the time a completion
-    callback runs; every other run of the CLI never needs it."""
-    from click.shell_completion import CompletionItem
-
+    """Completion items."""
     return [CompletionItem(value, type=kind) for value in values]
 
 
@@ -187,34 +181,6 @@ def split_version(text: str) -> tuple[str, int | None]:
     if not version.isdigit() or int(version) < 1 or not address.strip():
         raise UsageError(f"{text!r}: write REGISTRY@N or REGISTRY/PROFILE@N with a version N >= 1")
     return address, int(version)
-
-
-# ------------------------------------------------------------------------------ writes
-def write_options_decorator(func: Callable) -> Callable:
-    func = click.option("--source", default=DEFAULT_SOURCE, show_default=True,
-                        help="Where the write comes from (metadata.source).")(func)
-    func = click.option("--actor", default=None, metavar="NAME",
-                        help="Who writes (metadata.updated_by); default: the login name.")(func)
-    func = click.option("--expected-version", type=click.IntRange(min=0), default=None, metavar="N",
-                        help="Refuse the write (exit 5) unless the current version is N; 0 means no check.")(func)
-    return func
-
-
-def default_actor() -> str:
-    import getpass  # writes only: a read or resolve does not pay for it
-
-    try:
-        return getpass.getuser() or "unknown"
-    except Exception:  # no login name (containers without a passwd entry)
-        return "unknown"
-
-
-def make_write_options(expected_version: int | None, actor: str | None, source: str | None) -> WriteOptions:
-    return WriteOptions(
-        expected_version=expected_version or None,
-        actor=actor if actor else default_actor(),
-        source=source or DEFAULT_SOURCE,
-    )
 
 
 # ------------------------------------------------------------------------------ output

@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
-from ._common import complete_registry_or_profile, emit, format_option, make_write_options, opened_store
+from ._common import complete_registry_or_profile, emit, format_option, opened_store
 from ._common import output_format, parse_address, registry_slug_arg, split_version, store_option
-from ._common import lock_timeout_option, write_options_decorator
+from ._common import lock_timeout_option
+from ._writeoptions import make_write_options, write_options_decorator
 from .read import table
 from .. import history
 from ..errors import UsageError

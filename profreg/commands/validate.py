@@ -35,6 +35,8 @@ import sys
 
 import click
 
+from ._common import root_store_spec
+from ..checking import STDIN_PATH, check
 from ..errors import UsageError
 from ..reporters import FORMATS, render
 
@@ -50,11 +52,6 @@ def validate_command(paths: tuple[str, ...], store_spec: str | None, fmt: str) -
     Prints `path:line:col: severity[code] field: message` per problem and a summary line
     (text), one JSON object (json), or GitHub Actions annotations (github).
     """
-    # the engine, the stores and `_common`: loaded when the command runs, not when `--help`
-    # lists it
-    from ..checking import STDIN_PATH, check
-    from ._common import root_store_spec
-
     store_spec = store_spec or root_store_spec()
     if not paths and not store_spec:
         store_spec = os.environ.get("PROFREG_STORE") or None

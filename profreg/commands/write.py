@@ -17,15 +17,14 @@ from ._common import (
     complete_profile_address,
     complete_registry,
     lock_timeout_option,
-    make_write_options,
     opened_store,
     parse_address,
     profile_slug_arg,
     read_data_file,
     registry_slug_arg,
     store_option,
-    write_options_decorator,
 )
+from ._writeoptions import make_write_options, write_options_decorator
 from ..engine import validate_profile
 from ..engine.report import errors_only, first_error_line
 from ..errors import ValidationError

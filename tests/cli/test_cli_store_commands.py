@@ -9,7 +9,7 @@ import pytest
 
 from tests.cli.cli_inprocess import fails, ok, profreg
 
-from profreg.commands._common import default_actor
+from profreg.commands._writeoptions import default_actor
 
 
 @pytest.fixture(params=["yaml", "sqlite"])
