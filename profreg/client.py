@@ -87,7 +87,7 @@ class Client:
     """A registry store opened for an application: cached, change-aware, thread-safe.
 
     Made by `connect()`. Every method may be called from any thread (calls are serialised
-    on one lock; a cached resolve holds it for microseconds). Use it as a context manager
+    on one lock; a cached resolve holds it only to look the result up). Use it as a context manager
     or call `close()`.
     """
 

@@ -19,9 +19,10 @@ class Limits:
     max_bytes: int = 256 * 1024 * 1024  # size of the input, read in chunks against it
     max_depth: int = 256  # nesting of mappings and lists
     max_alias_expansion: int = 1_000_000  # nodes aliases may add on top of the document's own
-    # Nodes (scalars, mappings, lists, keys included) a document may hold; a generated
-    # 100,000-profile registry (bench/generate.py) has about 5.1 million.
-    max_nodes: int = 8_000_000  # about 300 bytes of memory each while a document is read
+    # Nodes (scalars, mappings, lists, keys included) a document may hold: room for a
+    # generated 100,000-profile registry (bench/generate.py), with each node's memory
+    # while a document is read bounding the whole.
+    max_nodes: int = 8_000_000
     max_diagnostics: int = 1_000  # per document; the rest are summarised in one more
     max_message_chars: int = 500  # one diagnostic or error message
 

@@ -21,7 +21,7 @@ from .model import (
     RUNTIME_KEY_ORDER,
 )
 
-try:  # libyaml's emitter is several times faster (migrate writes whole stores)
+try:  # libyaml's emitter, where installed: migrate and show write whole stores
     from yaml import CSafeDumper as _BaseDumper
 except ImportError:  # pragma: no cover - libyaml missing
     from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]

@@ -25,7 +25,7 @@ from .gcpause import collector_paused
 from ..pointer import pointer_join, pointer_split
 from .report import Diagnostic, Span
 
-try:  # the C parser is an order of magnitude faster; the pure-Python one is the fallback
+try:  # libyaml's parser, where installed (large files); the pure-Python one is the fallback
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - libyaml missing
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
