@@ -4,6 +4,7 @@
 - `validate_parsed(parsed)`      -> `Report` for a document the reader already read.
 - `validate_document(data)`      -> diagnostics for already-loaded data (no ranges).
 - `validate_registry(obj)`       -> diagnostics for one registry object (stores use this).
+- `read_for_store(raw, build)`   -> a store file read, validated and built, in one collector pause.
 - `validate_profile(obj)`        -> diagnostics for a lone profile object.
 - `read_and_validate`, `read_and_check`: what another reader (the server's blocks, a
   store's stored form) reads, read and validated in one collector pause.
@@ -377,6 +378,30 @@ def read_and_check(read: Callable[[], _Data], check: Callable[[_Data], Any]) -> 
         data = read()
         check(data)
         return data
+
+
+def read_for_store(raw: bytes, build: Callable[[Report], _Data], *, validate: bool = True,
+                   known_form: Callable[[Any], str | None] | None = None) -> _Data:
+    """A store file's bytes read (and validated) into a report that `build` turns into the
+    store's registries, all under one collector pause: a store's first read of a large file
+    builds more objects than anything else in its life, and a collection between reading,
+    validating and building would scan every one of them.
+
+    validate=False: read only (YAML-level problems; the form as detected), for text whose
+    registries the caller compares with ones already validated. `known_form(data)`: the
+    form data read from these exact bytes validated as before (the caller's cache), or None:
+    data it vouches for is not validated again."""
+    with collector_paused():
+        parsed = parse(raw)
+        if not validate:
+            form = detect_form(parsed.data)
+        else:
+            form = None if parsed.fatal or known_form is None else known_form(parsed.data)
+        if validate and form is None:
+            report = validate_parsed(parsed)
+        else:
+            report = Report(list(parsed.diagnostics), data=parsed.data, form=form, parsed=parsed)
+        return build(report)
 
 
 def validate_document(data: Any) -> list[Diagnostic]:

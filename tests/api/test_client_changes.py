@@ -28,7 +28,7 @@ def one_profile_store(path) -> str:
 
 
 class Reads:
-    """Counts the real reads of a store: YAML parses and whole-file validations, SQLite
+    """Counts the real reads of a store: YAML parses and the engine's readings of the file, SQLite
     statements and registry validations (the real functions run, wrapped)."""
 
     def __init__(self, client: profreg.Client) -> None:
@@ -37,7 +37,7 @@ class Reads:
         if hasattr(store, "conn"):
             store.conn.set_trace_callback(self.statements.append)
         self.parse = mock.patch.object(yamlstore, "parse_store_text", wraps=yamlstore.parse_store_text)
-        self.validate = mock.patch.object(yamlstore, "validate_text", wraps=yamlstore.validate_text)
+        self.validate = mock.patch.object(yamlstore, "read_for_store", wraps=yamlstore.read_for_store)
         self.check = mock.patch.object(sqlrows, "check_valid", wraps=sqlrows.check_valid)
 
     def __enter__(self) -> "Reads":

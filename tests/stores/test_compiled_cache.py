@@ -3,6 +3,7 @@ without being parsed or validated; a write leaves its own bytes compiled; a bad 
 miss, never an error or wrong data; the cache folder is bounded (least recently used go)."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from unittest import mock
@@ -18,11 +19,11 @@ from tests.stores.test_validation_cache import VALID, cache_dir  # noqa: F401  (
 
 
 def _opened_without_parsing(path) -> dict:
-    with mock.patch.object(yamlstore, "parse", wraps=yamlstore.parse) as parsed, \
+    with mock.patch.object(yamlstore, "read_for_store", wraps=yamlstore.read_for_store) as read, \
             mock.patch.object(yamlstore, "validate_text", wraps=yamlstore.validate_text) as validated:
         with open_store(str(path)) as store:
             registry = store.get_registry("default")
-        assert (parsed.call_count, validated.call_count) == (0, 0)
+        assert (read.call_count, validated.call_count) == (0, 0)
     return registry
 
 
@@ -43,7 +44,7 @@ def test_one_profile_is_read_from_the_compiled_form_without_the_others(tmp_path,
     with open_store(str(path)) as store:
         whole = store.get_registry("default")
     with mock.patch.object(validcache.CompiledStore, "registries", side_effect=AssertionError("decoded all")), \
-            mock.patch.object(yamlstore, "parse", side_effect=AssertionError("parsed")):
+            mock.patch.object(yamlstore, "read_for_store", side_effect=AssertionError("parsed")):
         with open_store(str(path)) as store:
             assert store.get_profile("default", "helper") == whole["profiles"]["helper"]
             assert store.get_profile("default", "agent") == whole["profiles"]["agent"]
@@ -142,3 +143,26 @@ def test_a_store_read_without_its_source_map_still_writes_keeping_the_file(tmp_p
     assert text.startswith("# my comment\nslug: default\n") and "helper" in text
     with open_store(str(path)) as store:
         assert sorted(store.get_registry("default")["profiles"]) == ["agent", "helper"]
+
+
+def test_a_store_builds_each_reading_with_the_cyclic_collector_paused(tmp_path, cache_dir):
+    """The registries are built from what the engine read inside the engine's one pause,
+    on opening and when a changed file is read again, and the collector is on again
+    afterwards (an in-process caller's own state)."""
+    path = tmp_path / "profiles.yaml"
+    path.write_bytes(VALID)
+    seen = []
+    real = yamlstore._registries_of
+
+    def registries_of(*args):
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    assert gc.isenabled()
+    with mock.patch.object(yamlstore, "_registries_of", registries_of):
+        with open_store(str(path)) as store:
+            assert store.get_registry("default")["slug"] == "default"
+            path.write_bytes(VALID.replace(b"agent", b"helper"))
+            assert "helper" in store.get_registry("default")["profiles"]
+    assert seen == [False, False]
+    assert gc.isenabled()

@@ -21,9 +21,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from ...engine import Report, parse, validate_text
-from ...engine.detection import detect_form
-from ...engine.gcpause import collector_paused
+from ...engine import Report, read_for_store, validate_text
 from ...engine.report import first_error_line
 from ...errors import NotFoundError, StoreError, UsageError
 from ...inputfiles import read_input
@@ -197,35 +195,34 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
                              bom=raw.startswith(b"\xef\xbb\xbf"), form=compiled.form, unparsed=raw,
                              compiled=compiled,
                              reread=lambda: parse_store_text(raw, path, legacy_slug, use_compiled=False))
-    known_form = validcache.lookup(raw) if validate else None
-    report = None
-    if not validate or known_form is not None:
-        # Bytes that validated before (or text the caller checks itself): read, don't judge.
-        parsed = parse(raw)
-        if known_form is None or (not parsed.fatal and validcache.form_matches(parsed.data, known_form)):
-            form = known_form or detect_form(parsed.data)
-            report = Report(list(parsed.diagnostics), data=parsed.data, form=form, parsed=parsed)
-    if report is None:  # to validate, or a cache entry that does not fit the document: a miss
-        report = validate_text(raw)
-        if report.valid and report.form is not None:
+    seen_form = validcache.lookup(raw) if validate else None
+
+    def known_form(data: Any) -> str | None:  # bytes that validated before: read, not judged
+        return seen_form if validcache.form_matches(data, seen_form) else None
+
+    def snapshot_of(report: Report) -> _Snapshot:
+        if validate and report.valid and report.form is not None and report.form != seen_form:
             validcache.remember(raw, report.form)
-    text, newline = _line_ends(report.parsed.text if report.parsed is not None else "")
-    snapshot = _Snapshot(None, text=text, newline=newline, bom=raw.startswith(b"\xef\xbb\xbf"))
-    if report.parsed is not None and report.parsed.empty and not report.parsed.fatal:
-        return snapshot  # empty or comments only: an empty store
-    errors = report.errors
-    if errors:
-        raise StoreError(first_error_line(errors, prefix=path, position=True, what="invalid registry file",
-                                          code=True, more="more problems"))
-    snapshot.form = report.form
-    snapshot.registries = _registries_of(report.data, report.form, legacy_slug)
-    if source_map:
-        snapshot.root, snapshot.data = report.parsed.root, report.data
-    else:
-        snapshot.unparsed = raw
-    if validate:
-        validcache.remember_compiled(raw, snapshot.form, snapshot.registries)
-    return snapshot
+        text, newline = _line_ends(report.parsed.text if report.parsed is not None else "")
+        snapshot = _Snapshot(None, text=text, newline=newline, bom=raw.startswith(b"\xef\xbb\xbf"))
+        if report.parsed is not None and report.parsed.empty and not report.parsed.fatal:
+            return snapshot  # empty or comments only: an empty store
+        errors = report.errors
+        if errors:
+            raise StoreError(first_error_line(errors, prefix=path, position=True, what="invalid registry file",
+                                              code=True, more="more problems"))
+        snapshot.form = report.form
+        snapshot.registries = _registries_of(report.data, report.form, legacy_slug)
+        if source_map:
+            snapshot.root, snapshot.data = report.parsed.root, report.data
+        else:
+            snapshot.unparsed = raw
+        if validate:
+            validcache.remember_compiled(raw, snapshot.form, snapshot.registries)
+        return snapshot
+
+    return read_for_store(raw, snapshot_of, validate=validate,
+                          known_form=None if seen_form is None else known_form)
 
 
 NO_HISTORY = ("YAML store {name} keeps no history of its own: its history is the file's version control "
@@ -254,8 +251,7 @@ class YamlFileStore(BaseStore):
         if lazy:
             self._snapshot = _Snapshot(UNREAD)
         else:
-            with collector_paused():  # the first read builds the most objects of the store's life
-                self._snapshot = self._read()
+            self._snapshot = self._read()
 
     def history(self, slug: str) -> list[dict]:
         self._check_open()
