@@ -28,7 +28,7 @@ from .gcpause import collector_paused, keep_out_of_scans
 from .invariants import lone_profile_slug, profile_invariants, registry_invariants
 from ..pointer import pointer_join, pointer_split
 from ..limits import ENV_VARS, current_limits
-from ..secrets import under_secret_key
+from ..secrets import is_secret_key, under_secret_key
 from .reader import Limits, parse
 from .sourcemap import SourceMap
 from .report import NO_SPAN, Diagnostic, Problem, Report, Span, field_for
@@ -104,20 +104,20 @@ class _Run:
                     shell["profiles"] = {k: v for k, v in stubs.items() if v is None or not _slug_key(k)}
                 self.schema(defname, shell, prefix)
             base = pointer_join(prefix, "profiles")
+            secret_base = under_secret_key(base)
             for slug, profile in profiles.items():
                 if profile is not None:
-                    self.profile(profile, base, slug)
+                    self.profile(profile, base, slug, secret_base or is_secret_key(slug))
         else:
             self.schema(defname, reg, prefix)
         self.problems.extend(registry_invariants(reg, prefix, bundle_key, self.is_rejected))
 
-    def profile(self, profile: Any, base: str, slug: str) -> None:
+    def profile(self, profile: Any, base: str, slug: str, under_secret: bool) -> None:
         """The profile at `base`/`slug`; its pointer is built only when it has problems."""
-        pointer = pointer_join(base, slug)
-        if under_secret_key(pointer):
+        if under_secret:
             # Judged where it stands, not from the cached key-less pass: its messages must
             # know they are under a secret-looking key and quote none of its values.
-            self._replay(self._profile_problems(profile, pointer), "")
+            self._replay(self._profile_problems(profile, pointer_join(base, slug)), "")
             return
         cache = self.profile_cache
         key = self.profile_key(profile) if cache is not None and self.profile_key is not None else None
@@ -130,7 +130,7 @@ class _Run:
             if found is None:
                 found = cache[key] = self._profile_problems(profile)
         if found:
-            self._replay(found, pointer)
+            self._replay(found, pointer_join(base, slug))
 
     def _profile_problems(self, profile: Any, prefix: str = "") -> list[Problem]:
         sub = _Run()
