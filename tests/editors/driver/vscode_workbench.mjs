@@ -307,12 +307,18 @@ try {
     await page.keyboard.type(file);
     await waitForRows(page, ".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.aria.includes(file)), "quick open again");
     await page.keyboard.press("Enter");
+    await page.waitForSelector(".quick-input-widget", { hidden: true }).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    await press(page, "Control", "g");
-    await page.waitForSelector(".quick-input-widget input", { visible: true });
-    await page.keyboard.type(`${line}:${column}`);
-    await page.keyboard.press("Enter");
+    // goTo waits for the quick input to close: keys typed before that are lost in it.
+    await goTo(page, line, column);
     await page.keyboard.type(text);
+    // The typed text must be in the editor before the panel is judged.
+    const typedDeadline = Date.now() + 10000;
+    observed.linesAfterRestart = await editorLines(page);
+    while (Date.now() < typedDeadline && !observed.linesAfterRestart.some((l) => l.includes(text))) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      observed.linesAfterRestart = await editorLines(page);
+    }
     await press(page, "Control", "Shift", "m");
     observed.problemsAfterRestart = await waitForRows(
       page,
