@@ -16,6 +16,7 @@ server's hover.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from .pointer import pointer_split
@@ -41,6 +42,13 @@ def _markers(key: object) -> list[str]:
 
 
 def is_secret_key(key: object) -> bool:
+    return _is_secret_text(key) if isinstance(key, str) else False
+
+
+# Bounded, and large enough for every key of a large registry: the engine asks once per
+# profile on each validation, and the language server validates on each keystroke.
+@lru_cache(maxsize=1 << 15)
+def _is_secret_text(key: str) -> bool:
     return bool(_markers(key))
 
 

@@ -19,6 +19,12 @@ import contextlib
 import gc
 from typing import Iterator
 
+# Whether `keep_out_of_scans` has frozen anything in this process. Asked before
+# `gc.get_freeze_count()`, which walks every frozen object: after a large document is kept
+# out of scans, that walk would cost each later pause (each keystroke in the server) a
+# pass over the whole document.
+_kept_out = False
+
 
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
@@ -41,10 +47,12 @@ def _age_without_scan() -> None:
     resets the young count, as if it had aged there. Only when nothing else is frozen:
     `unfreeze` would also release what a caller keeps out of scans (`keep_out_of_scans`).
     """
-    if gc.get_freeze_count() == 0:
+    if not _kept_out and gc.get_freeze_count() == 0:
         gc.freeze()
         gc.unfreeze()
 
 
 def keep_out_of_scans() -> None:
+    global _kept_out
+    _kept_out = True
     gc.freeze()
