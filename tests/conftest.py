@@ -49,7 +49,7 @@ def run_cli(*args: str, input: str | None = None, env: dict | None = None, cwd: 
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_validation_cache(tmp_path_factory):
-    """Keep the YAML store's validation cache (profreg/validcache.py) out of the user's home."""
+    """Keep the stores' validation cache (profreg/stores/validcache.py) out of the user's home."""
     os.environ["PROFREG_CACHE_DIR"] = str(tmp_path_factory.mktemp("profreg-cache"))
     yield
 

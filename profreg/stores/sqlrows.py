@@ -27,6 +27,7 @@ from cachetools import LRUCache
 from ..engine.run import read_and_check
 from ..errors import ProfregError, StoreError
 from ..limits import current_limits, nesting_exceeds
+from . import validcache
 from .base import BaseStore
 from .contract import Change, HistoryRow, Registry
 from .writes import check_valid, normalise_registry, version_of
@@ -133,7 +134,8 @@ class RowStore(BaseStore):
         cached = self._cache.get(slug)
         if cached is not None and text is not None and cached[0] == text:
             return cached[1]
-        registry = read_and_check(lambda: self._normalised(slug, text, size), lambda read: self._check(slug, read))
+        registry = read_and_check(lambda: self._normalised(slug, text, size),
+                                  lambda read: self._check(slug, read, text))
         self._remember(slug, text, registry)
         return registry
 
@@ -143,11 +145,16 @@ class RowStore(BaseStore):
             raise self._corrupt(slug, f"payload slug {payload['slug']!r} differs from the row's")
         return normalise_registry(payload, slug)
 
-    def _check(self, slug: str, registry: Registry) -> None:
+    def _check(self, slug: str, registry: Registry, text: str) -> None:
+        """Validate a decoded row, unless this exact payload of this registry validated before
+        under the same engine (`validcache`: a process that only reads loads no validator)."""
+        if validcache.row_validated(slug, text):
+            return
         try:
             check_valid(registry)
         except ProfregError as exc:
             raise self._corrupt(slug, f"payload is invalid ({exc})") from None
+        validcache.remember_row(slug, text)
 
     def _remember(self, slug: str, text: str, registry: Registry) -> None:
         self._cache.pop(slug, None)
@@ -258,6 +265,7 @@ class RowStore(BaseStore):
                 self._append_history(slug, version_of(result), result, text)
                 self._announce(slug, version_of(result))
             self._remember(slug, text, result)
+            validcache.remember_row(slug, text)  # the write validated `result`: readers need not
             return result
 
         return self._guard(transaction)
@@ -301,6 +309,7 @@ class RowStore(BaseStore):
         texts = self._guard(transaction)
         for slug, registry in registries.items():
             self._remember(slug, texts[slug], registry)
+            validcache.remember_row(slug, texts[slug])  # validated before the import (`imported`)
 
     def _import_history(self, rows: Sequence[HistoryRow]) -> None:
         self._executemany(

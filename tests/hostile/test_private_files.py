@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from profreg.stores.yamlfile import validcache
+from profreg.stores import validcache
 from profreg.errors import StoreError
 from profreg.stores import open_store
 

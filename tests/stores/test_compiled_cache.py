@@ -13,7 +13,7 @@ import pytest
 from profreg.errors import NotFoundError
 from profreg.stores import WriteOptions, open_store
 from profreg.stores.yamlfile import store as yamlstore
-from profreg.stores.yamlfile import validcache
+from profreg.stores import validcache
 
 from tests.stores.test_validation_cache import VALID, cache_dir  # noqa: F401  (the fixture: a private cache folder)
 

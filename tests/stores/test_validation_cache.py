@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import profreg.engine
-from profreg.stores.yamlfile import validcache
+from profreg.stores import validcache
 from profreg.errors import StoreError
 from profreg.stores import open_store
 

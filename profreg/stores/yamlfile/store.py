@@ -30,9 +30,9 @@ from ...limits import current_limits
 from ...yamldump import bundle_document, dump_yaml
 from ..base import BaseStore
 from ..contract import Change, Export, HistoryRow, Registry, StoreCheck
+from .. import validcache
 from ..paths import create_parent_folders
 from ..writes import normalise_registry
-from . import validcache
 from .files import FileChanged, Signature, file_lock, signature, write_atomic
 
 WRITE_ATTEMPTS = 5  # a file saved by someone else during each of this many writes: refused

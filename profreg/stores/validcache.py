@@ -1,15 +1,17 @@
-"""Remembers store files that already validated, byte for byte, so re-opening skips the validator.
+"""Remembers stored content that already validated, byte for byte, so re-reading skips the validator.
 
-An application that resolves profiles at run time opens the same unchanged YAML file again
-and again; validating it each time costs more than everything else a `profreg resolve`
-does (mostly importing the schema validator). A file whose exact bytes validated before,
-under the same profreg version, schema and engine code, validates again: the key is a
-SHA-256 over all of them, so any change to the file or to profreg misses the cache.
+An application that resolves profiles at run time opens the same unchanged store again and
+again; validating it each time costs more than everything else a `profreg resolve` does
+(mostly importing the schema validator). A YAML file whose exact bytes validated before,
+or a SQL store's registry row whose exact payload did (`row_validated`), under the same
+profreg version, schema and engine code, is not validated again: the key is a SHA-256 over
+all of them, so any change to the content or to profreg misses the cache.
 
 The cache is a folder of small marker files (each names its own key and the document
 form), under `$PROFREG_CACHE_DIR`, else `$XDG_CACHE_HOME/profreg`, else `~/.cache/profreg`;
 `PROFREG_CACHE_DIR=` (empty) turns it off. It is best effort: any OS error means "not
 cached". Only successful validations are recorded; writes always validate in full.
+Shared by the YAML store (files) and the SQL stores (rows).
 Folders and markers are private whatever the umask, never reached through a symlink
 (`profreg.privatefiles`), and a marker that does not read back exactly as written is a miss.
 
@@ -25,16 +27,18 @@ when a new one is written.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 from typing import Any
 
-from ... import __version__, engine, schemafile
-from ...privatefiles import ensure_private_dir, read_private_file, write_private_file
-from ...slugs import is_slug
+from .. import __version__, schemafile
+from ..privatefiles import ensure_private_dir, read_private_file, write_private_file
+from ..slugs import is_slug
 
 _FORMS = frozenset(("bundle", "single", "legacy"))
+ROW_FORM = "registry-row"  # a SQL store's payload row (its key also covers the row's slug)
 _MARKER_FORMAT = "profreg-validated 1 {key} {form}\n"
 _MARKER_MAX_BYTES = 256
 _COMPILED_HEADER = "profreg-compiled 2 {key} {digest}\n"
@@ -56,18 +60,24 @@ def _cache_dir() -> str | None:
 ENGINE_DEPENDENCIES = ("limits", "model", "pointer", "schemafile", "secrets")
 
 
+# profreg/, found without importing the engine (a cache hit must not load it)
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def _engine_files() -> list[str]:
     """Every file whose change could change a verdict: the engine package and the modules
     it imports (the schema's own bytes are hashed as well)."""
-    directory = os.path.dirname(engine.__file__)
+    directory = os.path.join(_PACKAGE, "engine")
     names = sorted(name for name in os.listdir(directory) if name.endswith(".py"))
-    package = os.path.dirname(directory)
     return ([os.path.join(directory, name) for name in names]
-            + [os.path.join(package, f"{name}.py") for name in ENGINE_DEPENDENCIES])
+            + [os.path.join(_PACKAGE, f"{name}.py") for name in ENGINE_DEPENDENCIES])
 
 
+@functools.lru_cache(maxsize=1)
 def _engine_fingerprint() -> bytes:
-    """profreg's version, the schema's bytes and the engine modules' identity."""
+    """profreg's version, the schema's bytes and the engine modules' identity; taken once
+    per process (a SQL store asks once per row it reads, and the process runs the code it
+    loaded whatever is installed later)."""
     digest = hashlib.sha256(__version__.encode())
     with open(schemafile.schema_path(), "rb") as handle:
         digest.update(handle.read())
@@ -77,19 +87,20 @@ def _engine_fingerprint() -> bytes:
     return digest.digest()
 
 
-def _marker(raw: bytes, kind: str = "validated") -> tuple[str, str, str] | None:
-    """(cache root, entry path, key) for these bytes, or None when the cache is off."""
+def _marker(raw: bytes, kind: str = "validated", domain: bytes = b"") -> tuple[str, str, str] | None:
+    """(cache root, entry path, key) for these bytes, or None when the cache is off.
+    `domain` separates keys of content that is not a file's bytes (a row and its slug)."""
     directory = _cache_dir()
     if directory is None:
         return None
-    key = hashlib.sha256(_engine_fingerprint() + hashlib.sha256(raw).digest()).hexdigest()
+    key = hashlib.sha256(_engine_fingerprint() + domain + hashlib.sha256(raw).digest()).hexdigest()
     return directory, os.path.join(directory, kind, key[:2], key), key
 
 
-def _entry(raw: bytes, kind: str, max_bytes: int) -> tuple[str, str, bytes] | None:
+def _entry(raw: bytes, kind: str, max_bytes: int, domain: bytes = b"") -> tuple[str, str, bytes] | None:
     """(key, path, content) of the cache entry of these bytes, or None (off, absent, unreadable)."""
     try:
-        found = _marker(raw, kind)
+        found = _marker(raw, kind, domain)
     except OSError:
         return None
     if found is None:
@@ -113,15 +124,35 @@ def lookup(raw: bytes) -> str | None:
 
 def remember(raw: bytes, form: str) -> None:
     """Record that these bytes validated (as `form`); silently does nothing on any OS error."""
+    _write_marker(raw, form, b"")
+
+
+def _write_marker(raw: bytes, form: str, domain: bytes) -> None:
     try:
-        found = _marker(raw)
+        found = _marker(raw, domain=domain)
     except OSError:
         return
-    if found is None or form not in _FORMS:
+    if found is None or form not in _FORMS and form != ROW_FORM:
         return
     root, marker, key = found
     if ensure_private_dir(os.path.dirname(marker), root):
         write_private_file(marker, _MARKER_FORMAT.format(key=key, form=form).encode("ascii"))
+
+
+def _row_domain(slug: str) -> bytes:
+    return b"%s\0%s\0" % (ROW_FORM.encode("ascii"), hashlib.sha256(slug.encode("utf-8", "surrogatepass")).digest())
+
+
+def row_validated(slug: str, payload: str) -> bool:
+    """Whether registry `slug`'s row with exactly this payload text validated before."""
+    raw = payload.encode("utf-8", "surrogatepass")
+    found = _entry(raw, "validated", _MARKER_MAX_BYTES, _row_domain(slug))
+    return found is not None and found[2] == _MARKER_FORMAT.format(key=found[0], form=ROW_FORM).encode("ascii")
+
+
+def remember_row(slug: str, payload: str) -> None:
+    """Record that registry `slug`'s row with this payload text validated (best effort)."""
+    _write_marker(payload.encode("utf-8", "surrogatepass"), ROW_FORM, _row_domain(slug))
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
