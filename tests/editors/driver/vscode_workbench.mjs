@@ -45,13 +45,19 @@ async function press(page, ...keys) {
 }
 
 
-async function openFile(page, file) {
+/**
+ * Quick open (Ctrl+P) a file and wait until its editor is the active one. Enter waits for
+ * the *selected* row to be the file: until the typed name has filtered the list, the
+ * selected row is the most recently used other file, which Enter would open instead.
+ */
+async function openFile(page, file, what = "quick open " + file) {
   await press(page, "Control", "p");
   await page.waitForSelector(".quick-input-widget input", { visible: true });
   await page.keyboard.type(file);
-  await waitForRows(page, ".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.aria.includes(file)), "quick open " + file);
+  await waitForRows(page, ".quick-input-widget .monaco-list-row.focused", (rows) => rows.some((r) => r.aria.includes(file)), what);
   await page.keyboard.press("Enter");
-  await page.waitForSelector(`.tab[data-resource-name="${file}"]`, { timeout });
+  await page.waitForSelector(`.tab.active[data-resource-name="${file}"]`, { timeout });
+  await page.waitForSelector(".quick-input-widget", { hidden: true }).catch(() => undefined);
   await page.waitForSelector(".monaco-editor .view-lines", { visible: true });
   await new Promise((resolve) => setTimeout(resolve, 300));
 }
@@ -182,13 +188,7 @@ try {
 
   step("quick open " + job.file);
   await page.click(".monaco-workbench .part.editor");
-  await press(page, "Control", "p");
-  await page.waitForSelector(".quick-input-widget input", { visible: true });
-  await page.keyboard.type(job.file);
-  await waitForRows(page, ".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.aria.includes(job.file)), "quick open");
-  await page.keyboard.press("Enter");
-  await page.waitForSelector(`.tab[data-resource-name="${job.file}"]`, { timeout });
-  await page.waitForSelector(".monaco-editor .view-lines", { visible: true });
+  await openFile(page, job.file, "quick open");
 
   step("problems panel");
   await press(page, "Control", "Shift", "m");
@@ -245,12 +245,7 @@ try {
     // A YAML file the extension must not hand to the server: give the server time to
     // publish for it (it would, were the file served), then read the Problems panel again.
     step("open other file " + job.otherFile);
-    await press(page, "Control", "p");
-    await page.waitForSelector(".quick-input-widget input", { visible: true });
-    await page.keyboard.type(job.otherFile);
-    await waitForRows(page, ".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.aria.includes(job.otherFile)), "quick open other");
-    await page.keyboard.press("Enter");
-    await page.waitForSelector(`.tab[data-resource-name="${job.otherFile}"]`, { timeout });
+    await openFile(page, job.otherFile, "quick open other");
     await new Promise((resolve) => setTimeout(resolve, job.otherFileWaitMs ?? 4000));
     observed.problemsAfterOther = await page.$$eval(".markers-panel .monaco-list-row", (elements) =>
       elements.map((el) => ({ aria: el.getAttribute("aria-label") ?? "", text: el.innerText ?? "" })),
@@ -260,11 +255,7 @@ try {
   if (job.namedFile) {
     // A file served because of its name: its diagnostics must appear.
     step("open named file " + job.namedFile.file);
-    await press(page, "Control", "p");
-    await page.waitForSelector(".quick-input-widget input", { visible: true });
-    await page.keyboard.type(job.namedFile.file);
-    await waitForRows(page, ".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.aria.includes(job.namedFile.file)), "quick open named");
-    await page.keyboard.press("Enter");
+    await openFile(page, job.namedFile.file, "quick open named");
     observed.problemsForNamed = await waitForRows(
       page,
       ".markers-panel .monaco-list-row",
@@ -302,13 +293,7 @@ try {
     // must make the Problems panel drop it.
     const { file, line, column, text, problems } = job.afterRestart;
     step("edit after restart");
-    await press(page, "Control", "p");
-    await page.waitForSelector(".quick-input-widget input", { visible: true });
-    await page.keyboard.type(file);
-    await waitForRows(page, ".quick-input-widget .monaco-list-row", (rows) => rows.some((r) => r.aria.includes(file)), "quick open again");
-    await page.keyboard.press("Enter");
-    await page.waitForSelector(".quick-input-widget", { hidden: true }).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await openFile(page, file, "quick open again");
     // goTo waits for the quick input to close: keys typed before that are lost in it.
     await goTo(page, line, column);
     await page.keyboard.type(text);
