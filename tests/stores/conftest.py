@@ -1,6 +1,10 @@
 """Fixtures for the store tests: one parametrized fixture runs a test against every backend."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +79,29 @@ def sql_backend(request, tmp_path) -> Backend:
     made = make_backend(request, request.param, tmp_path)
     yield made
     made.close_all()
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """A private validation-cache folder for the test (PROFREG_CACHE_DIR)."""
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("PROFREG_CACHE_DIR", str(directory))
+    return directory
+
+
+def two_resolves(store: str, cache_dir: Path, prefixes: tuple[str, ...]) -> tuple[list[dict], list[list[str]]]:
+    """`profreg resolve agent --store STORE` in two fresh processes sharing one cache folder:
+    (each run's JSON output, each run's loaded modules whose names start with a prefix)."""
+    probe = (
+        "import sys, json\n"
+        "from profreg.cli import main\n"
+        "try:\n"
+        f"    main(['resolve', 'agent', '--store', {store!r}, '--format', 'json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"sys.stderr.write(json.dumps(sorted(m for m in sys.modules if m.startswith({prefixes!r}))))\n"
+    )
+    env = dict(os.environ, PROFREG_CACHE_DIR=str(cache_dir))
+    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env) for _ in range(2)]
+    return ([json.loads(run.stdout) for run in runs],
+            [json.loads(run.stderr.strip().splitlines()[-1]) for run in runs])

@@ -2,25 +2,16 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
 from profreg.errors import StoreError
 from profreg.stores import open_store, validcache
+from tests.stores.conftest import two_resolves
 
 VALID = {"slug": "default", "default_profile_slug": "agent", "profiles": {"agent": {"slug": "agent"}}}
 INVALID = {"slug": "default", "default_profile_slug": "ghost", "profiles": {"agent": {"slug": "agent"}}}
-
-
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("PROFREG_CACHE_DIR", str(directory))
-    return directory
 
 
 def database(path, payload: dict | str) -> str:
@@ -77,19 +68,8 @@ def test_empty_setting_turns_the_row_cache_off(tmp_path, monkeypatch):
 def test_a_warm_read_of_a_database_does_not_load_the_validator(tmp_path, cache_dir):
     path = tmp_path / "r.db"
     database(path, VALID)
-    probe = (
-        "import sys, json\n"
-        "from profreg.cli import main\n"
-        "try:\n"
-        f"    main(['resolve', 'agent', '--store', {str(path)!r}, '--format', 'json'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "sys.stderr.write(json.dumps(sorted(m for m in sys.modules if m.startswith('jsonschema'))))\n"
-    )
-    env = dict(os.environ, PROFREG_CACHE_DIR=str(cache_dir))
-    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env) for _ in range(2)]
-    cold, warm = (json.loads(run.stderr.strip().splitlines()[-1]) for run in runs)
-    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout)
-    assert json.loads(runs[1].stdout)["profile"] == "agent"
+    outputs, (cold, warm) = two_resolves(str(path), cache_dir, ('jsonschema',))
+    assert outputs[0] == outputs[1]
+    assert outputs[1]["profile"] == "agent"
     assert "jsonschema_rs" in cold
     assert "jsonschema_rs" not in warm

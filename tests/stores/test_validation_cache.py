@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import ast
-import json
 import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
 
@@ -14,16 +11,10 @@ import profreg.engine
 from profreg.stores import validcache
 from profreg.errors import StoreError
 from profreg.stores import open_store
+from tests.stores.conftest import two_resolves
 
 VALID = b"slug: default\ndefault_profile_slug: agent\nprofiles:\n  agent: {runtime: {tools: [search]}}\n"
 LEGACY = b"default:\n  ai-chat:\n    ai-engine: gpt-4o-mini\n"
-
-
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("PROFREG_CACHE_DIR", str(directory))
-    return directory
 
 
 def test_valid_bytes_are_remembered_with_their_form(tmp_path, cache_dir):
@@ -82,19 +73,8 @@ def test_an_unwritable_cache_is_ignored(tmp_path, monkeypatch):
 def test_a_warm_resolve_does_not_load_the_validator(tmp_path, cache_dir):
     path = tmp_path / "profiles.yaml"
     path.write_bytes(VALID)
-    probe = (
-        "import sys, json\n"
-        "from profreg.cli import main\n"
-        "try:\n"
-        f"    main(['resolve', 'agent', '--store', {str(path)!r}, '--format', 'json'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "sys.stderr.write(json.dumps(sorted(m for m in sys.modules if m.startswith(('jsonschema', 'profreg.validation')))))\n"
-    )
-    env = dict(os.environ, PROFREG_CACHE_DIR=str(cache_dir))
-    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env) for _ in range(2)]
-    cold, warm = (json.loads(run.stderr.strip().splitlines()[-1]) for run in runs)
-    assert json.loads(runs[0].stdout) == json.loads(runs[1].stdout)
+    outputs, (cold, warm) = two_resolves(str(path), cache_dir, ('jsonschema', 'profreg.validation'))
+    assert outputs[0] == outputs[1]
     assert "jsonschema_rs" in cold
     assert "jsonschema_rs" not in warm
 
