@@ -8,6 +8,12 @@ re-assembled into the document's data, and `AssembledYaml` offers the source-map
 methods the engine calls on a `ParsedYaml`, so `profreg.engine.validate_parsed`
 runs unchanged on it (with its per-profile result cache). Nothing here validates.
 
+Between versions, an edit inside one block re-parses that block only (the last split is
+re-spliced). Any other edit splits the text again, but a split mapping whose text and
+context the edit left alone (`profiles:` while a registry's own fields are typed, the
+other registries of a bundle) is taken from the last split as it was, moved: only the
+mappings around the edit are split again.
+
 Anchors and aliases may cross blocks (hand-written registries share middlewares with
 `&std` / `*std` and `<<: *base`): a block whose aliases name anchors of earlier blocks is
 parsed together with those blocks' text in front of it, as the whole document would read
@@ -121,6 +127,7 @@ class Leaf:
     line_start: int = 0  # offset of the line its key is on (comments may come first)
     stand_ins: tuple[int, ...] = ()  # see `_LeafFailed`
     profile: bool = False  # an entry of a `profiles:` mapping
+    aliases: tuple[str, ...] = ()  # the alias names its text may hold (see `_ALIAS`)
 
     @property
     def key(self) -> str:
@@ -142,6 +149,9 @@ class Container:
     key_length: int = 0
     children: dict[str, "Leaf | Container"] = field(default_factory=dict)
     containers: list["Container"] = field(default_factory=list)  # the split mappings inside it
+    # What its split depended on besides its own text: (path, depth, headers' indents, indent)
+    context: tuple = ()
+    header_key: tuple = ()  # its header's cache key (see `_check_header`)
 
     def data(self) -> dict[str, Any]:
         return {k: (c.parsed.value if c.__class__ is Leaf else c.data()) for k, c in self.children.items()}
@@ -183,6 +193,17 @@ class _SplitState:
     alias_expansion: int
     # leaf -> the mapping it is an entry of; kept here, not on the leaf: a leaf and its
     # mapping pointing at each other would leave every replaced split to the cyclic collector
+    owners: dict[Leaf, Container]
+
+
+@dataclass(eq=False)
+class _Reuse:
+    """The last split's mappings that an edit left untouched, for the next whole split to take
+    as they are (moved) instead of splitting their text again."""
+
+    text: str  # the last version's text
+    by_start: dict[int, Container]  # where each untouched mapping starts in the new text
+    anchor_leaves: dict[str, Leaf]
     owners: dict[Leaf, Container]
 
 
@@ -241,9 +262,11 @@ class IncrementalValidator:
         self._keys_by_id: dict[int, tuple] = {}
         self._failed: list[Leaf] = []
         self._state: _SplitState | None = None  # the last split, for re-splicing the next version
+        self._reuse: _Reuse | None = None  # during a whole split: the last split's untouched mappings
         self.last_mode = ""  # "incremental", "syntax" (a syntax error read from one block on) or "full"
         self.reparsed = 0  # blocks parsed again for a range (a problem new to an unchanged profile)
         self.respliced = 0  # versions read by re-parsing only the edited block
+        self.reused = 0  # split mappings a whole split took from the last split as they were
 
     # -- public ---------------------------------------------------------------------
     def read(self, text: str, line_starts: list[int] | None = None) -> SourceMap:
@@ -257,6 +280,7 @@ class IncrementalValidator:
                 self.respliced += 1
                 return self._result(state, line_starts)
         self._state = None
+        self._reuse = _reusable(state, text) if state is not None else None
         self._previous_leaves, self._current_leaves = self._leaves, {}
         self._previous_headers, self._current_headers = self._headers, set()
         try:
@@ -275,6 +299,7 @@ class IncrementalValidator:
         finally:
             self._previous_leaves = {}
             self._previous_headers = set()
+            self._reuse = None
         self._leaves = self._current_leaves
         self._headers = self._current_headers
         self._split_size = len(leaves)
@@ -324,9 +349,9 @@ class IncrementalValidator:
         self._failed = [f for f in state.failed if f is not leaf]
         self._alias_expansion = state.alias_expansion - (leaf.parsed.alias_expansion if leaf.parsed else 0)
         try:
-            with_leaves = self._aliased_leaves(raw, leaf.start)
+            with_leaves, aliases = self._aliased_leaves(raw, leaf.start)
             new = Leaf(leaf.start, end, leaf.indent, leaf.depth, leaf.parent, None, (), with_leaves,
-                       leaf.line_start, leaf.stand_ins, leaf.profile)
+                       leaf.line_start, leaf.stand_ins, leaf.profile, aliases)
             self._parse_into(new, raw)
         except _Unsafe:
             return False
@@ -453,12 +478,16 @@ class IncrementalValidator:
                     first = re.compile(r"(?:^|\n)( *)[^ \t\r\n#]").search(text, header.end() - 1, end)
                     if first is not None and len(first.group(1)) > indent:
                         # the header's own text (comments above it included) must read cleanly too
-                        self._check_header(text[start:header.end()], indent, depth, key)
+                        header_key = self._check_header(text[start:header.end()], indent, depth, key)
                         child_indent = len(first.group(1))
-                        sub = self._mapping(text, header.end(), end, child_indent, child_path, depth + 1,
-                                            chain + (indent,), leaves)
-                        sub.start = start
-                        sub.key_offset, sub.key_length = line_start + indent, len(key)
+                        context = (child_path, depth + 1, chain + (indent,), child_indent)
+                        sub = self._reused(text, start, end, context, leaves)
+                        if sub is None:
+                            sub = self._mapping(text, header.end(), end, child_indent, child_path, depth + 1,
+                                                chain + (indent,), leaves)
+                            sub.start = start
+                            sub.key_offset, sub.key_length = line_start + indent, len(key)
+                            sub.context, sub.header_key = context, header_key
                         self._containers.append(sub)
                         return key, sub
         # a block that does not parse is read on from its start after stand-ins for the
@@ -469,11 +498,76 @@ class IncrementalValidator:
         leaves.append(leaf)
         return leaf.key, leaf
 
-    def _check_header(self, raw: str, indent: int, depth: int, key: str) -> None:
+    def _reused(self, text: str, start: int, end: int, context: tuple, leaves: list[Leaf]) -> Container | None:
+        """The last split's mapping for the block `text[start:end]` if the edit left its text and
+        context alone (an edit in the registry's own fields leaves `profiles:` so), moved
+        to where it now starts; None if it must be split again.
+
+        Its split depended on nothing else but the anchors its blocks' aliases name: each
+        such block must find the same texts for them in front of it as before (the blocks
+        it was parsed with), or the mapping is split again.
+        """
+        reuse = self._reuse
+        old = reuse.by_start.get(start) if reuse is not None else None
+        if old is None or old.context != context:
+            return None
+        shift = start - old.start
+        if old.end + shift != end or text[start:end] != reuse.text[old.start:old.end]:
+            return None
+        own: list[Leaf] = []
+        _leaves_of(old, own)
+        own_set = set(own)
+        anchors = {name: leaf for name, leaf in reuse.anchor_leaves.items() if leaf in own_set}
+        outside = self._anchor_leaves  # so far: the anchors of the blocks in front of this mapping
+        relinked = []
+        for leaf in own:
+            if not leaf.aliases:
+                continue
+            inner, earlier = [], []
+            for name in leaf.aliases:
+                got = anchors.get(name)
+                if got is not None:
+                    if got.start < leaf.start:
+                        inner.append(got)
+                elif (got := outside.get(name)) is not None:
+                    earlier.append(got)
+            with_leaves = (*sorted(set(earlier), key=lambda w: w.start), *sorted(set(inner), key=lambda w: w.start))
+            if with_leaves != leaf.with_leaves:
+                if [w.cache_key for w in with_leaves] != [w.cache_key for w in leaf.with_leaves]:
+                    return None
+                relinked.append((leaf, with_leaves))  # the same texts, in blocks split again
+        for leaf, with_leaves in relinked:
+            leaf.with_leaves = with_leaves
+        if shift:
+            _move(old, shift, own)
+        self.reused += 1
+        owners = reuse.owners
+        for leaf in own:
+            leaves.append(leaf)
+            self._owners[leaf] = owners[leaf]
+            parsed = leaf.parsed
+            if parsed is None:
+                self._failed.append(leaf)
+            else:
+                self._current_leaves[leaf.cache_key] = parsed
+                self._alias_expansion += parsed.alias_expansion
+        if self._alias_expansion > self.limits.max_alias_expansion:
+            raise _Unsafe  # over the limit in total: the whole parse reports where
+        for name, leaf in anchors.items():
+            if self._anchor_leaves.setdefault(name, leaf) is not leaf:
+                raise _Unsafe  # an anchor name used again: the reader rejects the document
+        stack = list(old.containers)
+        while stack:
+            sub = stack.pop()
+            self._current_headers.add(sub.header_key)
+            stack.extend(sub.containers)
+        return old
+
+    def _check_header(self, raw: str, indent: int, depth: int, key: str) -> tuple:
         cache_key = (raw, indent, depth)
         if cache_key in self._previous_headers or cache_key in self._current_headers:
             self._current_headers.add(cache_key)
-            return
+            return cache_key
         try:
             parsed = self._parse_leaf(raw, indent, depth, (), False)
         except _LeafFailed:
@@ -481,6 +575,7 @@ class IncrementalValidator:
         if parsed.key != key or parsed.value is not None or parsed.diagnostics:
             raise _Unsafe
         self._current_headers.add(cache_key)
+        return cache_key
 
     def _splits(self, path: tuple) -> bool:
         generic = tuple("*" if (i == 1 and path[0] == "registries") else p for i, p in enumerate(path))
@@ -489,8 +584,9 @@ class IncrementalValidator:
     def _leaf(self, text: str, start: int, end: int, indent: int, depth: int, parent: str, profile: bool,
               stand_ins: tuple[int, ...], line_start: int) -> Leaf:
         raw = text[start:end]
-        with_leaves = self._aliased_leaves(raw, start)
-        leaf = Leaf(start, end, indent, depth, parent, None, (), with_leaves, line_start, stand_ins, profile)
+        with_leaves, aliases = self._aliased_leaves(raw, start)
+        leaf = Leaf(start, end, indent, depth, parent, None, (), with_leaves, line_start, stand_ins, profile,
+                    aliases)
         self._parse_into(leaf, raw)
         if "&" in raw:
             if leaf.parsed is None:
@@ -500,16 +596,17 @@ class IncrementalValidator:
                     raise _Unsafe  # an anchor name used again: the reader rejects the document
         return leaf
 
-    def _aliased_leaves(self, raw: str, start: int) -> tuple[Leaf, ...]:
-        """The earlier leaves defining anchors that the block's aliases name."""
+    def _aliased_leaves(self, raw: str, start: int) -> tuple[tuple[Leaf, ...], tuple[str, ...]]:
+        """The earlier leaves defining anchors that the block's aliases name, and those names."""
         if "*" not in raw:
-            return ()
-        found = {self._anchor_leaves.get(name) for name in _ALIAS.findall(raw)}
+            return (), ()
+        names = tuple(dict.fromkeys(_ALIAS.findall(raw)))
+        found = {self._anchor_leaves.get(name) for name in names}
         with_leaves = tuple(sorted((leaf for leaf in found if leaf is not None and leaf.start < start),
                                    key=lambda leaf: leaf.start))
         if any(leaf.with_leaves for leaf in with_leaves):
             raise _Unsafe  # chained across blocks (its aliases need yet other blocks): rare
-        return with_leaves
+        return with_leaves, names
 
     def _parse_into(self, leaf: Leaf, raw: str) -> None:
         """Parse (or find in the cache) the leaf's text; a block that does not read is noted."""
@@ -605,6 +702,49 @@ def _slug_pattern() -> re.Pattern:
 
 def _slug_shaped(key: str) -> bool:
     return _slug_pattern().search(key) is not None
+
+
+def _reusable(state: _SplitState, text: str) -> _Reuse:
+    """The mappings of the last split that lie wholly outside the edit that gives `text`."""
+    old = state.text
+    a = _common_prefix(old, text)
+    tail = _common_suffix(old, text, min(len(old), len(text)) - a)
+    old_end, delta = len(old) - tail, len(text) - len(old)
+    by_start: dict[int, Container] = {}
+    stack = list(state.root.containers)
+    while stack:
+        container = stack.pop()
+        if container.end <= a:
+            by_start[container.start] = container
+        elif container.start >= old_end:
+            by_start[container.start + delta] = container
+        stack.extend(container.containers)
+    return _Reuse(old, by_start, state.anchor_leaves, state.owners)
+
+
+def _leaves_of(container: Container, out: list[Leaf]) -> None:
+    """The leaves of a split mapping, nested ones included, in document order."""
+    for child in container.children.values():
+        if child.__class__ is Leaf:
+            out.append(child)
+        else:
+            _leaves_of(child, out)
+
+
+def _move(container: Container, shift: int, leaves: list[Leaf]) -> None:
+    """Move a split mapping, the mappings inside it and its leaves by `shift`."""
+    stack = [container]
+    while stack:
+        c = stack.pop()
+        c.start += shift
+        c.end += shift
+        if c.key_offset is not None:
+            c.key_offset += shift
+        stack.extend(c.containers)
+    for leaf in leaves:
+        leaf.start += shift
+        leaf.end += shift
+        leaf.line_start += shift
 
 
 def _shift_containers(container: Container, at: int, delta: int) -> None:

@@ -20,7 +20,7 @@ from tests.conftest import CONFORMANCE
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from generate import document  # noqa: E402
-from shapes import FORMS, STATES, STYLES, registry  # noqa: E402
+from shapes import BUNDLE_REGISTRIES, FORMS, STATES, STYLES, registry  # noqa: E402
 
 # Every shape of the language-server matrix benchmark (bench/shapes.py), small.
 SHAPES = {(form, state, style): registry(6, form, state, style)
@@ -99,15 +99,44 @@ def test_every_shape_stays_incremental_through_its_benchmark_edits(form, state, 
     text = shape.text
     line, col, value = shape.profile_edit_line, shape.profile_edit_col, shape.profile_edit_value
     steps = [(line, col, line, col + len(value), value + "x"), (line, col, line, col + len(value) + 1, value)]
+    registries = 1 if form == "single" else BUNDLE_REGISTRIES
     for edit in [None, *steps, *shape.registry_edits]:
+        respliced, reused = validator.respliced, validator.reused
         if edit is not None:
             text = _apply_lines(text, edit)
         got = validator.validate(text)
         assert as_json(got) == as_json(validate_text(text)), (edit, text)
         assert validator.last_mode in ("incremental", "syntax"), edit
+        if edit is not None:
+            # the edited block parsed again, or a new split that took every registry's
+            # profiles (a new line among the registry's own fields) from the last one
+            assert validator.respliced == respliced + 1 or validator.reused >= reused + registries, edit
     assert validator.reparsed == 0
     # typing inside a profile's value re-parses that profile only
     assert validator.respliced >= 2
+
+
+def _own_fields(text: str) -> tuple[int, int]:
+    """Offsets of the first registry's own fields: from its first field to its `profiles:` line."""
+    start = text.index("\n") + 1  # after the generator's comment line
+    if text.startswith("registries:", start):
+        start = text.index("\n", text.index("\n", start) + 1) + 1  # after `registries:` and `  team-0:`
+    return start, text.index("profiles:", start)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shape=st.sampled_from(sorted(SHAPES)), steps=edits())
+def test_edits_in_the_registry_fields_validate_like_the_engine(shape, steps):
+    """Edits among a registry's own fields (above `profiles:`), from every matrix shape: the
+    profiles' blocks are taken from the last split, and the result is still the engine's."""
+    text = SHAPES[shape].text
+    validator = IncrementalValidator()
+    assert as_json(validator.validate(text)) == as_json(validate_text(text))
+    for kind, where, arg in steps:
+        start, end = _own_fields(text) if "profiles:" in text[text.index("\n"):] else (0, len(text))
+        at = start + where * (end - start)
+        text = apply(text, (kind, at / len(text) if text else 0, arg))
+        assert as_json(validator.validate(text)) == as_json(validate_text(text)), repr(text)
 
 
 def test_typing_at_the_end_and_in_a_key_stays_respliced():
