@@ -3,17 +3,19 @@
 
 This module imports nothing heavy itself. `main`, the process entry point, trims what the
 server process loads before pygls is imported (see `_keep_tls_out`) and after (see
-`_drop_generated_sources`): a language server lives as long as the editor, so its resident
-size matters more than a CLI's. Those trims change the whole process, so only `main` makes
-them; `serve` and `run` (what a host process or the Click group calls) leave it as it is.
+`_shrink_generated_globals` and `_drop_generated_sources`): a language server lives as long
+as the editor, so its resident size matters more than a CLI's. Those trims change the whole
+process, so only `main` makes them; `serve` and `run` (what a host process or the Click group calls) leave it as it is.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import logging
 import linecache
 import sys
+import types
 
 
 def _keep_tls_out() -> None:
@@ -37,6 +39,64 @@ def _drop_generated_sources() -> None:
     for name in [name for name in linecache.cache if name.startswith(("<attrs generated", "<cattrs generated"))]:
         del linecache.cache[name]
     gc.collect()
+
+
+def _names_used(code: types.CodeType) -> set[str]:
+    """The names a code object (and the code nested in it) may look up as globals."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names_used(const)
+    return names
+
+
+def _shrink_generated_globals() -> None:
+    """Give the methods attrs generates for lsprotocol's classes globals of their own size.
+
+    attrs evaluates each class's generated `__init__` (and the rest) in a copy of the whole
+    defining module's namespace, so each of lsprotocol's some 550 classes keeps a dict of
+    every name lsprotocol.types had defined by then. Each method is made again over a dict
+    of only the names its code looks up (same code, defaults, closure and attributes), and
+    the copies go with the old methods.
+    """
+    lsp_types = sys.modules.get("lsprotocol.types")
+    if lsp_types is None:
+        return
+    module_names = vars(lsp_types)
+    for cls in list(module_names.values()):
+        if not isinstance(cls, type) or cls.__module__ != lsp_types.__name__ or "__attrs_attrs__" not in vars(cls):
+            continue
+        shrunk: dict[int, dict] = {}  # the copy -> its small replacement (methods of a class share one)
+        for name, method in list(vars(cls).items()):
+            if not isinstance(method, types.FunctionType) or not method.__code__.co_filename.startswith("<attrs"):
+                continue
+            copied = method.__globals__
+            if copied is module_names:
+                continue
+            small = shrunk.setdefault(id(copied), {"__builtins__": copied.get("__builtins__", __builtins__)})
+            small.update((n, copied[n]) for n in _names_used(method.__code__) if n in copied)
+            remade = types.FunctionType(method.__code__, small, method.__name__, method.__defaults__,
+                                        method.__closure__)
+            remade.__kwdefaults__ = method.__kwdefaults__
+            remade.__dict__.update(method.__dict__)
+            for attribute in ("__qualname__", "__module__", "__doc__", "__annotations__"):
+                setattr(remade, attribute, getattr(method, attribute))
+            setattr(cls, name, remade)
+
+
+def _return_freed_heap() -> None:
+    """Hand the heap pages freed by the trims above back to the system (glibc's `malloc_trim`).
+
+    They lie between objects that stay, so the allocator cannot shrink the heap by itself,
+    and resident size counts them until something reuses them. Nothing happens where the C
+    library has no such call (musl, macOS, Windows).
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim(0)
 
 
 def serve(tcp: tuple[str, int] | None = None, log_level: str = "WARNING") -> None:
@@ -90,7 +150,9 @@ def main(argv: list[str] | None = None, prog: str = "profreg-lsp") -> None:
     _keep_tls_out()
     from . import server  # noqa: F401 - loaded now, so the sources it generates can go
 
+    _shrink_generated_globals()
     _drop_generated_sources()
+    _return_freed_heap()
     run(argv, prog)
 
 

@@ -1,7 +1,7 @@
 """What the server process leaves out of memory, and that it works the same without it.
 
-`profreg_lsp.launch` keeps OpenSSL out and drops attrs' generated sources, `profreg lsp`
-starts it without Click (`profreg.cli`). Each run below reports the server's own module
+`profreg_lsp.launch` keeps OpenSSL out, gives attrs' generated methods globals of their own
+size and drops their sources, `profreg lsp` starts it without Click (`profreg.cli`). Each run below reports the server's own module
 table when it exits, and its diagnostics must equal the engine's.
 """
 from __future__ import annotations
@@ -23,9 +23,28 @@ from bench_lsp import StdioLspClient  # noqa: E402
 from generate import document  # noqa: E402
 
 REPORTING_SERVER = """
-import atexit, json, linecache, sys
+import atexit, json, linecache, sys, types
 
 REPORT = sys.argv[1]
+
+def names_used(code):
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= names_used(const)
+    return names
+
+def methods_with_module_copies():  # lsprotocol's generated methods holding names none of their class's use
+    lsp_types = sys.modules["lsprotocol.types"]
+    count = 0
+    for cls in vars(lsp_types).values():
+        if not isinstance(cls, type) or "__attrs_attrs__" not in vars(cls):
+            continue
+        methods = [m for m in vars(cls).values()
+                   if isinstance(m, types.FunctionType) and m.__code__.co_filename.startswith("<attrs")]
+        used = set().union(*(names_used(m.__code__) for m in methods)) | {"__builtins__"}
+        count += sum(1 for m in methods if set(m.__globals__) - used)
+    return count
 
 def report():
     with open(REPORT, "w") as out:
@@ -35,6 +54,7 @@ def report():
             "click": "click" in sys.modules,
             "lsprotocol_sources": sum(1 for name in linecache.cache
                                       if name.startswith("<attrs generated") and " lsprotocol." in name),
+            "lsprotocol_module_copies": methods_with_module_copies(),
         }, out)
 
 atexit.register(report)
@@ -70,7 +90,8 @@ def test_the_server_runs_without_openssl_lsprotocol_sources_or_click(tmp_path, e
     text = (CONFORMANCE / "validate" / "several-problems.yaml").read_text(encoding="utf-8")
     diagnostics, modules = _run_server_on(tmp_path, text, entry)
     assert diagnostics and published_as_dicts(diagnostics) == expected_for(text)
-    assert modules == {"ssl_blocked": True, "jsonschema_rs": True, "click": False, "lsprotocol_sources": 0}
+    assert modules == {"ssl_blocked": True, "jsonschema_rs": True, "click": False, "lsprotocol_sources": 0,
+                       "lsprotocol_module_copies": 0}
 
 
 def test_a_large_document_gets_the_same_diagnostics(tmp_path):
