@@ -104,6 +104,9 @@ class DerivedViews:
     outline: list[RegistryOutline] | None = None
     shapes: dict[int, Shape | None] = field(default_factory=dict)  # line number -> its shape
     indent_index: dict[int, list[int]] = field(default_factory=dict)  # column -> lines starting there
+    # the index holds every column some line starts at (one it lacks has no lines): set
+    # when the whole text was scanned once, so a column no line has costs no scan either
+    indents_complete: bool = False
     top_level_counts: Counter[str] | None = None  # key text as written at column 0 -> lines holding it
     top_level_keys: set[str] | None = None
 
@@ -116,6 +119,13 @@ class DerivedViews:
             tail = numbers[hi:] if not shift else [n + shift for n in numbers[hi:]]
             out.indent_index[indent] = numbers[:lo] + [
                 first + i for i, line in enumerate(new_lines) if starts_at(line, indent)] + tail
+        if self.indents_complete:  # columns only the new lines start at
+            known = self.indent_index
+            for i, line in enumerate(new_lines):
+                content = line.lstrip(" ")
+                if content and content[0] not in "\t\r\n#" and len(line) - len(content) not in known:
+                    out.indent_index.setdefault(len(line) - len(content), []).append(first + i)
+            out.indents_complete = True
         out.shapes = {(n if n < first else n + shift): got for n, got in self.shapes.items()
                       if not first <= n <= last}
         counts = self.top_level_counts

@@ -110,8 +110,11 @@ class Lines:
 
     def indent_lines(self, indent: int) -> list[int]:
         """Line numbers whose content starts at column `indent` (comments excluded)."""
-        index = self.doc.derived.indent_index
+        views = self.doc.derived
+        index = views.indent_index
         got = index.get(indent)
+        if got is None and views.indents_complete:
+            return []
         if got is None:
             starts = self.doc.starts
             # a literal newline first lets the regex engine skip ahead (a `^` scan is slow)
@@ -279,6 +282,7 @@ def warm_views(doc: Document) -> None:
             found.setdefault(len(line) - len(content), []).append(number)
     for indent, numbers in found.items():
         views.indent_index.setdefault(indent, numbers)
+    views.indents_complete = True
 
 
 def top_level_keys(doc: Document) -> set[str]:
