@@ -40,8 +40,8 @@ def list_command(registry: str | None, fmt: str | None, store_spec: str | None) 
     registry = registry_slug_arg(registry) if registry is not None else None
     with opened_store(store_spec) as store:
         if registry is None:
-            rows = [_registry_row(r) for r in store.list_registries()]
-            corrupt = store.corrupt_registries()
+            healthy, corrupt = store.registry_views()  # only read: no copies
+            rows = [_registry_row(r) for r in healthy]
             columns = ("slug", "display_name", "default_profile_slug", "profile_count")
         else:
             rows = [_profile_row(p) for p in store.list_profiles(registry)]
@@ -112,6 +112,7 @@ def show_command(target: str, show_secrets: bool, fmt: str | None, store_spec: s
                      else store.get_profile(registry, profile))
             data = ordered_profile(found)
         else:
+            # ordering, masking and dumping only read: the store's own registry, not a copy
             data = ordered_registry(history.registry_at(store, registry, version) if version
-                                    else store.get_registry(registry))
+                                    else store.registry_view(registry))
     emit(data if show_secrets else mask_secrets(data), output_format(fmt, "yaml"))

@@ -110,6 +110,11 @@ class BaseStore(Store):
         self._check_open()
         return sorted(self._load_all()[1])
 
+    def registry_views(self) -> tuple[list[dict], list[tuple[str, str]]]:
+        self._check_open()
+        healthy, corrupt = self._load_all()
+        return sorted(healthy, key=lambda r: r["slug"]), sorted(corrupt)
+
     def registry_slugs(self) -> list[str]:
         self._check_open()
         return sorted(self._registry_slugs())

@@ -133,6 +133,13 @@ class Store(abc.ABC):
         """(slug, reason) for every registry that failed to load; [] if none."""
 
     @abc.abstractmethod
+    def registry_views(self) -> tuple[list[dict], list[tuple[str, str]]]:
+        """(the healthy registries as the store holds them, sorted by slug, without a copy:
+        read-only for the caller, each as `registry_view` gives it; the corrupt ones as
+        `corrupt_registries` names them), from one read of the store: for a caller that
+        only looks (`profreg list`)."""
+
+    @abc.abstractmethod
     def registry_slugs(self) -> list[str]:
         """Every registry's slug, sorted, corrupt ones included; reads no payload (cheap:
         for shell completion and the like)."""

@@ -38,6 +38,16 @@ def test_reads_return_independent_copies(store):
     assert store.get_profile("default", "agent")["runtime"]["tools"] == ["search"]
 
 
+def test_registry_views_hold_what_list_registries_copies(store):
+    make_registry(store, "zeta", display_name="Z")
+    make_registry(store, "alpha")
+    make_profile(store, "agent", registry="alpha", runtime={"tools": ["search"]})
+    views, corrupt = store.registry_views()
+    assert [{**view, "profiles": dict(view["profiles"])} for view in views] == store.list_registries()
+    assert [view["slug"] for view in views] == ["alpha", "zeta"]
+    assert corrupt == store.corrupt_registries() == []
+
+
 def test_writes_do_not_keep_references_to_the_input(store):
     given = {"slug": "agent", "runtime": {"tools": ["search"]}}
     make_registry(store)

@@ -326,6 +326,14 @@ class YamlFileStore(BaseStore):
             raise self.registry_not_found(slug)
         return found
 
+    def registry_views(self) -> tuple[list[Registry], list[tuple[str, str]]]:
+        """Every registry as `registry_view` gives it (from the compiled cache, no profile
+        decoded until read); a YAML file has no corrupt registries (it reads whole or not)."""
+        self._check_open()
+        snapshot = self._current()
+        slugs = snapshot.compiled.slugs() if snapshot.compiled is not None else list(snapshot.registries)
+        return [snapshot.registry_view(slug) for slug in sorted(slugs)], []
+
     def registry_fields(self, slug: str) -> Registry:
         self._check_open()
         found = self._current().registry_fields(slug) if isinstance(slug, str) else None
