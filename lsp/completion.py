@@ -5,7 +5,7 @@ import re
 
 from lsprotocol import types
 
-from profreg.model import OVERRIDE_KEYS
+from profreg.model import OVERRIDE_KEYS, OVERRIDE_LIST_FIELDS
 
 from . import schema_nav
 from .documents import Document
@@ -14,7 +14,6 @@ from .reportdata import profiles_data
 from .schema_nav import ITEM
 from .yamlcontext import Lines, container_path, mapping_entries, shape, sibling_keys, top_level_keys
 
-_OVERRIDE_LISTS = ("allowed_override_keys", "denied_override_keys")
 _WORD = re.compile(r"[A-Za-z0-9_.\-]*$")
 
 # Snippets are written relative to the line they start on ({u} is one indentation step of
@@ -179,7 +178,7 @@ def _candidates(path, node, doc, lines, line_no, here, bundle) -> list[str]:
     key = path[-1] if path[-1] != ITEM else (path[-2] if len(path) > 1 else "")
     if path[-1] == "default_profile_slug" and here is not None:
         return profile_keys_of_registry(lines, line_no, here.key_col)
-    if path[-1] == ITEM and key in _OVERRIDE_LISTS:
+    if path[-1] == ITEM and key in OVERRIDE_LIST_FIELDS:
         return list(OVERRIDE_KEYS)
     if node is None:
         return []

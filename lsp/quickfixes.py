@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
+from profreg.model import OVERRIDE_LIST_FIELDS
 from profreg.pointer import pointer_split
 from profreg.slugs import is_slug
 
@@ -220,7 +221,7 @@ def empty_name(doc: Document, diag: types.Diagnostic) -> list[Fix]:
         start = s.key_col if s is not None and s.key == "name" else start
     elif len(tokens) >= 2 and tokens[-2] == "tools":
         what = "the empty tool name"
-    elif len(tokens) >= 2 and tokens[-2] in ("allowed_override_keys", "denied_override_keys"):
+    elif len(tokens) >= 2 and tokens[-2] in OVERRIDE_LIST_FIELDS:
         what = "the empty override key"
     else:
         return []

@@ -21,13 +21,11 @@ from typing import TYPE_CHECKING, Any, Iterable
 import jsonpatch
 
 from .errors import NotFoundError
-from .model import version_of
+from .model import REGISTRY_STRING_FIELDS, version_of
 from .secrets import MASK, is_secret_key, mask_secrets
 
 if TYPE_CHECKING:
     from .stores.contract import Store
-
-REGISTRY_FIELDS = ("display_name", "description", "default_profile_slug")
 
 
 def _profile_content(profile: dict[str, Any] | None) -> Any:
@@ -53,7 +51,7 @@ def _changes(older: dict[str, Any] | None, newer: dict[str, Any] | None) -> dict
     """Profiles added, removed and changed, and the registry's own fields changed."""
     old_profiles = (older or {}).get("profiles") or {}
     new_profiles = (newer or {}).get("profiles") or {}
-    fields = [name for name in REGISTRY_FIELDS if (older or {}).get(name) != (newer or {}).get(name)]
+    fields = [name for name in REGISTRY_STRING_FIELDS if (older or {}).get(name) != (newer or {}).get(name)]
     if ((older or {}).get("metadata") or {}).get("tags") != ((newer or {}).get("metadata") or {}).get("tags"):
         fields.append("tags")
     return {

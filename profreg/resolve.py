@@ -17,7 +17,7 @@ import rfc8785
 
 from .errors import NotFoundError, PolicyViolationError, ValidationError
 from .frozen import FrozenDict, FrozenList, freeze, thaw
-from .model import OVERRIDE_KEYS
+from .model import MIDDLEWARE_FIELDS, OVERRIDE_KEYS, RUNTIME_KEY_ORDER
 from .slugs import is_slug
 
 _CAPITAL_AFTER_FIRST = re.compile(r"(?<=.)([A-Z])", re.DOTALL)
@@ -114,7 +114,7 @@ def _override_type_problem(key: str, value: Any) -> str | None:
                 return f"item {i} must be an object with a `name` and an optional `config`"
             if not _nonblank_string(item.get("name")):
                 return f"item {i} needs a non-empty string `name`"
-            extra = sorted(set(item) - {"name", "config"})
+            extra = sorted(set(item) - MIDDLEWARE_FIELDS)
             if extra:
                 return f"item {i} has unknown keys: {', '.join(map(str, extra))}"
         return None
@@ -201,9 +201,6 @@ _EMPTY = FrozenDict()
 _NO_ITEMS = FrozenList()
 
 
-_RUNTIME_KEYS = ("system_prompt", "middlewares", "tools", "step_settings_patch")
-
-
 def _runtime_value(key: str, value: Any, root: str) -> Any:
     """One runtime key's effective value (its empty value when unset), frozen and JSON-safe."""
     if key == "system_prompt":
@@ -221,12 +218,12 @@ def _runtime_value(key: str, value: Any, root: str) -> Any:
 def full_runtime(runtime: Mapping[str, Any] | None, root: str = "effective_runtime") -> FrozenDict:
     """Every runtime key present (`""`, `[]`, `{}`, `null` when empty), frozen and JSON-safe."""
     runtime = runtime or _EMPTY
-    return FrozenDict({key: _runtime_value(key, runtime.get(key), root) for key in _RUNTIME_KEYS})
+    return FrozenDict({key: _runtime_value(key, runtime.get(key), root) for key in RUNTIME_KEY_ORDER})
 
 
 def runtime_json(runtime: Mapping[str, Any]) -> dict[str, str]:
     """The canonical JSON of each key of a `full_runtime`, for `resolve_profile` to reuse."""
-    return {key: canonical_text(runtime[key]) for key in _RUNTIME_KEYS}
+    return {key: canonical_text(runtime[key]) for key in RUNTIME_KEY_ORDER}
 
 
 def _slug_text(slug: str) -> str:
@@ -349,16 +346,14 @@ def resolve_profile(
     parts = dict(runtime_parts) if runtime_parts is not None else runtime_json(runtime)
     if checked:
         replaced = dict(runtime)
-        for key in ("system_prompt", "middlewares", "tools"):
-            if key in checked:
+        for key in RUNTIME_KEY_ORDER:  # schema order: the first value that cannot be frozen is named
+            if key not in checked:
+                continue
+            if key == "step_settings_patch":  # merged over the profile's (SPEC 5); the others replace
+                replaced[key] = freeze(_merged(runtime[key], checked[key]), "effective_runtime.step_settings_patch")
+            else:
                 replaced[key] = _runtime_value(key, checked[key], "effective_runtime")
-                parts[key] = canonical_text(replaced[key])
-        if "step_settings_patch" in checked:
-            replaced["step_settings_patch"] = freeze(
-                _merged(runtime["step_settings_patch"], checked["step_settings_patch"]),
-                "effective_runtime.step_settings_patch",
-            )
-            parts["step_settings_patch"] = canonical_text(replaced["step_settings_patch"])
+            parts[key] = canonical_text(replaced[key])
         runtime = FrozenDict(replaced)
     settings = freeze(_merged(base_settings or _EMPTY, runtime["step_settings_patch"]), "effective_settings")
 

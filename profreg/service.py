@@ -12,18 +12,12 @@ from typing import Any, Callable, Mapping
 
 from . import history
 from .errors import NotFoundError, PolicyViolationError, ValidationError, VersionConflictError
-from .model import version_of
+from .model import NESTED_PATCH_FIELDS, PROFILE_PATCH_FIELDS, REGISTRY_PATCH_FIELDS, version_of
 from .resolve import Resolution, choose_profile, resolve_profile
 from .stores.contract import Store, WriteOptions
 
 DEFAULT_REGISTRY = "default"
 
-# What `update_profile` may change; `tags` lands in metadata, the rest are profile fields.
-PROFILE_PATCH_FIELDS = ("display_name", "description", "runtime", "policy", "tags")
-# What `update_registry` may change: the registry's own descriptive fields.
-REGISTRY_PATCH_FIELDS = ("display_name", "description")
-# runtime and policy are patched field by field: `--system-prompt` keeps the tools.
-_NESTED_PATCH_FIELDS = ("runtime", "policy")
 # Attempts of an update/delete that someone else's write keeps overtaking.
 _OPTIMISTIC_RETRIES = 5
 
@@ -41,7 +35,7 @@ def _patched(current: Mapping[str, Any], slug: str, patch: Mapping[str, Any]) ->
     for name, value in patch.items():
         if name == "tags":
             updated["metadata"] = {**(updated.get("metadata") or {}), "tags": copy.deepcopy(value)}
-        elif name in _NESTED_PATCH_FIELDS and isinstance(value, Mapping):
+        elif name in NESTED_PATCH_FIELDS and isinstance(value, Mapping):
             updated[name] = {**(updated.get(name) or {}), **copy.deepcopy(dict(value))}
         else:
             updated[name] = copy.deepcopy(value)

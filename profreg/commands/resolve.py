@@ -21,12 +21,15 @@ from ._common import (
 from ..errors import UsageError, ValidationError
 from ..engine import parse
 from ..engine.report import errors_only, first_error_line
+from ..model import RUNTIME_FIELD_TYPES
 from ..resolve import canonical_override_key
 from ..secrets import mask_secrets
 from ..service import Service
 from ..slugs import canonical_slug
 
 FORMATS = ("json", "yaml", "text")
+# The Python type YAML gives a --set value of each runtime field's JSON type (the schema's).
+_PYTHON_TYPES = {"string": str, "array": list, "object": dict}
 
 
 @click.command("resolve")
@@ -168,7 +171,7 @@ def _key_path(option: str, key: str) -> _Path:
     canonical = canonical_override_key(head)
     if any(not part.strip() for part in inner):
         raise UsageError(f"{option} {key.strip()!r}: a dotted key has an empty part")
-    if inner and canonical in ("system_prompt", "tools", "middlewares"):
+    if inner and RUNTIME_FIELD_TYPES.get(canonical, "object") != "object":  # a mapping takes dotted keys
         field = f"request_overrides.{canonical}"
         raise ValidationError(f"{field}: only step_settings_patch takes a dotted key ({option} {key.strip()})",
                               field=field)
@@ -203,7 +206,7 @@ def _with_quoting_hint(exc: Exception, typed: dict[str, tuple[str, Any]]) -> Exc
     if not isinstance(exc, ValidationError) or key not in typed:
         return exc
     text, value = typed[key]
-    expected = {"system_prompt": str, "tools": list, "middlewares": list, "step_settings_patch": dict}.get(key)
+    expected = _PYTHON_TYPES.get(RUNTIME_FIELD_TYPES.get(key))
     if expected is None or isinstance(value, expected):
         return exc  # a typo'd key, or a problem inside the value: quoting would not help
     kind = _yaml_kind(value)

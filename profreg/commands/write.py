@@ -28,7 +28,7 @@ from ._writeoptions import make_write_options, write_options_decorator
 from ..engine import validate_profile
 from ..engine.report import errors_only, first_error_line
 from ..errors import ValidationError
-from ..model import version_of
+from ..model import PROFILE_UPDATABLE_FIELDS, version_of
 from ..service import Service
 
 
@@ -192,7 +192,7 @@ def profile_update(address: str, display_name: str | None, description: str | No
     """
     registry, slug = parse_address(address)
     fields = _profile_fields(slug, from_file, display_name, description, system_prompt, tools, read_only)
-    patch = {k: v for k, v in fields.items() if k in ("display_name", "description", "runtime", "policy")}
+    patch = {k: v for k, v in fields.items() if k in PROFILE_UPDATABLE_FIELDS}
     tags = (fields.get("metadata") or {}).get("tags")
     if tags is not None:
         patch["tags"] = tags

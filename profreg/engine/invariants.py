@@ -10,6 +10,7 @@ import difflib
 from functools import lru_cache
 from typing import Any, Callable, Iterable
 
+from ..model import OVERRIDE_LIST_FIELDS
 from ..pointer import pointer_join
 from ..secrets import under_secret_key
 from .report import Problem
@@ -154,7 +155,7 @@ def profile_invariants(profile: dict, prefix: str, rejected: Rejected) -> list[P
     if isinstance(policy, dict):
         pp = f"{prefix}/policy"
         lists = {}
-        for name in ("allowed_override_keys", "denied_override_keys"):
+        for name in OVERRIDE_LIST_FIELDS:
             items = policy.get(name)
             if isinstance(items, list):
                 lp = f"{pp}/{name}"

@@ -27,11 +27,16 @@ from typing import Any
 from ..engine import validate_registry
 from ..engine.report import errors_only, first_error_line
 from ..errors import NotFoundError, ValidationError, VersionConflictError
-from ..model import MANAGED_METADATA, METADATA_KEY_ORDER, version_of
+from ..model import (
+    MANAGED_METADATA,
+    METADATA_KEY_ORDER,
+    PROFILE_SECTIONS,
+    PROFILE_STRING_FIELDS,
+    REGISTRY_SECTIONS,
+    REGISTRY_STRING_FIELDS,
+    version_of,
+)
 from .contract import Registry, WriteOptions
-
-_REGISTRY_STRINGS = ("display_name", "description", "default_profile_slug")
-_PROFILE_STRINGS = ("display_name", "description")
 
 
 def now_ms() -> int:
@@ -55,18 +60,13 @@ def normalise_profile(profile: Any, slug: str) -> Any:
     if not isinstance(profile, dict):
         return profile
     out = dict(profile)
-    _drop_empty(out, _PROFILE_STRINGS + ("slug",), ("runtime", "policy", "metadata"))
-    runtime = out.get("runtime")
-    if isinstance(runtime, dict):
-        runtime = out["runtime"] = {k: v for k, v in runtime.items() if v is not None}
-        if runtime.get("step_settings_patch") == {}:
-            del runtime["step_settings_patch"]
-        if not runtime:
-            del out["runtime"]
-    for section in ("policy", "metadata"):
+    _drop_empty(out, PROFILE_STRING_FIELDS + ("slug",), PROFILE_SECTIONS)
+    for section in PROFILE_SECTIONS:
         inner = out.get(section)
         if isinstance(inner, dict):
             inner = out[section] = {k: v for k, v in inner.items() if v is not None}
+            if section == "runtime" and inner.get("step_settings_patch") == {}:
+                del inner["step_settings_patch"]
             if not inner:
                 del out[section]
     out.setdefault("slug", slug)
@@ -80,7 +80,7 @@ def normalise_registry(registry: Any, slug: str | None = None) -> Any:
     if not isinstance(registry, dict):
         return registry
     out = dict(registry)
-    _drop_empty(out, _REGISTRY_STRINGS + ("slug",), ("metadata",))
+    _drop_empty(out, REGISTRY_STRING_FIELDS + ("slug",), REGISTRY_SECTIONS)
     metadata = out.get("metadata")
     if isinstance(metadata, dict):
         metadata = {k: v for k, v in metadata.items() if v is not None}
@@ -117,22 +117,21 @@ def _invalid(field: str, message: str) -> ValidationError:
     return ValidationError(f"{field}: {message}", field=field)
 
 
-def registry_slug_of(registry: Any) -> str:
-    if not isinstance(registry, dict):
-        raise _invalid("registry", "a registry must be a mapping")
-    slug = registry.get("slug")
+def _slug_of(kind: str, obj: Any) -> str:
+    if not isinstance(obj, dict):
+        raise _invalid(kind, f"a {kind} must be a mapping")
+    slug = obj.get("slug")
     if not isinstance(slug, str) or not slug:
-        raise _invalid("registry.slug", "the registry needs a slug")
+        raise _invalid(f"{kind}.slug", f"the {kind} needs a slug")
     return slug
+
+
+def registry_slug_of(registry: Any) -> str:
+    return _slug_of("registry", registry)
 
 
 def profile_slug_of(profile: Any) -> str:
-    if not isinstance(profile, dict):
-        raise _invalid("profile", "a profile must be a mapping")
-    slug = profile.get("slug")
-    if not isinstance(slug, str) or not slug:
-        raise _invalid("profile.slug", "the profile needs a slug")
-    return slug
+    return _slug_of("profile", profile)
 
 
 def _check_expected(resource: str, slug: str, expected: int | None, obj: dict | None) -> None:
