@@ -180,14 +180,8 @@ class BaseStore(Store):
         assert stored is not None
         return copy.deepcopy(stored["profiles"][profile_slug])
 
-    def delete_profile(
-        self,
-        registry: str,
-        profile: str,
-        options: WriteOptions = DEFAULT_OPTIONS,
-        new_default: str | None = None,
-    ) -> dict:
-        """Returns the stored registry (without the profile)."""
+    def delete_profile(self, registry: str, profile: str, options: WriteOptions = DEFAULT_OPTIONS,
+                       new_default: str | None = None) -> dict:
         self._check_open()
         stored = self._commit(
             registry,

@@ -1,15 +1,9 @@
 """Issue 13 item 6: a bad LSP frame is skipped; the server answers the next request."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from bench_lsp import StdioLspClient  # noqa: E402
-
-SERVER = [sys.executable, "-m", "profreg_lsp"]
+from tests.stdio_server import SERVER, StdioLspClient, initialized_server
 
 
 def _raw(client: StdioLspClient, data: bytes) -> None:
@@ -30,13 +24,8 @@ BAD_FRAMES = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("framing")
-    client = StdioLspClient(SERVER)
-    client.initialize(root.as_uri(), {"debounce_ms": 0})
-    client.root = root
-    yield client
-    client.close()
-    assert client.proc.returncode == 0
+    with initialized_server(tmp_path_factory.mktemp("framing")) as client:
+        yield client
 
 
 @pytest.mark.parametrize("frame", sorted(BAD_FRAMES))

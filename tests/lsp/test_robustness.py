@@ -15,25 +15,18 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from lsp_helpers import SHARED, expected_for, published_as_dicts
 from tests.conftest import CONFORMANCE, profreg_executable
+from tests.stdio_server import SERVER, StdioLspClient, initialized_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from bench_lsp import StdioLspClient  # noqa: E402
 from generate import document  # noqa: E402
-
-SERVER = [sys.executable, "-m", "profreg_lsp"]
 _BREAK = re.compile(r"\r\n|\r|\n")
 _uris = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lsp-robust")
-    client = StdioLspClient(SERVER)
-    client.initialize(root.as_uri(), {"debounce_ms": 0})
-    client.root = root
-    yield client
-    client.close()
-    assert client.proc.returncode == 0
+    with initialized_server(tmp_path_factory.mktemp("lsp-robust")) as client:
+        yield client
 
 
 def lsp_position(text: str, offset: int) -> dict:
