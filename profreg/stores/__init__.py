@@ -1,4 +1,4 @@
-"""Stores: one contract, interchangeable backends (memory, YAML file, SQLite).
+"""Stores: one contract, interchangeable backends (memory, YAML file, SQLite, PostgreSQL).
 
 `open_store(spec)` picks the backend from a store spec (SPEC section 4):
 `PATH.yaml`/`PATH.yml` -> YAML file, `PATH.db`/`.sqlite`/`.sqlite3` -> SQLite,

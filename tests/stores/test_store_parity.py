@@ -1,4 +1,4 @@
-"""SPEC section 4, point by point, against every backend (memory, YAML file, SQLite)."""
+"""SPEC section 4, point by point, against every backend (memory, YAML file, SQLite, PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
