@@ -43,7 +43,7 @@ def analyse(doc: Document) -> Analysis:
     text, starts, validator = doc.text, doc.starts, state.validator
     # the first analysis reads every block; later ones read only edited blocks
     source, report = read_and_validate(lambda: validator.read(text, starts), validator.validate_source,
-                                       kept=analysis is None)
+                                       kept=analysis is None and state.keep_out_of_scans)
     state.analysis = analysis = Analysis(text, source, report is not None, report)
     return analysis
 
@@ -101,26 +101,24 @@ class DiagnosticsPublisher:
     def __init__(self, server: "ProfregLanguageServer", delay: float = 0.03):
         self.server = server
         self.delay = delay
-        self._pending: dict[str, asyncio.TimerHandle] = {}
 
-    def schedule(self, uri: str, immediately: bool = False) -> None:
+    def schedule(self, doc: Document, immediately: bool = False) -> None:
         """(Re)start the quiet-period timer for a document; the last edit of a burst wins."""
-        self.cancel(uri)
-        loop = asyncio.get_running_loop()
+        self.cancel(doc)
         if immediately:
-            self.publish(uri)
+            self.publish(doc)
         else:
-            self._pending[uri] = loop.call_later(self.delay, self.publish, uri)
+            doc.state.pending = asyncio.get_running_loop().call_later(self.delay, self.publish, doc)
 
-    def cancel(self, uri: str) -> None:
-        handle = self._pending.pop(uri, None)
+    def cancel(self, doc: Document) -> None:
+        handle, doc.state.pending = doc.state.pending, None
         if handle is not None:
             handle.cancel()
 
-    def publish(self, uri: str) -> None:
-        self._pending.pop(uri, None)
-        doc = self.server.documents.get(uri)
-        if doc is None:
+    def publish(self, doc: Document) -> None:
+        doc.state.pending = None
+        uri = doc.uri
+        if self.server.documents.get(uri) is not doc:  # closed (or opened again) meanwhile
             return
         try:
             diagnostics = [json_form for _, json_form in _converted(doc, self.server.protocol._converter)]
@@ -131,5 +129,4 @@ class DiagnosticsPublisher:
         warm_views(doc)  # once per opened text, after its diagnostics are out
 
     def clear(self, uri: str) -> None:
-        self.cancel(uri)
         self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))

@@ -7,6 +7,7 @@ incremental changes itself with that rule.
 """
 from __future__ import annotations
 
+import asyncio
 import bisect
 import re
 from collections import Counter
@@ -81,6 +82,10 @@ class DocumentState:
     analysis: Analysis | None = None  # of the text analysed last (see `profreg_lsp.diagnostics.analyse`)
     # the last published diagnostics as LSP ones and their JSON form (see `profreg_lsp.diagnostics._converted`)
     converted: dict[tuple, tuple[types.Diagnostic, Any]] = field(default_factory=dict)
+    pending: asyncio.TimerHandle | None = None  # the publish waiting for the typing to pause
+    # what the first analysis reads may leave the collector's scans (`gc.freeze`, process-wide):
+    # only in the server's own process (`profreg_lsp.server.create_server`)
+    keep_out_of_scans: bool = False
 
 
 # A key written at column 0 (after the line's start, given as a newline); a match never

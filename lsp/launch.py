@@ -99,12 +99,15 @@ def _return_freed_heap() -> None:
     trim(0)
 
 
-def serve(tcp: tuple[str, int] | None = None, log_level: str = "WARNING") -> None:
-    """Run the server on stdio (default) or TCP until the client disconnects."""
+def serve(tcp: tuple[str, int] | None = None, log_level: str = "WARNING", owns_process: bool = False) -> None:
+    """Run the server on stdio (default) or TCP until the client disconnects.
+
+    `owns_process`: the process is the server's own (`main`), so the server may change
+    process-wide state too (see `create_server`)."""
     from .server import create_server
 
     logging.basicConfig(stream=sys.stderr, level=log_level, format="profreg-lsp %(levelname)s %(name)s: %(message)s")
-    server = create_server()
+    server = create_server(owns_process=owns_process)
     if tcp is not None:
         server.start_tcp(*tcp)
     else:
@@ -153,10 +156,10 @@ def main(argv: list[str] | None = None, prog: str = "profreg-lsp") -> None:
     _shrink_generated_globals()
     _drop_generated_sources()
     _return_freed_heap()
-    run(argv, prog)
+    run(argv, prog, owns_process=True)
 
 
-def run(argv: list[str] | None = None, prog: str = "profreg-lsp") -> None:
+def run(argv: list[str] | None = None, prog: str = "profreg-lsp", owns_process: bool = False) -> None:
     """`profreg-lsp [--stdio] [--tcp HOST:PORT] [--log-level LEVEL]` (also `profreg lsp ...`)."""
     parser = _OneLineErrors(prog=prog, description="The profreg language server.")
     parser.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
@@ -166,4 +169,4 @@ def run(argv: list[str] | None = None, prog: str = "profreg-lsp") -> None:
     args = parser.parse_args(argv)
     if args.stdio and args.tcp:
         parser.error("--stdio and --tcp exclude each other")
-    serve(args.tcp, args.log_level)
+    serve(args.tcp, args.log_level, owns_process)

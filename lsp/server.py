@@ -24,7 +24,7 @@ from profreg import __version__
 
 from . import code_actions, code_lens, completion, framing, highlights, hover, navigation, symbols
 from .diagnostics import DiagnosticsPublisher
-from .documents import UTF8, UTF16, UTF32, Document
+from .documents import UTF8, UTF16, UTF32, Document, DocumentState
 
 log = logging.getLogger("profreg_lsp")
 
@@ -83,6 +83,7 @@ class ProfregLanguageServer(LanguageServer):
         )
         self.documents: dict[str, Document] = {}
         self.publisher = DiagnosticsPublisher(self)
+        self.owns_process = False  # see `create_server`
 
     @property
     def encoding(self) -> str:
@@ -201,9 +202,14 @@ def warm_up(protocol: LanguageServerProtocol) -> None:
         converter.unstructure(answer)
 
 
-def create_server(debounce: float = 0.03) -> ProfregLanguageServer:
+def create_server(debounce: float = 0.03, owns_process: bool = False) -> ProfregLanguageServer:
+    """The server, not started. `owns_process`: the process is the server's own (its entry
+    point, `launch.main`), so what a document just opened has read may be moved out of the
+    cyclic collector's scans (`gc.freeze`, which acts on every object of the process); a
+    server run inside another program leaves its collector alone."""
     server = ProfregLanguageServer()
     server.publisher.delay = debounce
+    server.owns_process = owns_process
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: ProfregLanguageServer, params: types.InitializeParams) -> None:
@@ -221,8 +227,12 @@ def create_server(debounce: float = 0.03) -> ProfregLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: ProfregLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
-        ls.documents[item.uri] = Document(item.uri, item.text, item.version, ls.encoding)
-        ls.publisher.schedule(item.uri, immediately=True)
+        previous = ls.documents.get(item.uri)
+        if previous is not None:  # opened again without a close: its pending publish goes
+            ls.publisher.cancel(previous)
+        ls.documents[item.uri] = doc = Document(item.uri, item.text, item.version, ls.encoding,
+                                                state=DocumentState(keep_out_of_scans=ls.owns_process))
+        ls.publisher.schedule(doc, immediately=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: ProfregLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -232,11 +242,13 @@ def create_server(debounce: float = 0.03) -> ProfregLanguageServer:
         for change in params.content_changes:
             doc.apply(change)
         doc.version = params.text_document.version
-        ls.publisher.schedule(doc.uri)
+        ls.publisher.schedule(doc)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ProfregLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.documents.pop(params.text_document.uri, None)
+        doc = ls.documents.pop(params.text_document.uri, None)
+        if doc is not None:
+            ls.publisher.cancel(doc)
         ls.publisher.clear(params.text_document.uri)
 
     @server.feature(

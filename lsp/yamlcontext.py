@@ -291,7 +291,11 @@ def top_level_keys(doc: Document) -> set[str]:
     got = views.top_level_keys
     if got is None:
         if views.top_level_counts is None:
-            views.top_level_counts = Counter(m.group(1) for m in TOP_KEY.finditer("\n" + doc.text))
+            if "\r" in doc.text:  # a lone \r ends a line too: line by line, as edits count them
+                views.top_level_counts = Counter(m.group(1) for line in doc.lines()
+                                                 if (m := TOP_KEY.match("\n" + line + "\n")))
+            else:
+                views.top_level_counts = Counter(m.group(1) for m in TOP_KEY.finditer("\n" + doc.text))
         got = views.top_level_keys = {unquote(key) for key in views.top_level_counts}
     return got
 

@@ -23,7 +23,7 @@ from bench_lsp import StdioLspClient  # noqa: E402
 from generate import document  # noqa: E402
 
 REPORTING_SERVER = """
-import atexit, json, linecache, sys, types
+import atexit, gc, json, linecache, sys, types
 
 REPORT = sys.argv[1]
 
@@ -55,6 +55,7 @@ def report():
             "lsprotocol_sources": sum(1 for name in linecache.cache
                                       if name.startswith("<attrs generated") and " lsprotocol." in name),
             "lsprotocol_module_copies": methods_with_module_copies(),
+            "opened_document_out_of_scans": gc.get_freeze_count() > 0,
         }, out)
 
 atexit.register(report)
@@ -91,7 +92,7 @@ def test_the_server_runs_without_openssl_lsprotocol_sources_or_click(tmp_path, e
     diagnostics, modules = _run_server_on(tmp_path, text, entry)
     assert diagnostics and published_as_dicts(diagnostics) == expected_for(text)
     assert modules == {"ssl_blocked": True, "jsonschema_rs": True, "click": False, "lsprotocol_sources": 0,
-                       "lsprotocol_module_copies": 0}
+                       "lsprotocol_module_copies": 0, "opened_document_out_of_scans": True}
 
 
 def test_a_large_document_gets_the_same_diagnostics(tmp_path):
@@ -159,3 +160,19 @@ def test_process_wide_trims_happen_only_in_the_process_entry_point(entry, expect
     program) must leave the process as it found it."""
     out = subprocess.run([sys.executable, "-c", HOST_PROCESS, entry], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+def test_a_server_inside_another_program_leaves_its_collector_alone():
+    """Only the server's own process moves an opened document out of the collector's scans
+    (`gc.freeze` acts on every object of the process): a server made by `create_server`
+    for a host, and the documents it keeps, do not."""
+    import gc
+
+    from profreg_lsp.diagnostics import analyse
+    from profreg_lsp.documents import Document
+    from profreg_lsp.server import create_server
+
+    assert create_server().owns_process is False
+    before = gc.get_freeze_count()
+    analyse(Document("file:///x.yaml", document(20)))
+    assert gc.get_freeze_count() == before
