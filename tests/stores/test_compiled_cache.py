@@ -15,7 +15,7 @@ from profreg.stores import WriteOptions, open_store
 from profreg.stores.yamlfile import store as yamlstore
 from profreg.stores import validcache
 
-from tests.stores.test_validation_cache import VALID, cache_dir  # noqa: F401  (the fixture: a private cache folder)
+from tests.stores.test_validation_cache import VALID
 
 
 def _opened_without_parsing(path) -> dict:
