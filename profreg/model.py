@@ -20,10 +20,11 @@ def _of_type(defname: str, json_type: str) -> tuple[str, ...]:
     return tuple(name for name, node in _DEFS[defname]["properties"].items() if node.get("type") == json_type)
 
 
-def _sections(defname: str) -> tuple[str, ...]:
-    """The fields whose value is an object of its own `$defs` entry (runtime, policy, metadata)."""
-    return tuple(name for name, node in _DEFS[defname]["properties"].items()
-                 if _DEFS.get(node.get("$ref", "").removeprefix("#/$defs/"), {}).get("type") == "object")
+def _section_defs(defname: str) -> dict[str, str]:
+    """The fields whose value is an object of its own `$defs` entry (runtime, policy,
+    metadata), each with that entry's name."""
+    refs = {name: node.get("$ref", "").removeprefix("#/$defs/") for name, node in _DEFS[defname]["properties"].items()}
+    return {name: ref for name, ref in refs.items() if _DEFS.get(ref, {}).get("type") == "object"}
 
 
 REGISTRY_KEY_ORDER = _properties("registry")
@@ -36,8 +37,11 @@ MIDDLEWARE_FIELDS = frozenset(_properties("middleware"))
 # The text fields (a store reads a null one as absent) and the nested sections.
 REGISTRY_STRING_FIELDS = _of_type("registry", "string")
 PROFILE_STRING_FIELDS = _of_type("profile", "string")
-REGISTRY_SECTIONS = _sections("registry")
-PROFILE_SECTIONS = _sections("profile")
+REGISTRY_SECTIONS = tuple(_section_defs("registry"))
+PROFILE_SECTIONS = tuple(_section_defs("profile"))
+# Each section's key order (its `$defs` entry's properties).
+SECTION_KEY_ORDER = {name: _properties(ref) for defname in ("profile", "registry")
+                     for name, ref in _section_defs(defname).items()}
 # Each runtime field's JSON type, which an override of it must have.
 RUNTIME_FIELD_TYPES = {name: node["type"] for name, node in _DEFS["runtime"]["properties"].items()}
 # The policy's lists of override keys (allowed, denied).

@@ -25,13 +25,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 from .engine.reader import YAML11_BREAKS, core_scalar
-from .model import (
-    METADATA_KEY_ORDER,
-    POLICY_KEY_ORDER,
-    PROFILE_KEY_ORDER,
-    REGISTRY_KEY_ORDER,
-    RUNTIME_KEY_ORDER,
-)
+from .model import PROFILE_KEY_ORDER, PROFILE_SECTIONS, REGISTRY_KEY_ORDER, REGISTRY_SECTIONS, SECTION_KEY_ORDER
 
 try:  # libyaml's emitter, where installed: migrate and show write whole stores
     from yaml import CSafeDumper as _BaseDumper
@@ -50,10 +44,9 @@ def _ordered(obj: Mapping[str, Any], order: Iterable[str]) -> dict[str, Any]:
 
 def ordered_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
     out = _ordered(profile, PROFILE_KEY_ORDER)
-    for key, order in (("runtime", RUNTIME_KEY_ORDER), ("policy", POLICY_KEY_ORDER),
-                       ("metadata", METADATA_KEY_ORDER)):
+    for key in PROFILE_SECTIONS:
         if isinstance(out.get(key), Mapping):
-            out[key] = _ordered(out[key], order)
+            out[key] = _ordered(out[key], SECTION_KEY_ORDER[key])
     return out
 
 
@@ -62,8 +55,9 @@ def ordered_registry(registry: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(out.get("profiles"), Mapping):
         out["profiles"] = {key: ordered_profile(value) if isinstance(value, Mapping) else value
                            for key, value in out["profiles"].items()}
-    if isinstance(out.get("metadata"), Mapping):
-        out["metadata"] = _ordered(out["metadata"], METADATA_KEY_ORDER)
+    for key in REGISTRY_SECTIONS:
+        if isinstance(out.get(key), Mapping):
+            out[key] = _ordered(out[key], SECTION_KEY_ORDER[key])
     return out
 
 

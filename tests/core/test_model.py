@@ -62,6 +62,8 @@ def test_the_sections_are_the_properties_that_refer_to_an_object_definition():
         assert getattr(model, constant) == expected
     assert model.REGISTRY_SECTIONS == ("metadata",)
     assert model.PROFILE_SECTIONS == ("runtime", "policy", "metadata")
+    assert model.SECTION_KEY_ORDER == {"runtime": model.RUNTIME_KEY_ORDER, "policy": model.POLICY_KEY_ORDER,
+                                       "metadata": model.METADATA_KEY_ORDER}
 
 
 def test_the_override_keys_are_the_runtime_fields_and_the_policy_names_them():
