@@ -57,6 +57,8 @@ _UNSAFE_CHECKS = (
 # could pair an alias with the wrong block (a real alias missed fails its block's parse).
 _ANCHOR = re.compile(r"(?:^|[ \t\n\[{,:])&([^ \t\r\n\[\]{},]+)")
 _ALIAS = re.compile(r"(?:^|[ \t\n\[{,:])\*([^ \t\r\n\[\]{},]+)")
+# A line with content (not blank, not only a comment); group 1 is its indentation.
+_CONTENT_LINE = re.compile(r"(?:^|\n)( *)[^ \t\r\n#]")
 # Characters some YAML readers treat as line breaks, and a byte-order mark.
 _UNSAFE_CHARS = (*YAML11_BREAKS, "\ufeff")
 
@@ -201,7 +203,6 @@ class _Reuse:
     """The last split's mappings that an edit left untouched, for the next whole split to take
     as they are (moved) instead of splitting their text again."""
 
-    text: str  # the last version's text
     by_start: dict[int, Container]  # where each untouched mapping starts in the new text
     anchor_leaves: dict[str, Leaf]
     owners: dict[Leaf, Container]
@@ -475,11 +476,11 @@ class IncrementalValidator:
                 key = header.group(2)
                 child_path = path + (key,)
                 if self._splits(child_path) and header.end() < end:
-                    first = re.compile(r"(?:^|\n)( *)[^ \t\r\n#]").search(text, header.end() - 1, end)
-                    if first is not None and len(first.group(1)) > indent:
+                    first_line = _CONTENT_LINE.search(text, header.end() - 1, end)
+                    if first_line is not None and len(first_line.group(1)) > indent:
                         # the header's own text (comments above it included) must read cleanly too
                         header_key = self._check_header(text[start:header.end()], indent, depth, key)
-                        child_indent = len(first.group(1))
+                        child_indent = len(first_line.group(1))
                         context = (child_path, depth + 1, chain + (indent,), child_indent)
                         sub = self._reused(text, start, end, context, leaves)
                         if sub is None:
@@ -512,7 +513,9 @@ class IncrementalValidator:
         if old is None or old.context != context:
             return None
         shift = start - old.start
-        if old.end + shift != end or text[start:end] != reuse.text[old.start:old.end]:
+        # Its text is the same: `by_start` holds only mappings wholly inside the text the edit
+        # left in front of it or behind it, each at where that text now starts.
+        if old.end + shift != end:
             return None
         own: list[Leaf] = []
         _leaves_of(old, own)
@@ -719,7 +722,7 @@ def _reusable(state: _SplitState, text: str) -> _Reuse:
         elif container.start >= old_end:
             by_start[container.start + delta] = container
         stack.extend(container.containers)
-    return _Reuse(old, by_start, state.anchor_leaves, state.owners)
+    return _Reuse(by_start, state.anchor_leaves, state.owners)
 
 
 def _leaves_of(container: Container, out: list[Leaf]) -> None:

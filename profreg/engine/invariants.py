@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable
 
 from ..model import OVERRIDE_LIST_FIELDS
 from ..pointer import pointer_join
-from ..secrets import under_secret_key
+from ..secrets import is_secret_key, under_secret_key
 from .report import Problem
 
 Rejected = Callable[[str], bool]
@@ -43,17 +43,23 @@ def registry_invariants(reg: dict, prefix: str, bundle_key: str | None, rejected
     if not isinstance(profiles, dict):
         return found
     # profile-level invariants need the key, which a cached per-profile pass lacks
+    base = pointer_join(prefix, "profiles")
+    secret_base = None  # whether `base` passes a secret-looking key: asked at the first mismatch
     for slug, profile in profiles.items():
         if isinstance(profile, dict) and "slug" in profile:
             value = profile["slug"]
             if not isinstance(value, str) or value == slug:
                 continue  # the pointer is built only for a mismatch: this runs for every profile
-            ptr = pointer_join(pointer_join(pointer_join(prefix, "profiles"), slug), "slug")
+            ptr = pointer_join(pointer_join(base, slug), "slug")
             if not rejected(ptr):
+                if secret_base is None:
+                    secret_base = under_secret_key(base)
+                # `ptr` passes a secret-looking key where `base` or the slug is one (`slug` is none)
+                quoted = _SECRET_VALUE if secret_base or is_secret_key(slug) else repr(value)
                 found.append(
                     Problem(
                         "profile-slug-mismatch",
-                        f"profile slug {_quoted(value, ptr)} differs from its key {slug!r} under profiles",
+                        f"profile slug {quoted} differs from its key {slug!r} under profiles",
                         ptr,
                     )
                 )
@@ -124,9 +130,12 @@ def closest_match(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> 
     return [] if best is None else [best[1]]
 
 
+_SECRET_VALUE = "a value under a secret-looking key"
+
+
 def _quoted(value: str, pointer: str) -> str:
     """`value` quoted, unless it stands under a secret-looking key (SPEC section 6)."""
-    return "a value under a secret-looking key" if under_secret_key(pointer) else repr(value)
+    return _SECRET_VALUE if under_secret_key(pointer) else repr(value)
 
 
 def profile_invariants(profile: dict, prefix: str, rejected: Rejected) -> list[Problem]:

@@ -93,10 +93,10 @@ class _Run:
         profiles = reg.get("profiles")
         if isinstance(profiles, dict):
             # The shell: profiles stubbed out (null stays null, so the type error shows).
-            shell = dict(reg)
-            stubs = {k: (None if v is None else {}) for k, v in profiles.items()}
-            shell["profiles"] = stubs
-            if not schema.is_valid(defname, shell):
+            if not _shell_valid(defname, reg, profiles):
+                shell = dict(reg)
+                stubs = {k: (None if v is None else {}) for k, v in profiles.items()}
+                shell["profiles"] = stubs
                 if _empty_profile_valid():
                     # The reference validator walks every entry to explain the shell's errors,
                     # and an entry with a slug key and a `{}` stub adds none: only the others
@@ -151,6 +151,45 @@ class _Run:
                 self.add_schema(moved)
             else:
                 self.problems.append(moved)
+
+
+# The last shells judged valid, as (schema def, the registry's other fields frozen, profile
+# keys, keys of null profiles): a shell is those and nothing else, so the same ones need no
+# second look (the language server validates its document on every keystroke; most keep them).
+_VALID_SHELLS: list[tuple[str, tuple, tuple, tuple]] = []
+_VALID_SHELLS_KEPT = 8
+
+
+def _shell_valid(defname: str, reg: dict, profiles: dict) -> bool:
+    """Whether the registry with each profile stubbed out (`{}`, null kept) passes the schema."""
+    keys = tuple(profiles)
+    # text keys only: `1 == True` as keys, not to a schema
+    known = set(map(type, keys)) <= {str}
+    if known:
+        others = _frozen({k: v for k, v in reg.items() if k != "profiles"})
+        nulls = tuple(k for k, v in profiles.items() if v is None) if None in profiles.values() else ()
+        for entry in _VALID_SHELLS:
+            if entry[0] == defname and entry[2] == keys and entry[3] == nulls and entry[1] == others:
+                return True
+    shell = dict(reg)
+    shell["profiles"] = {k: (None if v is None else {}) for k, v in profiles.items()}
+    if not schema.is_valid(defname, shell):
+        return False
+    if known:
+        _VALID_SHELLS.insert(0, (defname, others, keys, nulls))
+        del _VALID_SHELLS[_VALID_SHELLS_KEPT:]
+    return True
+
+
+def _frozen(value: Any) -> Any:
+    """Loaded data as nested tuples that compare equal only for equal data of the same types
+    (`1 == True == 1.0` in Python, not in a schema); a copy, so a later change to the data
+    in place is not seen in it."""
+    if isinstance(value, dict):
+        return (dict, tuple((k.__class__, k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return (list, tuple(_frozen(v) for v in value))
+    return (value.__class__, value)
 
 
 @lru_cache(maxsize=None)

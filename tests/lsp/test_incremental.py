@@ -197,6 +197,18 @@ def test_what_the_split_cannot_be_sure_of_is_parsed_whole(text):
     assert validator.last_mode == "full"
 
 
+@pytest.mark.parametrize("steps", [
+    ["profiles:\n  agent: {}\n", "profiles:\n  \n", "profiles\n  \n"],  # a header left with no entries
+    ["slug: a\nprofiles:\n  \nmore: 1\n", "slug: a\nprofiles\n  \nmore: 1\n"],
+])
+def test_a_block_that_does_not_read_is_read_on_from_where_the_document_has_it(steps):
+    """A header whose mapping has no entries is a block of its own: when it stops reading as
+    an entry, the syntax error (or none) is the whole document's, from the right stand-ins."""
+    validator = IncrementalValidator()
+    for text in steps:
+        assert as_json(validator.validate(text)) == as_json(validate_text(text)), repr(text)
+
+
 def test_alias_expansion_is_limited_over_the_whole_document_not_per_block():
     from profreg.engine.reader import Limits
 
