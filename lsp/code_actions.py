@@ -11,7 +11,8 @@ from . import quickfixes
 from .diagnostics import analyse, lsp_diagnostics
 from .documents import Document
 from .outline import RegistryOutline, registry_at
-from profreg.legacy import is_legacy, legacy_to_registry
+from profreg.engine.detection import is_legacy
+from profreg.legacy import legacy_to_registry
 from profreg.yamldump import dump_yaml, ordered_registry
 
 MAX_PROFILE_CHOICES = 10

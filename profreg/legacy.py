@@ -3,23 +3,16 @@
 SPEC section 2: it converts to one registry (slug `default`, or the one asked for), each
 profile carrying its map as `runtime.step_settings_patch`; the default profile is `default`
 if present, else the first slug in sorted order. Used by the YAML store (to read legacy
-files) and by `profreg migrate`.
+files) and by `profreg migrate`. Whether data has the legacy shape is the engine's form
+detection (`profreg.engine.detection.is_legacy`); this module needs no engine.
 """
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from .engine.detection import detect_form
-from .model import LEGACY
-
 DEFAULT_REGISTRY_SLUG = "default"
 DEFAULT_PROFILE_SLUG = "default"
-
-
-def is_legacy(data: Any) -> bool:
-    """True when loaded document data has the legacy shape (the engine's form detection)."""
-    return detect_form(data) == LEGACY
 
 
 def legacy_to_registry(data: dict[str, Any], slug: str = DEFAULT_REGISTRY_SLUG) -> dict[str, Any]:

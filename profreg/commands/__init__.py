@@ -76,6 +76,12 @@ def cli(store_spec: str | None) -> None:
     """Profile registries: validate, resolve, migrate, edit, and serve the language server."""
 
 
+def root_store_spec() -> str | None:
+    """`--store` given before the command (`profreg --store x.db list`), if any."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.find_root().params.get("store_spec") if ctx is not None else None
+
+
 def run(argv: list[str] | None = None) -> None:
     """Run the Click group: expected errors are one line on stderr, never a traceback."""
     try:

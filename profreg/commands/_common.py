@@ -16,9 +16,10 @@ from typing import Any, Callable, Iterator
 import click
 from click.shell_completion import CompletionItem
 
+from . import root_store_spec
 from ..errors import NotFoundError, UsageError, ValidationError
 from ..slugs import canonical_slug, is_slug
-from ..engine import parse
+from .. import engine
 from ..engine.report import errors_only, first_error_line
 from ..inputfiles import read_input
 from ..limits import current_limits
@@ -54,12 +55,6 @@ def store_option(func: Callable) -> Callable:
     )(func)
 
 
-def root_store_spec() -> str | None:
-    """`--store` given before the command (`profreg --store x.db list`), if any."""
-    ctx = click.get_current_context(silent=True)
-    return ctx.find_root().params.get("store_spec") if ctx is not None else None
-
-
 def store_spec_of(given: str | None) -> str | None:
     """The store a command uses: its own --store, else the one before the command, else $PROFREG_STORE."""
     return given or root_store_spec() or os.environ.get(STORE_ENV) or None
@@ -90,19 +85,21 @@ def lock_wait_notice(name: str, timeout: float | None) -> Callable[[], None]:
 
 
 @contextlib.contextmanager
-def opened_store(store_spec: str | None, *, legacy_registry: str = DEFAULT_REGISTRY) -> Iterator[Store]:
+def opened_store(store_spec: str | None, *, legacy_registry: str = DEFAULT_REGISTRY,
+                 reads_only: bool = False) -> Iterator[Store]:
     """The store named by --store (before or after the command) / PROFREG_STORE, closed afterwards.
 
     A store that does not exist yet is an empty store: reads create nothing (`list` prints
     `[]`, a lookup is "not found" saying the store does not exist); the first write creates
-    it and its missing parent folders (SPEC 4).
+    it and its missing parent folders (SPEC 4). `reads_only`: the command does not write, so
+    a YAML store keeps no node tree of the file (`source_map=False`).
     Writes wait for other writers' locks up to --lock-timeout, with a notice after about a
     second. A "not found" says what the store holds instead.
     """
     store_spec = store_spec_of(store_spec)
     if not store_spec:
         raise UsageError(f"no store given: use --store SPEC or set {STORE_ENV}")
-    store = open_store(store_spec, legacy_registry=legacy_registry)
+    store = open_store(store_spec, legacy_registry=legacy_registry, source_map=not reads_only)
     ctx = click.get_current_context(silent=True)
     timeout = ctx.meta.get(LOCK_TIMEOUT_META) if ctx is not None else None
     store.lock_timeout = timeout
@@ -222,7 +219,7 @@ def read_data_file(path: str, what: str) -> Any:
         raw = read_input(path, current_limits().max_bytes)
     except OSError as exc:
         raise UsageError(f"{what} {path}: {exc.strerror or exc}") from None
-    parsed = parse(raw)
+    parsed = engine.parse(raw)
     errors = errors_only(parsed.diagnostics)
     if parsed.fatal or errors:
         message = first_error_line(errors, prefix=path, position=True, more="") if errors else f"{path}: unreadable"

@@ -38,7 +38,7 @@ def list_command(registry: str | None, fmt: str | None, store_spec: str | None) 
     fmt = output_format(fmt, "text")
     corrupt: list[tuple[str, str]] = []
     registry = registry_slug_arg(registry) if registry is not None else None
-    with opened_store(store_spec) as store:
+    with opened_store(store_spec, reads_only=True) as store:
         if registry is None:
             healthy, corrupt = store.registry_views()  # only read: no copies
             rows = [_registry_row(r) for r in healthy]
@@ -106,7 +106,7 @@ def show_command(target: str, show_secrets: bool, fmt: str | None, store_spec: s
         registry, profile = parse_address(target)
     else:
         registry, profile = registry_slug_arg(target), None
-    with opened_store(store_spec) as store:
+    with opened_store(store_spec, reads_only=True) as store:
         if profile is not None:
             found = (history.profile_at(store, registry, profile, version)[1] if version
                      else store.get_profile(registry, profile))

@@ -19,7 +19,7 @@ from ._common import (
     store_option,
 )
 from ..errors import UsageError, ValidationError
-from ..engine import parse
+from .. import engine
 from ..engine.report import errors_only, first_error_line
 from ..model import RUNTIME_FIELD_TYPES
 from ..resolve import canonical_override_key
@@ -68,7 +68,7 @@ def resolve_command(profile: str | None, registry: str | None, sets: tuple[str, 
     if runtime_key is not None:
         runtime_key = canonical_slug(runtime_key) or None
 
-    with opened_store(store_spec, legacy_registry=registry_slug) as store:
+    with opened_store(store_spec, legacy_registry=registry_slug, reads_only=True) as store:
         service = Service(store)
         try:
             if version is not None:  # PROFILE@N: the profile as it was at its version N
@@ -190,7 +190,7 @@ def _yaml_value(key: str, text: str) -> Any:
     """VALUE of `--set KEY=VALUE` read as YAML (`KEY=` is the empty string)."""
     if not text.strip():
         return ""
-    parsed = parse(text)
+    parsed = engine.parse(text)
     errors = errors_only(parsed.diagnostics)
     if parsed.fatal or errors:
         message = first_error_line(errors, more="") if errors else "not valid YAML"

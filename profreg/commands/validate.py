@@ -35,6 +35,7 @@ import sys
 
 import click
 
+from . import root_store_spec
 from ..errors import UsageError
 from ..reporters import FORMATS, render
 
@@ -50,10 +51,9 @@ def validate_command(paths: tuple[str, ...], store_spec: str | None, fmt: str) -
     Prints `path:line:col: severity[code] field: message` per problem and a summary line
     (text), one JSON object (json), or GitHub Actions annotations (github).
     """
-    # The engine, the stores and `_common` load when the command runs, not when `--help`
-    # lists the commands (a test holds the command module to that).
+    # The engine and the stores load when the command runs, not when `--help` lists the
+    # commands (a test holds the command module to that).
     from ..checking import STDIN_PATH, check
-    from ._common import root_store_spec
 
     store_spec = store_spec or root_store_spec()
     if not paths and not store_spec:

@@ -5,13 +5,31 @@ them; the one place that pauses the garbage collector besides the reader) -> rep
 (diagnostics, field paths, wording). `detection` says which documents are registries.
 
 The CLI, the stores and the language server validate through this face only (a store's
-first read of a file through `read_for_store`).
+first read of a file through `read_for_store`, of a stored row through `read_and_check`).
+
+The face's names are looked up in their stage when first used (PEP 562, as `profreg`'s own
+names are): a module that may parse or validate — a store, a command — imports this package
+at its top and calls `engine.validate_registry(...)`, and the stages, with the YAML parser
+and the validators, load only when it first does. A `resolve` whose store was validated
+before (the validation cache) never loads them. `from profreg.engine import parse` loads
+the stage at once, for modules that always use it.
 """
 from __future__ import annotations
 
-from .reader import DEFAULT_LIMITS, Limits, ParsedYaml, parse
-from .report import Diagnostic, Report, Span
-from .run import read_for_store, validate_parsed, validate_profile, validate_registry, validate_text
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .reader import DEFAULT_LIMITS, Limits, ParsedYaml, parse
+    from .report import Diagnostic, Report, Span
+    from .run import (
+        read_and_check,
+        read_for_store,
+        validate_parsed,
+        validate_profile,
+        validate_registry,
+        validate_text,
+    )
 
 __all__ = [
     "parse",
@@ -20,6 +38,7 @@ __all__ = [
     "validate_registry",
     "validate_profile",
     "read_for_store",
+    "read_and_check",
     "Diagnostic",
     "Report",
     "Span",
@@ -27,3 +46,33 @@ __all__ = [
     "Limits",
     "DEFAULT_LIMITS",
 ]
+
+# name -> the stage that defines it
+_STAGE_OF = {
+    "parse": "reader",
+    "ParsedYaml": "reader",
+    "Limits": "reader",
+    "DEFAULT_LIMITS": "reader",
+    "Diagnostic": "report",
+    "Report": "report",
+    "Span": "report",
+    "validate_text": "run",
+    "validate_parsed": "run",
+    "validate_registry": "run",
+    "validate_profile": "run",
+    "read_for_store": "run",
+    "read_and_check": "run",
+}
+
+
+def __getattr__(name: str) -> Any:
+    stage = _STAGE_OF.get(name)
+    if stage is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{stage}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

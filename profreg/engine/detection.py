@@ -12,6 +12,11 @@ from .schema import is_valid
 from .sourcemap import SourceMap
 
 
+def is_legacy(data: Any) -> bool:
+    """True when loaded document data has the legacy shape."""
+    return detect_form(data) == LEGACY
+
+
 def detect_form(data: Any) -> str | None:
     """bundle, legacy or single (None for a non-mapping); see SPEC section 2."""
     if not isinstance(data, dict):

@@ -9,7 +9,7 @@ import abc
 import copy
 from typing import Callable, Hashable, Iterable, Sequence
 
-from ..engine import Diagnostic, validate_registry
+from .. import engine
 from ..errors import NotFoundError, StoreError, UsageError
 from . import writes
 from .contract import DEFAULT_OPTIONS, Change, Export, HistoryRow, Registry, Store, StoreCheck, WriteOptions
@@ -234,10 +234,10 @@ class BaseStore(Store):
     def check(self) -> list[StoreCheck]:
         self._check_open()
         healthy, corrupt = self._load_all()
-        checked = {registry["slug"]: StoreCheck(registry["slug"], validate_registry(registry), (registry["slug"],))
+        checked = {registry["slug"]: StoreCheck(registry["slug"], engine.validate_registry(registry), (registry["slug"],))
                    for registry in healthy}
         for slug, reason in corrupt:
-            checked[slug] = StoreCheck(slug, [Diagnostic("error", "store-corrupt", reason, field="registry")], (slug,))
+            checked[slug] = StoreCheck(slug, [engine.Diagnostic("error", "store-corrupt", reason, field="registry")], (slug,))
         return [checked[slug] for slug in sorted(checked)]
 
     def history(self, slug: str) -> list[dict]:

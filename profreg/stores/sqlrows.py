@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from cachetools import LRUCache
 
-from ..engine.run import read_and_check
+from .. import engine
 from ..errors import ProfregError, StoreError
 from ..limits import current_limits, nesting_exceeds
 from . import validcache
@@ -134,8 +134,13 @@ class RowStore(BaseStore):
         cached = self._cache.get(slug)
         if cached is not None and text is not None and cached[0] == text:
             return cached[1]
-        registry = read_and_check(lambda: self._normalised(slug, text, size),
-                                  lambda read: self._check(slug, read, text))
+        if text is not None and validcache.row_validated(slug, text):
+            # this exact payload validated before under the same engine: decoded, not judged
+            # (a process that only reads loads no validator, nor the engine's stages)
+            registry = self._normalised(slug, text, size)
+        else:
+            registry = engine.read_and_check(lambda: self._normalised(slug, text, size),
+                                             lambda read: self._check(slug, read, text))
         self._remember(slug, text, registry)
         return registry
 
@@ -146,10 +151,8 @@ class RowStore(BaseStore):
         return normalise_registry(payload, slug)
 
     def _check(self, slug: str, registry: Registry, text: str) -> None:
-        """Validate a decoded row, unless this exact payload of this registry validated before
-        under the same engine (`validcache`: a process that only reads loads no validator)."""
-        if validcache.row_validated(slug, text):
-            return
+        """Validate a decoded row; a valid one is recorded (`validcache`), so the next
+        process that reads this exact payload does not validate it again."""
         try:
             check_valid(registry)
         except ProfregError as exc:

@@ -24,7 +24,7 @@ import copy
 import time
 from typing import Any
 
-from ..engine import validate_registry
+from .. import engine
 from ..engine.report import errors_only, first_error_line
 from ..errors import NotFoundError, ValidationError, VersionConflictError
 from ..model import (
@@ -107,7 +107,7 @@ def check_valid(registry: Registry, unchanged_from: Registry | None = None) -> R
     `unchanged_from`: the (valid) registry the write started from; profiles it shares with
     the result are not re-checked one by one (a one-profile write to a registry of 40,000
     checks one profile, plus the registry's own rules)."""
-    errors = errors_only(validate_registry(registry, valid_profiles=unchanged_from))
+    errors = errors_only(engine.validate_registry(registry, valid_profiles=unchanged_from))
     if errors:
         raise ValidationError(first_error_line(errors), errors)
     return registry

@@ -37,7 +37,7 @@ class Reads:
         if hasattr(store, "conn"):
             store.conn.set_trace_callback(self.statements.append)
         self.parse = mock.patch.object(yamlstore, "parse_store_text", wraps=yamlstore.parse_store_text)
-        self.validate = mock.patch.object(yamlstore, "read_for_store", wraps=yamlstore.read_for_store)
+        self.validate = mock.patch.object(yamlstore.engine, "read_for_store", wraps=yamlstore.engine.read_for_store)
         self.check = mock.patch.object(sqlrows, "check_valid", wraps=sqlrows.check_valid)
 
     def __enter__(self) -> "Reads":

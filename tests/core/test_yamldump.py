@@ -7,7 +7,8 @@ import random
 import yaml
 
 from profreg.engine import parse
-from profreg.yamldump import _Yaml12SafeDumper, dump_yaml
+from profreg.yamldump import dump_yaml
+from profreg.yamlemit import _Yaml12SafeDumper
 
 STRINGS = ["", "a", "yes", "on", "1e3", "0o17", "<<", "null", "~", "true", "x: y", "- a", "#c", "a\nb",
            "a\nb\n", "a \n", "\tx", "é", "\u2028x", "a\rb", "x\x85y", "12", "1_000", ".inf", "0x1f", "'q'",

@@ -19,8 +19,8 @@ from tests.stores.test_validation_cache import VALID
 
 
 def _opened_without_parsing(path) -> dict:
-    with mock.patch.object(yamlstore, "read_for_store", wraps=yamlstore.read_for_store) as read, \
-            mock.patch.object(yamlstore, "validate_text", wraps=yamlstore.validate_text) as validated:
+    with mock.patch.object(yamlstore.engine, "read_for_store", wraps=yamlstore.engine.read_for_store) as read, \
+            mock.patch.object(yamlstore.engine, "validate_text", wraps=yamlstore.engine.validate_text) as validated:
         with open_store(str(path)) as store:
             registry = store.get_registry("default")
         assert (read.call_count, validated.call_count) == (0, 0)
@@ -44,7 +44,7 @@ def test_one_profile_is_read_from_the_compiled_form_without_the_others(tmp_path,
     with open_store(str(path)) as store:
         whole = store.get_registry("default")
     with mock.patch.object(validcache.CompiledStore, "registries", side_effect=AssertionError("decoded all")), \
-            mock.patch.object(yamlstore, "read_for_store", side_effect=AssertionError("parsed")):
+            mock.patch.object(yamlstore.engine, "read_for_store", side_effect=AssertionError("parsed")):
         with open_store(str(path)) as store:
             assert store.get_profile("default", "helper") == whole["profiles"]["helper"]
             assert store.get_profile("default", "agent") == whole["profiles"]["agent"]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from profreg.legacy import is_legacy, legacy_to_registry
+from profreg.engine.detection import is_legacy
+from profreg.legacy import legacy_to_registry
 from profreg.stores.yamlfile.roundtrip import guess_indentation
 from profreg.engine import validate_registry
 from profreg.engine.report import errors_only

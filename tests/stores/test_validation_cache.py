@@ -79,6 +79,16 @@ def test_a_warm_resolve_does_not_load_the_validator(tmp_path, cache_dir):
     assert "jsonschema_rs" not in warm
 
 
+def test_a_warm_resolve_loads_neither_the_yaml_parser_nor_the_engines_stages(tmp_path, cache_dir):
+    """What a resolve served from the compiled form needs: no PyYAML, no reader, no run."""
+    path = tmp_path / "profiles.yaml"
+    path.write_bytes(VALID)
+    outputs, (cold, warm) = two_resolves(str(path), cache_dir, ('yaml', 'ruamel', 'profreg.engine.'))
+    assert outputs[0] == outputs[1]
+    assert {"yaml", "profreg.engine.reader", "profreg.engine.run"} <= set(cold)
+    assert warm == ["profreg.engine.report"]
+
+
 def test_the_key_covers_every_module_the_engine_imports():
     """A change to any module a verdict depends on must miss the cache (a fix to message
     masking in `secrets.py` once kept serving the old messages' verdicts)."""

@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from ...engine import Report, read_for_store, validate_text
+from ... import engine
 from ...engine.report import first_error_line
 from ...errors import NotFoundError, StoreError, UsageError
 from ...inputfiles import read_input
@@ -40,7 +40,17 @@ WRITE_ATTEMPTS = 5  # a file saved by someone else during each of this many writ
 UNREAD: Signature = (-1, -1, -1, -1)
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
+    from ...engine import Report
     from .roundtrip import RoundTripDocument
+
+
+def _edit_modules() -> tuple["ModuleType", "ModuleType"]:
+    """(roundtrip, splice): ruamel and the node-tree splicer, loaded by processes that write only."""
+    from . import roundtrip, splice
+
+    return roundtrip, splice
 
 
 
@@ -221,8 +231,8 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
             validcache.remember_compiled(raw, snapshot.form, snapshot.registries)
         return snapshot
 
-    return read_for_store(raw, snapshot_of, validate=validate,
-                          known_form=None if seen_form is None else known_form)
+    return engine.read_for_store(raw, snapshot_of, validate=validate,
+                                 known_form=None if seen_form is None else known_form)
 
 
 NO_HISTORY = ("YAML store {name} keeps no history of its own: its history is the file's version control "
@@ -416,7 +426,7 @@ class YamlFileStore(BaseStore):
 
         Entries are spliced when possible (fast, exact); otherwise, or if the spliced text
         does not read back as `expected`, the whole document goes through ruamel."""
-        from . import roundtrip, splice  # ruamel: loaded by processes that write, only
+        roundtrip, splice = _edit_modules()
 
         cached, self._document = self._document, None  # edited in place: re-cached on success only
         try:
@@ -464,9 +474,7 @@ class YamlFileStore(BaseStore):
         exported = Export(sorted(registries.values(), key=lambda registry: registry["slug"]),
                           form=snapshot.form or "empty", has_comments=_has_comments(raw))
         if snapshot.form == "bundle" and only is not None:
-            from .roundtrip import RoundTripDocument  # ruamel: loaded by processes that write, only
-
-            document = RoundTripDocument(snapshot.text, "bundle")
+            document = _edit_modules()[0].RoundTripDocument(snapshot.text, "bundle")
             text = snapshot.text
             for slug in snapshot.registries:
                 if slug != only:
@@ -499,7 +507,7 @@ class YamlFileStore(BaseStore):
         found, raw = self._read_bytes()
         if found is None:
             return []  # an empty store: nothing to check
-        report = validate_text(raw)
+        report = engine.validate_text(raw)
         return [StoreCheck(None, report.diagnostics, report.registry_slugs)]
 
     def _commit_all(self, registries: dict[str, Registry], replace: bool, *,
