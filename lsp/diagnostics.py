@@ -16,7 +16,7 @@ from cattrs import Converter
 from lsprotocol import types
 
 from profreg.engine import Diagnostic
-from profreg.engine.run import read_and_validate
+from profreg.engine import read_and_validate
 
 from .documents import Analysis, Document
 from .yamlcontext import warm_views

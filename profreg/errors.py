@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
-    from .engine.report import Diagnostic
+    from .engine import Diagnostic
 
 
 class ProfregError(Exception):

@@ -27,7 +27,7 @@ from .errors import NotFoundError, StoreError, UsageError, ValidationError
 from .inputfiles import check_regular_file
 from .legacy import DEFAULT_REGISTRY_SLUG
 from .engine import validate_registry
-from .engine.report import errors_only, first_error_line
+from .engine import errors_only, first_error_line
 from .secrets import mask_secrets
 from .stores import open_store, store_kind
 from .stores.contract import Export

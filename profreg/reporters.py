@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from .pointer import pointer_split
 
 if TYPE_CHECKING:  # the records only: `validate`'s module loads no YAML parser
-    from .engine.report import Diagnostic
+    from .engine import Diagnostic
 
 FORMATS = ("text", "json", "github")
 

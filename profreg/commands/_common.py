@@ -20,7 +20,7 @@ from . import root_store_spec
 from ..errors import NotFoundError, UsageError, ValidationError
 from ..slugs import canonical_slug, is_slug
 from .. import engine
-from ..engine.report import errors_only, first_error_line
+from ..engine import errors_only, first_error_line
 from ..inputfiles import read_input
 from ..limits import current_limits
 from ..stores import open_store

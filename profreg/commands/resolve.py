@@ -20,7 +20,7 @@ from ._common import (
 )
 from ..errors import UsageError, ValidationError
 from .. import engine
-from ..engine.report import errors_only, first_error_line
+from ..engine import errors_only, first_error_line
 from ..model import RUNTIME_FIELD_TYPES
 from ..resolve import canonical_override_key
 from ..secrets import mask_secrets

@@ -26,7 +26,7 @@ from ._common import (
 )
 from ._writeoptions import make_write_options, write_options_decorator
 from ..engine import validate_profile
-from ..engine.report import errors_only, first_error_line
+from ..engine import errors_only, first_error_line
 from ..errors import ValidationError
 from ..model import PROFILE_UPDATABLE_FIELDS, version_of
 from ..service import Service

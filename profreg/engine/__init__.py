@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .reader import DEFAULT_LIMITS, Limits, ParsedYaml, parse
-    from .report import Diagnostic, Report, Span
+    from .report import Diagnostic, Report, Span, errors_only, first_error_line
     from .run import (
         read_and_check,
+        read_and_validate,
         read_for_store,
         validate_parsed,
         validate_profile,
@@ -39,9 +40,12 @@ __all__ = [
     "validate_profile",
     "read_for_store",
     "read_and_check",
+    "read_and_validate",
     "Diagnostic",
     "Report",
     "Span",
+    "first_error_line",
+    "errors_only",
     "ParsedYaml",
     "Limits",
     "DEFAULT_LIMITS",
@@ -56,12 +60,15 @@ _STAGE_OF = {
     "Diagnostic": "report",
     "Report": "report",
     "Span": "report",
+    "first_error_line": "report",
+    "errors_only": "report",
     "validate_text": "run",
     "validate_parsed": "run",
     "validate_registry": "run",
     "validate_profile": "run",
     "read_for_store": "run",
     "read_and_check": "run",
+    "read_and_validate": "run",
 }
 
 

@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from .. import engine
-from ..engine.report import errors_only, first_error_line
+from ..engine import errors_only, first_error_line
 from ..errors import NotFoundError, ValidationError, VersionConflictError
 from ..model import (
     MANAGED_METADATA,
