@@ -5,7 +5,8 @@ them; the one place that pauses the garbage collector besides the reader) -> rep
 (diagnostics, field paths, wording). `detection` says which documents are registries.
 
 The CLI, the stores and the language server validate through this face only (a store's
-first read of a file through `read_for_store`, of a stored row through `read_and_check`).
+first read of a file through `read_for_store`, of a stored row through `read_and_check`, its
+edit of a file it read through `edit_for_store`).
 
 The face's names are looked up in their stage when first used (PEP 562, as `profreg`'s own
 names are): a module that may parse or validate — a store, a command — imports this package
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .reader import DEFAULT_LIMITS, Limits, ParsedYaml, parse
     from .report import Diagnostic, Report, Span, errors_only, first_error_line
     from .run import (
+        edit_for_store,
         read_and_check,
         read_and_validate,
         read_for_store,
@@ -41,6 +43,7 @@ __all__ = [
     "read_for_store",
     "read_and_check",
     "read_and_validate",
+    "edit_for_store",
     "Diagnostic",
     "Report",
     "Span",
@@ -69,6 +72,7 @@ _STAGE_OF = {
     "read_for_store": "run",
     "read_and_check": "run",
     "read_and_validate": "run",
+    "edit_for_store": "run",
 }
 
 

@@ -168,6 +168,7 @@ class ParsedYaml:
     fatal: bool = False  # syntax/limit/multi-document: nothing more may be reported
     empty: bool = False
     alias_expansion: int = 0  # nodes added by aliases (counted against Limits.max_alias_expansion)
+    nodes: int = 0  # nodes counted against Limits.max_nodes (those with explicit tags are not)
     _lines: LineIndex | None = None
     _key_index: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict)
 
@@ -388,7 +389,9 @@ def _compose(text: str, result: ParsedYaml, limits: Limits) -> Node | None:
     loader = _Loader(text)
     loader.nodes_left = limits.max_nodes
     try:
-        return loader.get_single_node()
+        root = loader.get_single_node()
+        result.nodes = limits.max_nodes - loader.nodes_left
+        return root
     except _NodeLimit:
         result.diagnostics.append(Diagnostic("error", "yaml-limit", _node_limit_message(limits)))
         result.fatal = True

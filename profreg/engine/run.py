@@ -5,6 +5,7 @@
 - `validate_document(data)`      -> diagnostics for already-loaded data (no ranges).
 - `validate_registry(obj)`       -> diagnostics for one registry object (stores use this).
 - `read_for_store(raw, build)`   -> a store file read, validated and built, in one collector pause.
+- `edit_for_store(edit)`         -> a store's edit of what it read (validated, written text read back), paused alike.
 - `validate_profile(obj)`        -> diagnostics for a lone profile object.
 - `read_and_validate`, `read_and_check`: what another reader (the server's blocks, a
   store's stored form) reads, read and validated in one collector pause.
@@ -441,6 +442,15 @@ def read_for_store(raw: bytes, build: Callable[[Report], _Data], *, validate: bo
         else:
             report = Report(list(parsed.diagnostics), data=parsed.data, form=form, parsed=parsed)
         return build(report)
+
+
+def edit_for_store(edit: Callable[[], _Data]) -> _Data:
+    """A store's edit of a file it read — the change validated, the text spliced, what was
+    written read back — under one collector pause as in `read_for_store`: the edit copies
+    parts of a large document while all of it is held, and a collection then would scan
+    every object of it (the pause's end counts them as old instead)."""
+    with collector_paused():
+        return edit()
 
 
 def validate_document(data: Any) -> list[Diagnostic]:

@@ -32,7 +32,7 @@ from ..base import BaseStore
 from ..contract import Change, Export, HistoryRow, Registry, StoreCheck
 from .. import validcache
 from ..paths import create_parent_folders
-from ..writes import normalise_registry
+from ..writes import normalise_profile, normalise_registry
 from .files import FileChanged, Signature, file_lock, signature, write_atomic
 
 WRITE_ATTEMPTS = 5  # a file saved by someone else during each of this many writes: refused
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from ...engine import Report
     from .roundtrip import RoundTripDocument
+    from .splice import Record
 
 
 def _edit_modules() -> tuple["ModuleType", "ModuleType"]:
@@ -73,6 +74,8 @@ class _Snapshot:
         self.digest = b""  # SHA-256 of the file's bytes (to notice a save that keeps size and mtime)
         self.root: Any = None  # the engine's node tree (source map) of `text`
         self.data: Any = None  # the document data as the engine read it
+        self.nodes: int | None = None  # the reader's node count of `text` (with `root`)
+        self.limits = current_limits()  # those it was read under
         # The file's bytes when they were not parsed (their compiled form was cached): parsed
         # only if a write needs the source map.
         self.unparsed = unparsed
@@ -180,6 +183,22 @@ def _registries_of(data: dict, form: str, legacy_slug: str) -> dict[str, Registr
     return {data["slug"]: normalise_registry(data, data["slug"])}
 
 
+def _normalised_again(registry: Any, old: Any, old_normalised: Registry | None, slug: str) -> Any:
+    """`normalise_registry(registry, slug)`, reusing what `old_normalised` (the normalised
+    `old`) holds for each profile object the two readings share."""
+    if registry is old and old_normalised is not None:
+        return old_normalised
+    profiles = registry.get("profiles") if isinstance(registry, dict) else None
+    old_profiles = old.get("profiles") if isinstance(old, dict) else None
+    if old_normalised is None or not isinstance(profiles, dict) or not isinstance(old_profiles, dict):
+        return normalise_registry(registry, slug)
+    out = normalise_registry({**registry, "profiles": {}}, slug)
+    kept = old_normalised["profiles"]
+    out["profiles"] = {key: kept[key] if old_profiles.get(key) is value and key in kept
+                       else normalise_profile(value, key) for key, value in profiles.items()}
+    return out
+
+
 def _line_ends(text: str) -> tuple[str, str]:
     """(the text with "\\n" line ends, the file's own line end)."""
     newline = "\r\n" if "\r\n" in text[: text.find("\n") + 1 or None] else "\n"
@@ -224,7 +243,7 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
         snapshot.form = report.form
         snapshot.registries = _registries_of(report.data, report.form, legacy_slug)
         if source_map:
-            snapshot.root, snapshot.data = report.parsed.root, report.data
+            snapshot.root, snapshot.data, snapshot.nodes = report.parsed.root, report.data, report.parsed.nodes
         else:
             snapshot.unparsed = raw
         if validate:
@@ -380,14 +399,23 @@ class YamlFileStore(BaseStore):
         if snapshot.unparsed is not None:  # read from the compiled cache: the edit needs the source map
             parsed = parse_store_text(snapshot.unparsed, self.name, self.legacy_registry, validate=False)
             snapshot.text = parsed.text
-            snapshot.root, snapshot.data, snapshot.unparsed = parsed.root, parsed.data, None
-        result = change(snapshot.registries.get(slug))
-        expected = dict(snapshot.registries)
-        if result is None:
-            expected.pop(slug, None)
-        else:
-            expected[slug] = result
-        text, written, document = self._edited(snapshot, slug, result, expected)
+            snapshot.root, snapshot.data, snapshot.nodes = parsed.root, parsed.data, parsed.nodes
+            snapshot.unparsed, snapshot.limits = None, parsed.limits
+            if snapshot.compiled is not None:
+                # Not decoded yet: the reading just made holds the same registries (these
+                # bytes are the ones their compiled form was recorded for).
+                snapshot.registries = parsed.registries
+
+        def edit() -> tuple[Registry | None, str, _Snapshot, RoundTripDocument | None]:
+            result = change(snapshot.registries.get(slug))
+            expected = dict(snapshot.registries)
+            if result is None:
+                expected.pop(slug, None)
+            else:
+                expected[slug] = result
+            return result, *self._edited(snapshot, slug, result, expected)
+
+        result, text, written, document = engine.edit_for_store(edit)
         data = text.replace("\n", snapshot.newline) if snapshot.newline != "\n" else text
         raw = ("\ufeff" if snapshot.bom else "").encode() + data.encode("utf-8")
         try:
@@ -396,6 +424,8 @@ class YamlFileStore(BaseStore):
             raise StoreError(f"cannot write YAML store {self.name}: {exc.strerror or exc}") from None
         written.signature = signature(self.path)
         written.digest = hashlib.sha256(raw).digest()
+        if written.root is None:
+            written.unparsed = raw  # read back entry by entry: a next write parses the file for its source map
         # What was just written is valid (the edit was checked against validated registries):
         # the next reader of these bytes need not parse or validate them.
         validcache.remember(raw, written.form)
@@ -430,8 +460,11 @@ class YamlFileStore(BaseStore):
 
         cached, self._document = self._document, None  # edited in place: re-cached on success only
         try:
-            text = splice.splice_registry(snapshot.text, snapshot.root, snapshot.data, snapshot.form, slug, result)
-            return text, self._checked(text, expected, snapshot), None
+            record = splice.Record()
+            text = splice.splice_registry(snapshot.text, snapshot.root, snapshot.data, snapshot.form, slug, result,
+                                          record=record)
+            written = self._read_back(text, record, expected, snapshot)
+            return text, written if written is not None else self._checked(text, expected, snapshot), None
         except (splice.NotSpliceable, StoreError):
             pass
         if cached is not None and cached[0] == snapshot.signature:
@@ -440,6 +473,30 @@ class YamlFileStore(BaseStore):
             document = roundtrip.RoundTripDocument(snapshot.text, snapshot.form)
         text = document.replace_registry(slug, result)
         return text, self._checked(text, expected, snapshot), document
+
+    def _read_back(self, text: str, record: Record, expected: dict[str, Registry],
+                   before: _Snapshot) -> _Snapshot | None:
+        """The reading of the spliced text from its written entries alone, when it holds
+        `expected` (what `_checked` proves by reading all of it); None: not shown so."""
+        limits = current_limits()
+        if limits != before.limits:
+            return None  # what was read under other limits is not known to hold under these
+        data = record.read_back(limits, before.nodes)
+        if data is None or not validcache.form_matches(data, before.form):
+            return None  # (a bundle keeps `registries`, a single file its `slug`: the form as detected)
+        if before.form == "bundle":
+            found = data["registries"]
+            old = before.data["registries"]
+        else:
+            found = {data["slug"]: data}
+            old = {before.data["slug"]: before.data}
+        registries = {}
+        for slug, registry in found.items():
+            registries[slug] = _normalised_again(registry, old.get(slug), before.registries.get(slug), slug)
+        if registries != expected:
+            return None
+        return _Snapshot(None, text=text, form=before.form, registries=registries, newline=before.newline,
+                         bom=before.bom)
 
     def _checked(self, text: str, expected: dict[str, Registry], before: _Snapshot) -> _Snapshot:
         """The engine's reading of the text about to be written; it must hold `expected`.
