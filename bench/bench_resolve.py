@@ -8,9 +8,10 @@ ratio of medians. It also shows where a resolve spends its time: the imports (fr
 resolving and printing.
 
 Large stores (issue 11; default 10,000 and 38,000 profiles, about 5 and 20 MB): `profreg
-resolve` with the validation cache cold and warm, and `profile update`, against `profreg
-validate` of the same file (targets: resolve cold <= 1x validate at 10,000 and <= 1.5x at
-the largest, warm <= 0.3 s; update <= 2x validate at the largest).
+resolve` with the validation cache cold and warm, and `profile update` with it warm and
+off, against `profreg validate` of the same file (targets: resolve cold <= 1x validate at
+10,000 and <= 1.5x at the largest, warm <= 0.3 s; update <= 2x validate at the largest),
+with each one's peak resident memory.
 
 Usage: python bench/bench_resolve.py [--runs N] [--profiles N] [--large-stores N,N | 0]
 Not a test: nothing here fails on a slow machine; it prints numbers.
@@ -104,35 +105,56 @@ def in_process_phases(store: str, profile: str, repeat: int = 5) -> dict[str, fl
     return {name: statistics.median(values) * 1000 for name, values in phases.items()}
 
 
+def run_measured(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """(wall seconds, peak resident MB) of one whole process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({process.returncode})")
+    return wall, usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
 def large_store_figures(sizes: list[int], runs: int, env: dict[str, str], work: str) -> None:
-    """validate / resolve cold / resolve warm / profile update on large YAML stores (median s)."""
+    """validate / resolve cold / resolve warm / profile update on large YAML stores (median s):
+    `update` with the validation cache warm (after the resolves), `update off` with it off
+    (the open validates the whole file first); peak resident memory of validate and update."""
     profreg = profreg_command()
-    print("\nlarge YAML stores (median of", runs, "runs, whole process, s):")
+    print("\nlarge YAML stores (median of", runs, "runs, whole process, s; peak resident MB):")
     print(f"  {'profiles':>9} {'MB':>6} {'validate':>9} {'resolve cold':>13} {'warm':>7} {'update':>8}"
-          f" {'cold/validate':>14} {'update/validate':>16}")
+          f" {'update off':>11} {'cold/validate':>14} {'update/validate':>16} {'off/validate':>13}"
+          f" {'validate MB':>12} {'update MB':>10} {'off MB':>7}")
     for size in sizes:
         path = Path(work, f"store-{size}.yaml")
         path.write_text(document(size), encoding="utf-8")
-        figures: dict[str, list[float]] = {"validate": [], "cold": [], "warm": [], "update": []}
+        figures: dict[str, list[float]] = {"validate": [], "cold": [], "warm": [], "update": [], "off": []}
+        peaks: dict[str, list[float]] = {name: [] for name in figures}
         for attempt in range(runs):
             cache = Path(work, f"cache-{size}-{attempt}")
             run_env = {**env, "PROFREG_CACHE_DIR": str(cache)}
+            off_env = {**env, "PROFREG_CACHE_DIR": ""}
             steps = (
-                ("validate", [*profreg, "validate", str(path)], {**env, "PROFREG_CACHE_DIR": ""}),
+                ("validate", [*profreg, "validate", str(path)], off_env),
                 ("cold", [*profreg, "resolve", "agent-000001", "--store", str(path), "--format", "json"], run_env),
                 ("warm", [*profreg, "resolve", "agent-000001", "--store", str(path), "--format", "json"], run_env),
                 ("update", [*profreg, "profile", "update", "default/agent-000002", "--system-prompt",
                             f"run {attempt}", "--store", str(path)], run_env),
+                ("off", [*profreg, "profile", "update", "default/agent-000003", "--system-prompt",
+                         f"run {attempt}", "--store", str(path)], off_env),
             )
             for name, argv, step_env in steps:
-                start = time.perf_counter()
-                subprocess.run(argv, env=step_env, cwd=work, check=True, stdout=subprocess.DEVNULL)
-                figures[name].append(time.perf_counter() - start)
+                wall, peak = run_measured(argv, step_env, work)
+                figures[name].append(wall)
+                peaks[name].append(peak)
             shutil.rmtree(cache, ignore_errors=True)
         med = {name: statistics.median(values) for name, values in figures.items()}
+        top = {name: max(values) for name, values in peaks.items()}
         print(f"  {size:>9} {path.stat().st_size / 1e6:>6.1f} {med['validate']:>9.2f} {med['cold']:>13.2f}"
-              f" {med['warm']:>7.2f} {med['update']:>8.2f} {med['cold'] / med['validate']:>14.2f}"
-              f" {med['update'] / med['validate']:>16.2f}")
+              f" {med['warm']:>7.2f} {med['update']:>8.2f} {med['off']:>11.2f} {med['cold'] / med['validate']:>14.2f}"
+              f" {med['update'] / med['validate']:>16.2f} {med['off'] / med['validate']:>13.2f}"
+              f" {top['validate']:>12.0f} {top['update']:>10.0f} {top['off']:>7.0f}")
 
 
 def describe(values: list[float]) -> str:
