@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from profreg import engine
 from profreg.errors import ProfregError
 from profreg.resolve import resolve_profile
 from profreg.secrets import mask_secrets
@@ -17,6 +18,11 @@ MAX_CHARS = 4000
 
 def resolved_section(registry_data: dict[str, Any], registry_slug: str, profile: dict[str, Any], key: str) -> str:
     command = f"profreg resolve {registry_slug}/{key}"
+    # `resolve` refuses what does not validate; the resolver itself trusts its input.
+    metadata = registry_data.get("metadata")
+    if any(d.is_error for d in engine.validate_profile(profile, slug=key)) or (
+            metadata is not None and not isinstance(metadata, dict)):
+        return f"**Resolved** (`{command}`): cannot resolve: the profile has problems (see Problems)"
     try:
         result = resolve_profile(registry_data, registry_slug, profile, key)
     except ProfregError as exc:

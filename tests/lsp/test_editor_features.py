@@ -102,6 +102,16 @@ async def test_hover_on_a_profile_key_shows_its_resolved_settings_masked(client,
     assert "fingerprint `sha256:" in text
 
 
+async def test_hover_on_an_invalid_profile_says_it_cannot_resolve(client, uri_for):
+    uri = uri_for("invalid-runtime-profiles.yaml")
+    text = "slug: team\ndefault_profile_slug: agent\nprofiles:\n  agent:\n    slug: agent\n    runtime: just a string\n"
+    await open_document(client, uri, text)
+    got = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=3, character=3)))
+    assert "cannot resolve: the profile has problems" in got.contents.value
+    assert "fingerprint" not in got.contents.value
+
+
 async def test_slug_completion_items_carry_the_profile_names(client, uri_for):
     uri = uri_for("slugs-profiles.yaml")
     text = REGISTRY.replace("default_profile_slug: agent", "default_profile_slug: ")
