@@ -14,8 +14,7 @@ start-up) stays as light as before.
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import (
     NotFoundError,
@@ -26,6 +25,7 @@ from .errors import (
     ValidationError,
     VersionConflictError,
 )
+from .lazynames import lazy_names
 
 if TYPE_CHECKING:
     from .client import ChangeEvent, Client, connect
@@ -57,14 +57,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'profreg' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__)

@@ -17,8 +17,9 @@ the stage at once, for modules that always use it.
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazynames import lazy_names
 
 if TYPE_CHECKING:
     from .reader import DEFAULT_LIMITS, Limits, ParsedYaml, parse
@@ -76,14 +77,4 @@ _STAGE_OF = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    stage = _STAGE_OF.get(name)
-    if stage is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{stage}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_names(__name__, _STAGE_OF, __all__)

@@ -57,7 +57,7 @@ def _cache_dir() -> str | None:
 
 # The profreg modules outside the engine package that the engine imports; a test holds
 # this list to the engine's imports.
-ENGINE_DEPENDENCIES = ("limits", "model", "pointer", "schemafile", "secrets")
+ENGINE_DEPENDENCIES = ("lazynames", "limits", "model", "pointer", "schemafile", "secrets")
 
 
 # profreg/, found without importing the engine (a cache hit must not load it)
