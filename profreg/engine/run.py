@@ -94,10 +94,9 @@ class _Run:
         profiles = reg.get("profiles")
         if isinstance(profiles, dict):
             # The shell: profiles stubbed out (null stays null, so the type error shows).
-            if not _shell_valid(defname, reg, profiles):
-                shell = dict(reg)
-                stubs = {k: (None if v is None else {}) for k, v in profiles.items()}
-                shell["profiles"] = stubs
+            shell = _invalid_shell(defname, reg, profiles)
+            if shell is not None:
+                stubs = shell["profiles"]
                 if _empty_profile_valid():
                     # The reference validator walks every entry to explain the shell's errors,
                     # and an entry with a slug key and a `{}` stub adds none: only the others
@@ -161,8 +160,9 @@ _VALID_SHELLS: list[tuple[str, tuple, tuple, tuple]] = []
 _VALID_SHELLS_KEPT = 8
 
 
-def _shell_valid(defname: str, reg: dict, profiles: dict) -> bool:
-    """Whether the registry with each profile stubbed out (`{}`, null kept) passes the schema."""
+def _invalid_shell(defname: str, reg: dict, profiles: dict) -> dict | None:
+    """The registry with each profile stubbed out (`{}`, null kept) if it fails the schema;
+    None if it passes."""
     keys = tuple(profiles)
     # text keys only: `1 == True` as keys, not to a schema
     known = set(map(type, keys)) <= {str}
@@ -171,15 +171,15 @@ def _shell_valid(defname: str, reg: dict, profiles: dict) -> bool:
         nulls = tuple(k for k, v in profiles.items() if v is None) if None in profiles.values() else ()
         for entry in _VALID_SHELLS:
             if entry[0] == defname and entry[2] == keys and entry[3] == nulls and entry[1] == others:
-                return True
+                return None
     shell = dict(reg)
     shell["profiles"] = {k: (None if v is None else {}) for k, v in profiles.items()}
     if not schema.is_valid(defname, shell):
-        return False
+        return shell
     if known:
         _VALID_SHELLS.insert(0, (defname, others, keys, nulls))
         del _VALID_SHELLS[_VALID_SHELLS_KEPT:]
-    return True
+    return None
 
 
 def _frozen(value: Any) -> Any:

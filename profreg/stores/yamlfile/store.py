@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ... import engine
-from ...engine.report import first_error_line
+from ...engine import first_error_line
 from ...errors import NotFoundError, StoreError, UsageError
 from ...inputfiles import read_input
 from ...legacy import legacy_to_registry
