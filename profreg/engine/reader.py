@@ -386,7 +386,15 @@ def _node_limit_message(limits: Limits) -> str:
 
 
 def _compose(text: str, result: ParsedYaml, limits: Limits) -> Node | None:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # libyaml reads the text's UTF-8 encoding
+    except UnicodeEncodeError as exc:  # a lone surrogate: only a text (LSP's JSON, a caller's str) has one
+        result.diagnostics.append(Diagnostic(
+            "error", "yaml-syntax",
+            f"the text holds a lone surrogate U+{ord(text[exc.start]):04X}, which is not a character",
+            span=result.lines.span(exc.start, exc.start + 1)))
+        result.fatal = True
+        return None
     loader.nodes_left = limits.max_nodes
     try:
         root = loader.get_single_node()
@@ -475,7 +483,10 @@ def syntax_error_from(text: str, start: int, context: str, line_starts: list[int
     character the reader refuses near it. `line_starts`: where the text's lines start, if
     the caller keeps them.
     """
-    loader = _Loader(context + text[start:])
+    try:
+        loader = _Loader(context + text[start:])
+    except UnicodeEncodeError:  # a lone surrogate: the whole parse says where
+        return None
     try:
         loader.raw_parse()
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from profreg.engine import validate_text
@@ -45,6 +46,16 @@ def check(source: str | bytes) -> None:
         d.to_json()
     assert report.valid == (not report.errors)
     looks_like_registry(report.parsed)  # the directory/LSP filter must not raise either
+
+
+@pytest.mark.parametrize("text", ["\ud800slug: default\n", "slug: default\nprofiles:\n  a\udfff: {}\n"])
+def test_a_lone_surrogate_in_a_text_is_a_syntax_error_where_it_stands(text):
+    check(text)
+    (diagnostic,) = validate_text(text).diagnostics
+    offset = next(i for i, ch in enumerate(text) if "\ud800" <= ch <= "\udfff")
+    line = text.count("\n", 0, offset)  # 0-based, as spans are
+    assert (diagnostic.code, diagnostic.span.start_line) == ("yaml-syntax", line)
+    assert "lone surrogate" in diagnostic.message
 
 
 @FUZZ
