@@ -7,18 +7,26 @@ ratio of medians. It also shows where a resolve spends its time: the imports (fr
 `python -X importtime`) and, in-process, opening the store (which validates a YAML file),
 resolving and printing.
 
-Large stores (issue 11; default 10,000 and 38,000 profiles, about 5 and 20 MB): `profreg
-resolve` with the validation cache cold and warm, and `profile update` with it warm and
-off, against `profreg validate` of the same file (targets: resolve cold <= 1x validate at
-10,000 and <= 1.5x at the largest, warm <= 0.3 s; update <= 2x validate at the largest),
-with each one's peak resident memory.
+Large stores (issue 11; default 10,000 and 38,000 profiles, about 5 and 20 MB), in every
+shape a store holds (bench/shapes.py: single form and a bundle of three registries, block
+style and shared style with anchors, aliases, merge keys and flow values): `profreg resolve`
+with the validation cache cold and warm (plain, and with `--overrides` and `--base`), and
+`profile update` with it warm and off, against `profreg validate` of the same file, with
+each one's peak resident memory; on the broken stores (each problem family of
+bench/shapes.py, at the smallest size by default) the time `profreg resolve` takes to its
+error against `validate` of the same file. Targets: resolve cold <= 1x validate at 10,000
+and <= 1.5x at the larger, warm <= 0.3 s, update <= 2x validate, a broken store's error
+<= 1x validate; the worst cell of each figure is printed against its target.
 
 Usage: python bench/bench_resolve.py [--runs N] [--profiles N] [--large-stores N,N | 0]
+           [--large-runs N] [--large-shapes FORM/STYLE,...] [--broken-states S,... | '']
+           [--broken-sizes N,...]
 Not a test: nothing here fails on a slow machine; it prints numbers.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -31,6 +39,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from generate import document  # noqa: E402  (bench/generate.py)
+from shapes import (  # noqa: E402
+    BASE_SETTINGS, BROKEN_STATES, FORMS, OVERRIDES, STYLES, parse_broken_states, parse_shapes, profile_key, registry,
+    registry_holding,
+)
+from worst import Figure, print_worst  # noqa: E402
 
 TARGET_RATIO = 3.0
 
@@ -85,8 +98,6 @@ def import_breakdown(argv: list[str], env: dict[str, str], cwd: str, top: int = 
 
 def in_process_phases(store: str, profile: str, repeat: int = 5) -> dict[str, float]:
     """ms per phase when the modules are already imported: open (parse + validate), resolve, JSON."""
-    import json
-
     from profreg.service import Service
     from profreg.stores import open_store
 
@@ -105,56 +116,133 @@ def in_process_phases(store: str, profile: str, repeat: int = 5) -> dict[str, fl
     return {name: statistics.median(values) * 1000 for name, values in phases.items()}
 
 
-def run_measured(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
-    """(wall seconds, peak resident MB) of one whole process."""
+def run_measured(argv: list[str], env: dict[str, str], cwd: str,
+                 limit: float | None = None) -> tuple[float, float, bool]:
+    """(wall seconds, peak resident MB, killed) of one whole process, killed after `limit` s
+    (a figure that slow misses its target many times over; waiting for it adds nothing)."""
     start = time.perf_counter()
     process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(process.pid, 0)
+    killed = False
+    while True:  # polled, not waited: the child is killed before it is reaped, never a reused pid
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if limit is not None and not killed and time.perf_counter() - start > limit:
+            process.kill()
+            killed = True
+        time.sleep(0.005)
     wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
+    if process.returncode != 0 and not killed:
         raise SystemExit(f"{' '.join(argv)} failed ({process.returncode})")
-    return wall, usage.ru_maxrss / 1024  # kilobytes on Linux
+    return wall, usage.ru_maxrss / 1024, killed  # kilobytes on Linux
 
 
-def large_store_figures(sizes: list[int], runs: int, env: dict[str, str], work: str) -> None:
-    """validate / resolve cold / resolve warm / profile update on large YAML stores (median s):
-    `update` with the validation cache warm (after the resolves), `update off` with it off
-    (the open validates the whole file first); peak resident memory of validate and update."""
+def large_store_steps(path: Path, size: int, form: str, attempt: int, env: dict[str, str],
+                      work: str) -> list[tuple[str, list[str], dict[str, str]]]:
+    """(figure, argv, env) of one run on a valid store, in order: the resolves leave the cache warm."""
     profreg = profreg_command()
+    chosen = size // 2
+    # the shared style makes every third profile read-only (bench/shapes.py): update others
+    updated, updated_off = [i for i in range(chosen + 1, chosen + 6) if i % 3][:2]
+    run_env = {**env, "PROFREG_CACHE_DIR": str(Path(work, f"cache-{size}-{attempt}"))}
+    off_env = {**env, "PROFREG_CACHE_DIR": ""}
+    store = ["--store", str(path)]
+    resolve = [*profreg, "resolve", profile_key(chosen), "--registry", registry_holding(chosen, size, form),
+               *store, "--format", "json"]
+    request = ["--overrides", str(Path(work, "overrides.json")), "--base", str(Path(work, "base.json"))]
+
+    def update(i: int) -> list[str]:
+        return [*profreg, "profile", "update", f"{registry_holding(i, size, form)}/{profile_key(i)}",
+                "--system-prompt", f"run {attempt}", *store]
+
+    return [("validate", [*profreg, "validate", str(path)], off_env), ("cold", resolve, run_env),
+            ("warm", resolve, run_env), ("warm+request", [*resolve, *request], run_env),
+            ("update", update(updated), run_env), ("off", update(updated_off), off_env)]
+
+
+def large_store_figures(sizes: list[int], shapes: list[tuple[str, str]], states: list[str], broken_sizes: set[int],
+                        runs: int, cap: float, env: dict[str, str], work: str) -> None:
+    """validate / resolve cold / resolve warm (plain, and with overrides and base settings) /
+    profile update on large YAML stores of every shape (median s): `update` with the
+    validation cache warm (after the resolves), `update off` with it off (the open validates
+    the whole file first); peak resident memory of validate and update. A broken store:
+    the time `profreg resolve` takes to its error, against `validate` of the same file.
+    A step still running after `cap` x 2 x validate (at least 10 s) is killed: its figure
+    is shown as more than that."""
+    Path(work, "overrides.json").write_text(json.dumps(OVERRIDES), encoding="utf-8")
+    Path(work, "base.json").write_text(json.dumps(BASE_SETTINGS), encoding="utf-8")
+    largest = max(sizes)
+    cold_fig, warm_fig = Figure("resolve cold / validate"), Figure("resolve warm (plain or with a request)", " s")
+    update_fig, off_fig = Figure("update / validate (cache warm)"), Figure("update / validate (cache off)")
+    error_fig = Figure("resolve of a broken store, time to the error / validate")
     print("\nlarge YAML stores (median of", runs, "runs, whole process, s; peak resident MB):")
-    print(f"  {'profiles':>9} {'MB':>6} {'validate':>9} {'resolve cold':>13} {'warm':>7} {'update':>8}"
-          f" {'update off':>11} {'cold/validate':>14} {'update/validate':>16} {'off/validate':>13}"
-          f" {'validate MB':>12} {'update MB':>10} {'off MB':>7}")
+    print(f"  {'profiles':>8} {'shape':<14} {'MB':>5} {'validate':>8} {'cold':>6} {'warm':>5} {'+request':>8}"
+          f" {'update':>7} {'off':>6} {'cold/val':>8} {'update/val':>10} {'off/val':>7}"
+          f" {'val MB':>7} {'update MB':>9} {'off MB':>7}")
     for size in sizes:
-        path = Path(work, f"store-{size}.yaml")
-        path.write_text(document(size), encoding="utf-8")
-        figures: dict[str, list[float]] = {"validate": [], "cold": [], "warm": [], "update": [], "off": []}
-        peaks: dict[str, list[float]] = {name: [] for name in figures}
-        for attempt in range(runs):
-            cache = Path(work, f"cache-{size}-{attempt}")
-            run_env = {**env, "PROFREG_CACHE_DIR": str(cache)}
-            off_env = {**env, "PROFREG_CACHE_DIR": ""}
-            steps = (
-                ("validate", [*profreg, "validate", str(path)], off_env),
-                ("cold", [*profreg, "resolve", "agent-000001", "--store", str(path), "--format", "json"], run_env),
-                ("warm", [*profreg, "resolve", "agent-000001", "--store", str(path), "--format", "json"], run_env),
-                ("update", [*profreg, "profile", "update", "default/agent-000002", "--system-prompt",
-                            f"run {attempt}", "--store", str(path)], run_env),
-                ("off", [*profreg, "profile", "update", "default/agent-000003", "--system-prompt",
-                         f"run {attempt}", "--store", str(path)], off_env),
-            )
-            for name, argv, step_env in steps:
-                wall, peak = run_measured(argv, step_env, work)
-                figures[name].append(wall)
-                peaks[name].append(peak)
-            shutil.rmtree(cache, ignore_errors=True)
-        med = {name: statistics.median(values) for name, values in figures.items()}
-        top = {name: max(values) for name, values in peaks.items()}
-        print(f"  {size:>9} {path.stat().st_size / 1e6:>6.1f} {med['validate']:>9.2f} {med['cold']:>13.2f}"
-              f" {med['warm']:>7.2f} {med['update']:>8.2f} {med['off']:>11.2f} {med['cold'] / med['validate']:>14.2f}"
-              f" {med['update'] / med['validate']:>16.2f} {med['off'] / med['validate']:>13.2f}"
-              f" {top['validate']:>12.0f} {top['update']:>10.0f} {top['off']:>7.0f}")
+        for form, style in shapes:
+            path = Path(work, f"store-{size}-{form}-{style}.yaml")
+            path.write_text(registry(size, form, "valid", style).text, encoding="utf-8")
+            figures: dict[str, list[float]] = {}
+            peaks: dict[str, list[float]] = {}
+            killed: set[str] = set()
+            for attempt in range(runs):
+                limit = None
+                for name, argv, step_env in large_store_steps(path, size, form, attempt, env, work):
+                    wall, peak, was_killed = run_measured(argv, step_env, work, limit)
+                    figures.setdefault(name, []).append(wall)
+                    peaks.setdefault(name, []).append(peak)
+                    killed |= {name} if was_killed else set()
+                    if name == "validate":  # every later step is held to at most 2x validate
+                        limit = max(10.0, cap * 2 * wall)
+                shutil.rmtree(Path(work, f"cache-{size}-{attempt}"), ignore_errors=True)
+            med = {name: statistics.median(values) for name, values in figures.items()}
+            top = {name: max(values) for name, values in peaks.items()}
+            cell = f"{size} {form}/{style}"
+            cold_fig.add(cell, med["cold"] / med["validate"], 1.0 if size <= 10000 else 1.5, "cold" in killed)
+            warm_fig.add(cell, med["warm"], 0.3, "warm" in killed)
+            warm_fig.add(f"{cell} +request", med["warm+request"], 0.3, "warm+request" in killed)
+            update_fig.add(cell, med["update"] / med["validate"], 2, "update" in killed)
+            off_fig.add(cell, med["off"] / med["validate"], 2, "off" in killed)
+            shown = {name: f"{'>' if name in killed else ''}{value:.2f}" for name, value in med.items()}
+            ratios = {name: f"{'>' if name in killed else ''}{med[name] / med['validate']:.2f}"
+                      for name in ("cold", "update", "off")}
+            print(f"  {size:>8} {form + '/' + style:<14} {path.stat().st_size / 1e6:>5.1f} {shown['validate']:>8}"
+                  f" {shown['cold']:>6} {shown['warm']:>5} {shown['warm+request']:>8} {shown['update']:>7}"
+                  f" {shown['off']:>6} {ratios['cold']:>8} {ratios['update']:>10} {ratios['off']:>7}"
+                  f" {top['validate']:>7.0f} {top['update']:>9.0f} {top['off']:>7.0f}")
+            if size in broken_sizes:
+                for state in states:
+                    path.write_text(registry(size, form, state, style).text, encoding="utf-8")
+                    validate, error = broken_store_figures(path, size, form, runs, env, work)
+                    error_fig.add(f"{cell} {state}", error / validate, 1)
+                    print(f"  {'':>8} {state:<27} {validate:>8.2f} {error:>6.2f} (error; error/val"
+                          f" {error / validate:.2f})")
+            path.unlink()
+    print_worst(f"largest {largest} profiles; load average {os.getloadavg()[0]:.1f}",
+                [cold_fig, warm_fig, update_fig, off_fig, error_fig])
+
+
+def broken_store_figures(path: Path, size: int, form: str, runs: int, env: dict[str, str],
+                         work: str) -> tuple[float, float]:
+    """Median seconds of `validate` and of `resolve` (cold cache) to their error on a broken store."""
+    profreg = profreg_command()
+    chosen = size // 2
+    resolve = [*profreg, "resolve", profile_key(chosen), "--registry", registry_holding(chosen, size, form),
+               "--store", str(path), "--format", "json"]
+    times: dict[str, list[float]] = {"validate": [], "resolve": []}
+    for attempt in range(runs):
+        cache = Path(work, f"cache-broken-{attempt}")
+        for name, argv, step_env in (("validate", [*profreg, "validate", str(path)], {**env, "PROFREG_CACHE_DIR": ""}),
+                                     ("resolve", resolve, {**env, "PROFREG_CACHE_DIR": str(cache)})):
+            start = time.perf_counter()
+            done = subprocess.run(argv, env=step_env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            times[name].append(time.perf_counter() - start)
+            if done.returncode == 0 or b"Traceback" in done.stderr:
+                raise SystemExit(f"{name} on broken {path.name} ended {done.returncode}: {done.stderr.decode()[:400]}")
+        shutil.rmtree(cache, ignore_errors=True)
+    return statistics.median(times["validate"]), statistics.median(times["resolve"])
 
 
 def describe(values: list[float]) -> str:
@@ -171,6 +259,14 @@ def main() -> int:
     parser.add_argument("--large-stores", default="10000,38000",
                         help="profile counts of the large-store figures, comma-separated (0: skip)")
     parser.add_argument("--large-runs", type=int, default=1, help="runs of each large-store figure")
+    parser.add_argument("--large-shapes", default=",".join(f"{f}/{s}" for f in FORMS for s in STYLES),
+                        help="FORM/STYLE pairs of the large stores (bench/shapes.py), comma-separated (default: all)")
+    parser.add_argument("--broken-states", default=",".join(BROKEN_STATES),
+                        help="broken states of the large stores, timed to the error (default: all; '' none)")
+    parser.add_argument("--cap", type=float, default=3.0,
+                        help="kill a large-store step after CAP x 2 x validate (at least 10 s); shown as '>'")
+    parser.add_argument("--broken-sizes", default="",
+                        help="large-store sizes measured broken (default: the smallest of --large-stores)")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="profreg-bench-resolve-")
@@ -218,7 +314,10 @@ def main() -> int:
             print(f"  {label:<13}" + "   ".join(f"{name}: {ms:6.2f}" for name, ms in phases.items()))
         sizes = [int(n) for n in args.large_stores.split(",") if int(n) > 0]
         if sizes:
-            large_store_figures(sizes, args.large_runs, env, work)
+            broken_sizes = {int(n) for n in args.broken_sizes.split(",") if n} or {min(sizes)}
+            large_store_figures(sizes, parse_shapes(args.large_shapes),
+                                parse_broken_states(args.broken_states, "--broken-states"), broken_sizes,
+                                args.large_runs, args.cap, env, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
