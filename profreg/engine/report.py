@@ -227,7 +227,8 @@ def _last_token(pointer: str) -> str:
 
 
 def schema_problems(errors: Iterable[Any], prefix: str) -> Iterable[Problem]:
-    """jsonschema's errors (from `iter_errors`) as problems a person can act on."""
+    """Schema errors as problems a person can act on: jsonschema's (from `iter_errors`), or
+    jsonschema-rs's read into the same terms (`schema.SchemaError`)."""
     for error in errors:
         path = prefix
         for token in error.absolute_path:

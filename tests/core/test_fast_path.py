@@ -1,6 +1,8 @@
-"""The jsonschema-rs fast path decides valid/invalid; `jsonschema` explains failures.
+"""jsonschema-rs decides valid/invalid and explains failures; `jsonschema` is the reference.
 Both must agree on every instance, or a document could pass with no reported error
-(or fail with none). Checked over the corpus pieces and generated profile-like objects."""
+(or fail with none), and jsonschema-rs's errors, read as jsonschema's, must word the same
+problems as jsonschema's own. Checked over the corpus pieces and generated profile-like
+objects."""
 from __future__ import annotations
 
 import difflib
@@ -11,6 +13,8 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings, strategies as st
 
 from profreg.engine.invariants import closest_match
+from profreg.engine import schema as schema_layer
+from profreg.engine.report import schema_problems
 from profreg.engine.schema import fast_validator as _fast_validator, reference_validator as _validator
 from profreg.engine.reader import parse
 
@@ -112,6 +116,22 @@ def agree(defname: str, instance) -> None:
     except (ValueError, OverflowError):
         return  # values it cannot take (e.g. integers beyond 64 bits): the engine asks jsonschema
     assert got == expected, f"{defname}: jsonschema-rs says {got}, jsonschema says {expected} for {instance!r}"
+    if not got:
+        explained_alike(defname, instance)
+
+
+def explained_alike(defname: str, instance) -> bool:
+    """jsonschema-rs's errors, read as jsonschema's, give jsonschema's problems in its order
+    at each place (between places jsonschema's order is a set's: the report sorts by
+    position). False where the reading defers to jsonschema (an empty key)."""
+    fast = schema_layer.fast_errors(defname, instance)
+    if fast is None:
+        return False
+    by_place = lambda problem: problem.pointer  # noqa: E731
+    got = sorted(schema_problems(fast, "/doc"), key=by_place)
+    expected = sorted(schema_problems(schema_layer.reference_errors(defname, instance), "/doc"), key=by_place)
+    assert got == expected, f"{defname}: {instance!r}"
+    return True
 
 
 @pytest.mark.parametrize("name", VALIDATE_CASES)
@@ -136,6 +156,28 @@ def test_generated_instances_agree(data):
     defname = data.draw(st.sampled_from(sorted(INSTANCES)), label="def")
     instance = data.draw(INSTANCES[defname], label="instance")
     agree(defname, instance)
+
+
+@pytest.mark.parametrize("defname,instance", [
+    ("registry", {"profiles": {"0123": [], "12": None, "a": {"slug": "B!", "runtime": {"tools": [1]}}}}),
+    ("registry", {"profiles": {"Abc": None, "a": {"extra": 1, "policy": {"allow_overrides": "yes"}}}, "x": 1}),
+    ("single", {"slgu": "x", "profiles": {"b": {"runtime": {"middlewares": [{}, {"name": "A", "x": 1}]}}}}),
+    ("bundle", {"registries": {"R": {"profiles": {"Xy": {}}}, "q": {"metadata": {"version": -1}}}}),
+    ("legacy", {"slug": 1, "profiles": 2}),
+    ("legacy", {}),
+])
+def test_jsonschema_rs_explains_what_it_rejects(defname, instance):
+    """Each schema keyword the registry schema uses, keys of digits (which jsonschema-rs
+    reports as indexes) included, is explained without jsonschema."""
+    assert explained_alike(defname, instance)
+
+
+def test_an_empty_key_is_explained_by_jsonschema():
+    """jsonschema-rs leaves an empty key out of an error's path; the reading then defers."""
+    instance = {"profiles": {"": {"extra": 1}}}
+    assert schema_layer.fast_errors("registry", instance) is None
+    assert [p.message for p in schema_layer.problems("registry", instance, "")] == [
+        p.message for p in schema_problems(schema_layer.reference_errors("registry", instance), "")]
 
 
 def test_the_generators_reach_both_answers():

@@ -1,8 +1,10 @@
 """What the server process leaves out of memory, and that it works the same without it.
 
 `profreg_lsp.launch` keeps OpenSSL out, gives attrs' generated methods globals of their own
-size and drops their sources, `profreg lsp` starts it without Click (`profreg.cli`). Each run below reports the server's own module
-table when it exits, and its diagnostics must equal the engine's.
+size and drops their sources, `profreg lsp` starts it without Click (`profreg.cli`), and
+schema errors are explained from jsonschema-rs's own, without loading `jsonschema`. Each run
+below reports the server's own module table when it exits, and its diagnostics must equal
+the engine's.
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ def report():
         json.dump({
             "ssl_blocked": "ssl" in sys.modules and sys.modules["ssl"] is None,
             "jsonschema_rs": "jsonschema_rs" in sys.modules,
+            "jsonschema": "jsonschema" in sys.modules,
             "click": "click" in sys.modules,
             "lsprotocol_sources": sum(1 for name in linecache.cache
                                       if name.startswith("<attrs generated") and " lsprotocol." in name),
@@ -91,15 +94,17 @@ def test_the_server_runs_without_openssl_lsprotocol_sources_or_click(tmp_path, e
     text = (CONFORMANCE / "validate" / "several-problems.yaml").read_text(encoding="utf-8")
     diagnostics, modules = _run_server_on(tmp_path, text, entry)
     assert diagnostics and published_as_dicts(diagnostics) == expected_for(text)
-    assert modules == {"ssl_blocked": True, "jsonschema_rs": True, "click": False, "lsprotocol_sources": 0,
+    assert modules == {"ssl_blocked": True, "jsonschema_rs": True, "jsonschema": False, "click": False,
+                       "lsprotocol_sources": 0,
                        "lsprotocol_module_copies": 0, "opened_document_out_of_scans": True}
 
 
 def test_a_large_document_gets_the_same_diagnostics(tmp_path):
     text = document(400).replace("tools: [calculator, search, shell]", "tools: [calculator, '  ']", 1)
     text = text.replace("allow_overrides: true", "allow_overrides: yes-please", 1)
-    diagnostics, _ = _run_server_on(tmp_path, text)
+    diagnostics, modules = _run_server_on(tmp_path, text)
     assert diagnostics and published_as_dicts(diagnostics) == expected_for(text)
+    assert modules["jsonschema"] is False  # jsonschema-rs explains the schema errors itself
 
 
 def _lsp_message(body: dict) -> bytes:
