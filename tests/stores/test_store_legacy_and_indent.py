@@ -46,6 +46,9 @@ def test_is_legacy(data, legacy):
         ("a:\n    b:\n        - x\n", (4, 6, 4)),
         ("a:\n   b: 1\n", (3, 5, 2)),  # no sequence: the new-file dash offset with the file's indent
         ("a: 1\n", (2, 4, 2)),
+        ("a:\n  b: &list\n  - x\n", (2, 2, 0)),  # a sequence after an anchor
+        ("a:\n  b: !!seq\n      - x\n", (2, 6, 4)),  # and after a tag
+        ("a:\n    b: 1\n" + "c: [x]\n" * 6000 + "d:\n- x\n", (4, 6, 2)),  # a sequence past the lines looked at
     ],
 )
 def test_guess_indentation(text, expected):

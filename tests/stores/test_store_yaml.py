@@ -59,6 +59,50 @@ HAND_WRITTEN = textwrap.dedent("""\
     """)
 
 
+# Anchors, aliases and merge keys shared across profiles, in the places a person puts them.
+SHARED = textwrap.dedent("""\
+    # Team registry, edited by hand.
+    # Keep this header.
+    slug: team
+    default_profile_slug: agent
+    profiles:
+      agent:
+        display_name: Agent
+        runtime:
+          system_prompt: &prompt You are a helpful assistant.
+          middlewares: &middlewares
+          - name: logging
+            config: &logcfg {level: info, sample: 3}
+          - name: agentmode
+          tools: &tools [calculator, search]
+        policy: &policy
+          allow_overrides: true
+          allowed_override_keys: [system_prompt, tools]
+      reviewer:
+        display_name: Reviewer   # a comment with a * in it
+        runtime:
+          system_prompt: *prompt
+          middlewares: *middlewares
+          tools:
+          - *prompt
+          - shell
+        policy:
+          <<: *policy
+          read_only: false
+      copy: &copy
+        description: the copied one
+        runtime: {tools: [*prompt, calc]}
+      twin: *copy
+      last:
+        runtime:
+          middlewares:
+          - name: log
+            config:
+              *logcfg
+          tools: *tools
+    """)
+
+
 def removed_lines(old: str, new: str) -> list[str]:
     """Lines of `old` that do not survive byte-for-byte (in order) in `new`."""
     a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
@@ -322,6 +366,51 @@ def test_aliases_are_not_edited_through(tmp_path):
     assert open_store(str(path)).get_profile("team", "b")["runtime"]["tools"] == ["x"]
 
 
+def test_a_field_changed_beside_aliases_rewrites_that_field_only(tmp_path):
+    path = tmp_path / "shared.yaml"
+    path.write_text(SHARED)
+    store = open_store(str(path))
+    changes = [  # (profile, field, value, the one line it replaces)
+        ("reviewer", ("runtime", "system_prompt"), "Review it.", "      system_prompt: *prompt\n"),
+        ("agent", ("display_name",), "Main", "    display_name: Agent\n"),
+        ("last", ("runtime", "tools"), ["shell"], "      tools: *tools\n"),
+    ]
+    stamps = ("version:", "updated_at_ms:")  # the registry's metadata, new on each write
+    for slug, field, value, line in changes:
+        profile = store.get_profile("team", slug)
+        if len(field) == 2:
+            profile["runtime"] = {**profile["runtime"], field[1]: value}
+        else:
+            profile[field[0]] = value
+        before = path.read_text()
+        store.upsert_profile("team", profile)
+        removed = [old for old in removed_lines(before, path.read_text()) if not old.strip().startswith(stamps)]
+        assert removed == [line], path.read_text()
+    fresh = open_store(str(path))
+    assert fresh.get_registry("team") == store.get_registry("team")
+    assert fresh.get_profile("team", "reviewer")["runtime"]["system_prompt"] == "Review it."
+    # the anchors' other aliases still read the anchors' text: it is not rewritten
+    assert fresh.get_profile("team", "reviewer")["runtime"]["tools"] == ["You are a helpful assistant.", "shell"]
+    assert fresh.get_profile("team", "agent")["display_name"] == "Main"
+    assert fresh.get_profile("team", "last")["runtime"]["tools"] == ["shell"]
+    assert fresh.get_profile("team", "reviewer")["policy"]["allowed_override_keys"] == ["system_prompt", "tools"]
+
+
+def test_an_anchored_value_that_changes_leaves_its_aliases_as_they_were(tmp_path):
+    path = tmp_path / "shared.yaml"
+    path.write_text(SHARED)
+    store = open_store(str(path))
+    profile = store.get_profile("team", "agent")
+    profile["runtime"] = {**profile["runtime"], "system_prompt": "Help.", "tools": ["calculator"]}
+    store.upsert_profile("team", profile)
+    fresh = open_store(str(path))
+    assert fresh.get_registry("team") == store.get_registry("team")
+    assert fresh.get_profile("team", "agent")["runtime"]["system_prompt"] == "Help."
+    reviewer = fresh.get_profile("team", "reviewer")
+    assert reviewer["runtime"]["system_prompt"] == "You are a helpful assistant."
+    assert fresh.get_profile("team", "last")["runtime"]["tools"] == ["calculator", "search"]
+
+
 # ---- differential: the YAML store against the memory store ----------------------------------
 SEEDS = [int(s) for s in os.environ.get("PROFREG_STORE_SEEDS", "1,2,3").split(",")]
 AWKWARD_STRINGS = ["no", "on", "0123", "true", "null", "1.5", "a: b", "# not a comment", "multi\nline\n",
@@ -394,7 +483,8 @@ def random_operation(rng, reference):
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("whole_document", [False, True], ids=["auto", "round-trip"])
-def test_random_writes_match_the_memory_store(tmp_path, monkeypatch, whole_document, seed):
+@pytest.mark.parametrize("start", ["hand-written", "shared"])
+def test_random_writes_match_the_memory_store(tmp_path, monkeypatch, whole_document, seed, start):
     from profreg.stores import writes as mutations
     from profreg.stores.yamlfile import splice as yamlsplice
 
@@ -416,7 +506,7 @@ def test_random_writes_match_the_memory_store(tmp_path, monkeypatch, whole_docum
 
     monkeypatch.setattr(mutations, "now_ms", lambda: 1_700_000_000_000)
     path = tmp_path / "team.yaml"
-    path.write_text(HAND_WRITTEN)
+    path.write_text(HAND_WRITTEN if start == "hand-written" else SHARED)
     store = open_store(str(path))
     reference = open_store("memory:")
     for registry in store.list_registries():

@@ -24,17 +24,24 @@ from ...engine.reader import YAML11_BREAKS, core_scalar
 from ...model import EDIT_FIELD_ORDER
 
 NEW_FILE_INDENT = (2, 4, 2)  # mapping, sequence, dash offset: "key:\n  - item"
-_KEY_LINE = re.compile(r"^( *)(?:(- +))?(?:[^#'\"\s][^#]*?|'[^']*'|\"[^\"]*\"):\s*(?:#.*)?$")
+# a key whose block value starts on the next line (after an anchor or a tag, if any)
+_KEY_LINE = re.compile(r"^( *)(?:(- +))?(?:[^#'\"\s][^#]*?|'[^']*'|\"[^\"]*\"):(?:\s+[&!][^\s#]*)*\s*(?:#.*)?$")
+# How far the guess looks: a file's own style shows in its first lines, and a file with no
+# block sequence there is not read to its end for one.
+_GUESS_LINES = 5_000
 _ITEM_LINE = re.compile(r"^( *)-( +)\S")
 
 
 def guess_indentation(text: str) -> tuple[int, int, int]:
     """(mapping indent, sequence indent, dash offset) as ruamel's `YAML.indent` takes them.
 
-    Found from the first nested mapping and the first block sequence under a key line."""
+    Found from the first nested mapping and the first block sequence under a key line,
+    within the first `_GUESS_LINES` lines."""
     mapping = sequence = offset = None
     parent: int | None = None  # column of the key whose block value starts on the next line
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines()):
+        if number >= _GUESS_LINES:
+            break
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue

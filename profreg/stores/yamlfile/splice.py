@@ -8,9 +8,16 @@ line ranges in the engine's node tree (`profreg.engine.reader` source map), roun
 those entries through ruamel (`roundtrip`: comments and layout inside them are kept), and
 splices the result into the text. Every other line stays byte-for-byte as it was.
 
-When the document does not fit (flow-style containers, anchors/aliases/merge keys, a
-single-form file gaining a second registry, an empty file, unusual line breaks),
-`NotSpliceable` is raised and the store uses the whole-document round trip instead.
+Anchors, aliases and merge keys are kept where they are: an entry that holds none of them
+is rewritten as above; one that holds some is entered and only its changed fields are
+rewritten (a field that is itself an alias is written out in full). Text that defines an
+anchor is never rewritten, nor anything inside an anchored node (each alias would change
+with it).
+
+When the document does not fit (flow-style containers, an anchored entry that changes, a
+merge key in a mapping that changes, a single-form file gaining a second registry, an
+empty file, unusual line breaks), `NotSpliceable` is raised and the store uses the
+whole-document round trip instead.
 
 `Record.read_back` reads the new text's document without parsing all of it: each written
 entry is read alone with the engine's reader, together with the lines after it that could
@@ -236,7 +243,6 @@ def splice_registry(text: str, root: Node | None, data: Any, form: str | None, s
         raise NotSpliceable("no document to splice into")
     if any(ch in text for ch in "\r" + YAML11_BREAKS):
         raise NotSpliceable("line breaks other than \\n")
-    _check_plain_tree(text, root)
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
@@ -250,8 +256,9 @@ def splice_registry(text: str, root: Node | None, data: Any, form: str | None, s
     else:
         key_node, registries_node = _entry(root, "registries")
         old_registries = data.get("registries")
-        if not isinstance(old_registries, dict) or not _block_mapping(registries_node):
-            raise NotSpliceable("`registries` is not a non-empty block mapping")
+        if (not isinstance(old_registries, dict) or not _block_mapping(registries_node)
+                or not splicer.enterable(key_node, registries_node)):
+            raise NotSpliceable("`registries` is not a non-empty block mapping of its own")
         old = old_registries.get(slug)
         where = {"path": ("registries",), "depth": 1}
         if registry is None:
@@ -262,9 +269,9 @@ def splice_registry(text: str, root: Node | None, data: Any, form: str | None, s
             splicer.diff_mapping(registries_node, old_registries, {**old_registries, slug: shaped}, ordered=False,
                                  **where)
         else:
-            _key, registry_node = _entry(registries_node, slug)
-            if not _block_mapping(registry_node):
-                raise NotSpliceable("the registry is not a block mapping")
+            registry_key, registry_node = _entry(registries_node, slug)
+            if not _block_mapping(registry_node) or not splicer.enterable(registry_key, registry_node):
+                raise NotSpliceable("the registry is not a block mapping of its own")
             shaped = shape_registry(registry, old, in_bundle=True)
             splicer.diff_mapping(registry_node, old, shaped, ordered=True, nested="profiles",
                                  path=("registries", slug), depth=2)
@@ -278,25 +285,98 @@ def splice_registry(text: str, root: Node | None, data: Any, form: str | None, s
 # --------------------------------------------------------------------------------------
 # The node tree
 # --------------------------------------------------------------------------------------
-def _check_plain_tree(text: str, root: Node) -> None:
-    """No aliases (a node reached twice) and no merge keys: entries are independent text."""
-    if "*" not in text and "<<" not in text:
-        return  # neither an alias nor a merge key can be written without these
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            raise NotSpliceable("the document uses aliases")
-        seen.add(id(node))
+@dataclass
+class _Extent:
+    """Where an entry's text ends, and what in it ties it to other text."""
+
+    last_line: int  # the line holding its last character
+    aliases: bool = False  # it holds an alias (of text elsewhere, or within it)
+    anchors: bool = False  # it defines an anchor (text that aliases elsewhere may repeat)
+    merges: bool = False  # it holds a merge key
+
+    @property
+    def plain(self) -> bool:
+        """Independent text: rewriting it changes nothing else, and it loads alone."""
+        return not (self.aliases or self.anchors or self.merges)
+
+
+# What may stand between the token before an alias and the alias's `*`: spaces, line
+# breaks and indicators, never a comment (whose text could hold a `*` of its own).
+_BEFORE_ALIAS = " \n:-?,[{"
+_ALIAS_END = frozenset(" \t\n,[]{}")
+
+
+class _ExtentScan:
+    """The `_Extent` of an entry, from its nodes in document order.
+
+    An alias's node is its anchor's, with that text's marks: a node that starts before
+    the text already passed is an alias, and the alias's own `*name` is found in the text
+    after what was passed. An anchored node's mark is at its properties (`&name`, or the
+    tag before it)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.extent = _Extent(0)
+
+    def entry(self, key: Node, value: Node) -> _Extent:
+        self.extent = _Extent(key.start_mark.line)
+        floor = self._visit(key, key.start_mark.index, key.start_mark.line)
+        self._visit(value, *floor)
+        return self.extent
+
+    def _visit(self, node: Node, floor: int, floor_line: int) -> tuple[int, int]:
+        """Record `node`, whose text starts at or after index `floor` (on line
+        `floor_line`); returns the index and line its text ends at."""
+        extent, start = self.extent, node.start_mark.index
+        if start < floor:
+            return self._alias(floor, floor_line)
+        if self._anchored(start):
+            extent.anchors = True
+        if isinstance(node, ScalarNode):
+            end = node.end_mark
+            last = end.line - 1 if end.column == 0 and end.line > node.start_mark.line else end.line
+            extent.last_line = max(extent.last_line, last)
+            return end.index, end.line
+        at = (start, node.start_mark.line)
         if isinstance(node, MappingNode):
             for key, value in node.value:
                 if key.tag == _MERGE_TAG:
-                    raise NotSpliceable("the document uses merge keys")
-                stack.append(key)
-                stack.append(value)
+                    extent.merges = True
+                at = self._visit(value, *self._visit(key, *at))
         elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
+            for item in node.value:
+                at = self._visit(item, *at)
+        end = node.end_mark
+        if node.flow_style:  # its closing bracket is its last character
+            extent.last_line = max(extent.last_line, end.line)
+        return (end.index, end.line) if end.index > at[0] else at
+
+    def _alias(self, floor: int, floor_line: int) -> tuple[int, int]:
+        text = self.text
+        at = text.find("*", floor)
+        if at < 0 or text[floor:at].strip(_BEFORE_ALIAS):
+            raise NotSpliceable("an alias whose text is not where its node is")
+        end = at + 1
+        while end < len(text) and text[end] not in _ALIAS_END:
+            end += 1
+        line = floor_line + text.count("\n", floor, at)
+        self.extent.aliases = True
+        self.extent.last_line = max(self.extent.last_line, line)
+        return end, line
+
+    def _anchored(self, start: int) -> bool:
+        """Whether the node whose text starts at `start` carries an anchor (`&a`, `!tag &a`)."""
+        text = self.text
+        if text.startswith("&", start):
+            return True
+        if not text.startswith("!", start):
+            return False
+        after_tag = start
+        while after_tag < len(text) and text[after_tag] not in " \t\n":
+            after_tag += 1
+        while text.startswith(" ", after_tag):
+            after_tag += 1
+        return text.startswith("&", after_tag)
 
 
 def _same(old: Any, new: Any) -> bool:
@@ -318,17 +398,6 @@ def _entry(mapping: Node, name: str) -> tuple[Node, Node]:
     raise NotSpliceable(f"no entry {name!r}")
 
 
-def _last_line(node: Node) -> int:
-    """The line holding the node's last character."""
-    if isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
-        last = node.value[-1]
-        return _last_line(last[1] if isinstance(node, MappingNode) else last)
-    end = node.end_mark
-    if end.column == 0 and end.line > node.start_mark.line:
-        return end.line - 1
-    return end.line
-
-
 # --------------------------------------------------------------------------------------
 # Building the edits
 # --------------------------------------------------------------------------------------
@@ -340,6 +409,15 @@ class _Splicer:
         self.yaml = round_trip_yaml(text)
         self.yaml.explicit_start = False
         self.edits: list[_Edit] = []
+        self.scan = _ExtentScan(text)
+
+    def extent(self, key: Node, value: Node) -> _Extent:
+        return self.scan.entry(key, value)
+
+    def enterable(self, key: Node, value: Node) -> bool:
+        """Whether the value's own fields may be edited: it is not an alias (its text is
+        its anchor's) and carries no anchor (every alias of it would change too)."""
+        return value.start_mark.index >= key.end_mark.index and not self.scan._anchored(value.start_mark.index)
 
     def diff_mapping(self, node: MappingNode, old: dict, new: dict, *, ordered: bool,
                      nested: str | None = None, path: tuple[str, ...], depth: int) -> None:
@@ -351,27 +429,47 @@ class _Splicer:
             # an emptied block mapping would read as null: the caller rewrites the whole entry
             raise NotSpliceable("not a non-empty block mapping")
         entries: dict[str, tuple[Node, Node]] = {}
+        floor = node.start_mark.index
         for key, value in node.value:
-            if not isinstance(key, ScalarNode) or key.value in entries:
-                raise NotSpliceable("unusual keys")
+            if not isinstance(key, ScalarNode) or key.value in entries or key.start_mark.index < floor:
+                raise NotSpliceable("unusual keys")  # (one that starts before the text passed: an alias)
             column = key.start_mark.column
             if self.lines[key.start_mark.line][:column].strip():
                 raise NotSpliceable("an entry that does not start its line")
             entries[key.value] = (key, value)
+            floor = key.end_mark.index
+            if value.start_mark.index >= floor:  # (an alias's marks are its anchor's, earlier)
+                floor = value.end_mark.index
         if set(entries) != set(old):
             raise NotSpliceable("node tree and data disagree")
         column = node.value[0][0].start_mark.column
         where = {"path": path, "node": node, "column": column, "depth": depth}
         for name, (key, value) in entries.items():
             if name not in new:
-                self.edits.append(_Edit(key.start_mark.line, _last_line(value) + 1, [], name=name, **where))
+                extent = self.extent(key, value)
+                if extent.anchors:
+                    raise NotSpliceable(f"entry {name!r} defines an anchor")
+                self.edits.append(_Edit(key.start_mark.line, extent.last_line + 1, [], name=name, **where))
             elif not _same(old[name], new[name]):
-                if (name == nested and isinstance(old[name], dict) and isinstance(new[name], dict)
-                        and new[name] and _block_mapping(value)):
+                enterable = (isinstance(old[name], dict) and isinstance(new[name], dict) and bool(new[name])
+                             and _block_mapping(value) and self.enterable(key, value))
+                if name == nested and enterable:
                     self.diff_mapping(value, old[name], new[name], ordered=False, path=path + (name,),
                                       depth=depth + 1)
+                    continue
+                extent = self.extent(key, value)
+                if extent.plain:
+                    self.replace_entry(key, name, new[name], where, extent)
+                elif enterable:  # only the changed fields: the aliases and anchors beside them stay
+                    self.diff_mapping(value, old[name], new[name], ordered=True, path=path + (name,),
+                                      depth=depth + 1)
+                elif value.start_mark.index < key.end_mark.index and not extent.anchors:
+                    # the value is an alias: written out in full (its anchor's text stays)
+                    self.edits.append(_Edit(key.start_mark.line, extent.last_line + 1,
+                                            self.render(name, new[name], column), name=name, value=new[name],
+                                            **where))
                 else:
-                    self.replace_entry(key, value, name, new[name], where)
+                    raise NotSpliceable(f"entry {name!r} shares text through anchors or merge keys")
         added = [name for name in new if name not in entries]
         for name in added:
             at = self.insertion_line(node, name if ordered else None)
@@ -389,13 +487,13 @@ class _Splicer:
             later = [i for i, (key, _v) in enumerate(pairs)
                      if key.value in EDIT_FIELD_ORDER and EDIT_FIELD_ORDER.index(key.value) > rank]
             if before:
-                return _last_line(pairs[before[-1]][1]) + 1
+                return self.extent(*pairs[before[-1]]).last_line + 1
             if later:
                 return pairs[later[0]][0].start_mark.line
-        return _last_line(pairs[-1][1]) + 1
+        return self.extent(*pairs[-1]).last_line + 1
 
-    def replace_entry(self, key: Node, value: Node, name: str, new_value: Any, where: dict) -> None:
-        start, end = key.start_mark.line, _last_line(value) + 1
+    def replace_entry(self, key: Node, name: str, new_value: Any, where: dict, extent: _Extent) -> None:
+        start, end = key.start_mark.line, extent.last_line + 1
         column = key.start_mark.column
         fragment = "".join(_dedent(line, column) for line in self.lines[start:end])
         try:
