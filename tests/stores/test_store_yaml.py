@@ -402,12 +402,15 @@ def test_an_anchored_value_that_changes_leaves_its_aliases_as_they_were(tmp_path
     store = open_store(str(path))
     profile = store.get_profile("team", "agent")
     profile["runtime"] = {**profile["runtime"], "system_prompt": "Help.", "tools": ["calculator"]}
+    profile["policy"] = {**profile["policy"], "allow_overrides": False}  # the source of a merge key
     store.upsert_profile("team", profile)
     fresh = open_store(str(path))
     assert fresh.get_registry("team") == store.get_registry("team")
     assert fresh.get_profile("team", "agent")["runtime"]["system_prompt"] == "Help."
     reviewer = fresh.get_profile("team", "reviewer")
     assert reviewer["runtime"]["system_prompt"] == "You are a helpful assistant."
+    assert reviewer["policy"]["allow_overrides"] is True
+    assert fresh.get_profile("team", "agent")["policy"]["allow_overrides"] is False
     assert fresh.get_profile("team", "last")["runtime"]["tools"] == ["calculator", "search"]
 
 

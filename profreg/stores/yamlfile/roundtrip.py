@@ -147,7 +147,8 @@ def _ordered(mapping: dict) -> list:
 # Minimal-diff application
 # --------------------------------------------------------------------------------------
 def shared_node_ids(root: Any) -> set[int]:
-    """Nodes reachable more than once (YAML aliases): never edit those in place."""
+    """Nodes reachable more than once (YAML aliases), and the sources of merge keys (each
+    mapping that merges one reads it): never edit those in place."""
     seen: set[int] = set()
     shared: set[int] = set()
     stack = [root]
@@ -159,6 +160,11 @@ def shared_node_ids(root: Any) -> set[int]:
             shared.add(id(node))
             continue
         seen.add(id(node))
+        if _has_merge(node):
+            for source in node.merge:  # (ruamel before 0.18 kept (position, mapping) pairs)
+                source = source[1] if isinstance(source, tuple) else source
+                shared.add(id(source))
+                stack.append(source)
         stack.extend(node.values() if isinstance(node, dict) else node)
     return shared
 
