@@ -175,6 +175,15 @@ def _entry_pattern(indent: int) -> re.Pattern:
 
 
 @lru_cache(maxsize=64)
+def _dedent_pattern(indent: int) -> re.Pattern:
+    return re.compile(r"(?m)^ {1,%d}" % indent)
+
+
+def _dedented(raw: str, indent: int) -> str:
+    return _dedent_pattern(indent).sub("", raw) if indent else raw
+
+
+@lru_cache(maxsize=64)
 def _shallower_pattern(indent: int) -> re.Pattern:
     return re.compile(r"\n {0,%d}[^ \t\r\n#]" % (indent - 1))
 
@@ -247,6 +256,7 @@ class IncrementalValidator:
     """Reads and validates successive versions of one document, reusing unchanged blocks."""
 
     # Mappings whose entries become their own blocks, by path pattern (`*` = any key).
+    RUN_BLOCKS = 16  # at most this many profile blocks per run's parse (`_ProfileRuns`; 1: none)
     SPLIT_PATHS = {("profiles",), ("registries",), ("registries", "*"), ("registries", "*", "profiles")}
 
     def __init__(self, limits: Limits | None = None):
@@ -268,6 +278,7 @@ class IncrementalValidator:
         self.reparsed = 0  # blocks parsed again for a range (a problem new to an unchanged profile)
         self.respliced = 0  # versions read by re-parsing only the edited block
         self.reused = 0  # split mappings a whole split took from the last split as they were
+        self.in_runs = 0  # profile blocks read by a run's parse (`_ProfileRuns`), not their own
 
     # -- public ---------------------------------------------------------------------
     def read(self, text: str, line_starts: list[int] | None = None) -> SourceMap:
@@ -296,7 +307,7 @@ class IncrementalValidator:
                 if fatal is not None:
                     return fatal
             self.last_mode = "full"
-            return parse(text, self.limits, line_starts=line_starts)
+            return parse(text, self.limits, line_starts=line_starts, bare=True)
         finally:
             self._previous_leaves = {}
             self._previous_headers = set()
@@ -389,7 +400,7 @@ class IncrementalValidator:
             if fatal is not None:
                 return fatal
             self.last_mode = "full"
-            return parse(state.text, self.limits, line_starts=line_starts)
+            return parse(state.text, self.limits, line_starts=line_starts, bare=True)
         self.last_mode = "incremental"
         return AssembledYaml(state.text, state.root, state.leaves, self, line_starts)
 
@@ -457,6 +468,9 @@ class IncrementalValidator:
         bounds = entry_starts[1:] + [end]
         children = container.children
         parent = "".join("/" + pointer_escape(p) for p in path)
+        if path[-1:] == ("profiles",):  # profiles are leaves, never split
+            self._profile_entries(text, container, entry_starts, bounds, start, indent, depth, chain, parent, leaves)
+            return
         for i, (s, e) in enumerate(zip(entry_starts, bounds)):
             if text[s + indent] in _NOT_A_KEY_START:
                 raise _Unsafe
@@ -467,6 +481,42 @@ class IncrementalValidator:
             children[key] = child
             if child.__class__ is Leaf:
                 self._owners[child] = container
+
+    def _profile_entries(self, text: str, container: Container, entry_starts: list[int], bounds: list[int],
+                         start: int, indent: int, depth: int, chain: tuple[int, ...], parent: str,
+                         leaves: list[Leaf]) -> None:
+        """The entries of a `profiles:` mapping, each a leaf. The blocks not cached are parsed a
+        run at a time (`_ProfileRuns`); each leaf still gets what its own parse would give."""
+        made: list[tuple[Leaf, str]] = []
+        anchors = self._anchor_leaves
+        for i, (s, e) in enumerate(zip(entry_starts, bounds)):
+            if text[s + indent] in _NOT_A_KEY_START:
+                raise _Unsafe
+            leaf_start = start if i == 0 else s
+            raw = text[leaf_start:e]
+            with_leaves, aliases = self._aliased_leaves(raw, leaf_start)
+            # a block that does not parse is read on from its start after stand-ins for the
+            # headers above it and, unless it is the mapping's first entry, for an entry before it
+            leaf = Leaf(leaf_start, e, indent, depth, parent, None, (), with_leaves, s,
+                        chain if i == 0 else chain + (indent,), True, aliases)
+            leaf.cache_key = self._cache_key(leaf, raw)
+            made.append((leaf, raw))
+            if "&" in raw:
+                for name in _ANCHOR.findall(raw):
+                    if anchors.setdefault(name, leaf) is not leaf:
+                        raise _Unsafe  # an anchor name used again: the reader rejects the document
+        runs = _ProfileRuns(self, made)
+        children = container.children
+        for n, (leaf, raw) in enumerate(made):
+            self._parse_into(leaf, raw, runs, n)
+            if leaf.parsed is None and "&" in raw:
+                raise _Unsafe  # anchors of a block that does not read: the whole parse places them
+            key = leaf.key
+            if key in children:
+                raise _Unsafe  # a duplicate key: the whole parse reports it
+            children[key] = leaf
+            self._owners[leaf] = container
+            leaves.append(leaf)
 
     def _entry(self, text: str, start: int, end: int, line_start: int, indent: int, path: tuple, parent: str,
                depth: int, chain: tuple[int, ...], first: bool, leaves: list[Leaf]):
@@ -611,13 +661,20 @@ class IncrementalValidator:
             raise _Unsafe  # chained across blocks (its aliases need yet other blocks): rare
         return with_leaves, names
 
-    def _parse_into(self, leaf: Leaf, raw: str) -> None:
-        """Parse (or find in the cache) the leaf's text; a block that does not read is noted."""
+    @staticmethod
+    def _cache_key(leaf: Leaf, raw: str) -> tuple:
         cache_key = (raw, leaf.indent, leaf.depth)
         if leaf.with_leaves:
             cache_key += tuple(w.cache_key for w in leaf.with_leaves)
-        leaf.cache_key = cache_key
+        return cache_key
+
+    def _parse_into(self, leaf: Leaf, raw: str, runs: "_ProfileRuns | None" = None, index: int = 0) -> None:
+        """Parse (or find in the cache, or take from its run's parse) the leaf's text; a block
+        that does not read is noted."""
+        cache_key = leaf.cache_key = self._cache_key(leaf, raw)
         parsed = self._previous_leaves.get(cache_key) or self._current_leaves.get(cache_key)
+        if parsed is None and runs is not None:
+            parsed = runs.take(index)
         if parsed is None:
             try:
                 parsed = self._parse_leaf(raw, leaf.indent, leaf.depth, leaf.with_leaves, leaf.profile)
@@ -635,7 +692,7 @@ class IncrementalValidator:
 
     def _parse_leaf(self, raw: str, indent: int, depth: int, with_leaves: tuple[Leaf, ...],
                     profile: bool) -> LeafParse:
-        dedented = re.sub(r"(?m)^ {1,%d}" % indent, "", raw) if indent else raw
+        dedented = _dedented(raw, indent)
         part_lines, prefix, line = [], "", 0
         if with_leaves and dedented[:1] in ("", " ", "#", "\n", "\r"):
             # comment lines above the key would sit between the parts and move where the
@@ -671,9 +728,19 @@ class IncrementalValidator:
         registry asks for that are not placed here (a problem new to an unchanged profile)
         cost one parse of the block.
         """
+        wanted, plain = self._wanted_ranges(parsed, cache_key)
+        for pointer in plain:
+            parsed.plain_text(pointer)
+        for pointer, target in wanted:
+            parsed.span(pointer, target)
+        parsed.tree = None
+
+    def _wanted_ranges(self, parsed: LeafParse, cache_key: tuple) -> tuple[list[tuple[str, str]], list[str]]:
+        """The (pointer, target) ranges a profile's problems need, and the pointers whose plain
+        text a 'quote it' hint needs (the engine's per-profile pass runs here, see above)."""
         key, value = parsed.key, parsed.value
         inner = "/" + pointer_escape(key)
-        wanted = []
+        wanted, plain = [], []
         if value is None or not _slug_shaped(key):
             wanted.append((inner, "key"))  # a null profile, a key that is not a slug
         else:
@@ -683,19 +750,122 @@ class IncrementalValidator:
             for problem in problems:
                 wanted.append((inner + problem.pointer, problem.target))
                 if problem.hint_quote:
-                    parsed.plain_text(inner + problem.pointer)
+                    plain.append(inner + problem.pointer)
             if isinstance(value, dict) and isinstance(value.get("slug"), str) and value["slug"] != key:
                 wanted.append((inner + "/slug", "value"))
-        for pointer, target in wanted:
-            parsed.span(pointer, target)
-        parsed.tree = None
+        return wanted, plain
 
-    def parse_leaf_text(self, dedented: str, depth: int) -> ParsedYaml:
+    def parse_leaf_text(self, dedented: str, depth: int, entries: bool = False) -> ParsedYaml:
         limits = self._depth_limits.get(depth)
         if limits is None:  # a block `depth` levels down may nest that much less
             limits = self._depth_limits[depth] = dataclasses.replace(
                 self.limits, max_depth=max(0, self.limits.max_depth - depth))
-        return parse(dedented, limits)
+        return parse(dedented, limits, bare=True, entries=entries)
+
+
+class _ProfileRuns:
+    """The profile blocks of one `profiles:` mapping that are not cached, parsed a run of
+    consecutive blocks at a time (one parse per run, not per block: a parse's own cost, and
+    the blocks whose anchors a run's aliases name, read once per run instead of per block).
+
+    Each block of a run gets the `LeafParse` its own parse would give (`_parse_leaf`): its
+    key and value (the same entry of the same text), its combined text and part lines, and
+    its alias expansion (its own aliases' share, `ParsedYaml.entry_expansion`, plus what the
+    blocks parsed in front of it add). A block is left to its own parse when a run could
+    read it differently (an alias name whose anchor comes later, text that does not end a
+    line, what `_parse_leaf` refuses), when the run's parse has any finding, or when its
+    problems need ranges (its own parse keeps its node tree for them).
+    """
+
+    # Runs stay small (`IncrementalValidator.RUN_BLOCKS`): past a few dozen blocks a run's
+    # node tree outgrows the CPU's caches and each node costs more to build.
+    MAX_CHARS = 1 << 15
+
+    def __init__(self, owner: IncrementalValidator, made: list[tuple[Leaf, str]]):
+        self.owner = owner
+        self.made = made
+        self.results: dict[int, LeafParse] = {}
+        self.tried = -1  # the blocks up to this index have been offered to a run
+
+    def take(self, index: int) -> LeafParse | None:
+        if index > self.tried:
+            self._run_from(index)
+        parsed = self.results.pop(index, None)
+        if parsed is None or self.owner._wanted_ranges(parsed, self.made[index][0].cache_key)[0]:
+            return None
+        self.owner.in_runs += 1
+        return parsed
+
+    def _run_from(self, first: int) -> None:
+        owner, made = self.owner, self.made
+        cached_before, cached_now = owner._previous_leaves, owner._current_leaves
+        anchors = owner._anchor_leaves
+        members: list[tuple[int, Leaf, str]] = []
+        texts: dict[Leaf, str] = {}  # each block's own text, as its own parse (and a run) reads it
+        chars = 0
+        index = first
+        while index < len(made) and len(members) < owner.RUN_BLOCKS and chars < self.MAX_CHARS:
+            leaf, raw = made[index]
+            if index > first and (leaf.cache_key in cached_before or leaf.cache_key in cached_now):
+                break
+            if not raw.endswith("\n"):
+                break
+            if any((got := anchors.get(name)) is not None and got.start > leaf.start for name in leaf.aliases):
+                break  # an alias its own parse cannot resolve, a run might
+            dedented = _dedented(raw, leaf.indent)
+            if leaf.with_leaves and dedented[:1] in ("", " ", "#", "\n", "\r"):
+                break
+            fits = True
+            for w in leaf.with_leaves:
+                if w not in texts:
+                    if w.parsed is None or not w.parsed.text.endswith("\n"):
+                        fits = False
+                        break
+            if not fits:
+                break
+            for w in leaf.with_leaves:
+                if w not in texts:
+                    texts[w] = w.parsed.text
+            texts[leaf] = dedented
+            members.append((index, leaf, dedented))
+            chars += len(dedented)
+            index += 1
+        self.tried = max(first, index - 1)
+        if len(members) < 2:
+            return  # a lone block: its own parse, as always
+        in_run = {leaf for _, leaf, _ in members}
+        front = sorted({w for _, leaf, _ in members for w in leaf.with_leaves if w not in in_run},
+                       key=lambda w: w.start)
+        result = owner.parse_leaf_text("".join([texts[w] for w in front] + [d for _, _, d in members]),
+                                       members[0][1].depth, entries=True)
+        data, marks = result.data, result.entry_expansion
+        count = len(front) + len(members)
+        if (result.fatal or result.empty or result.diagnostics or not isinstance(data, dict)
+                or len(data) != count or marks is None or len(marks) != count):
+            return
+        keys, values = list(data), list(data.values())
+        if keys[:len(front)] != [w.key for w in front]:
+            return
+        own: dict[Leaf, int] = {}
+        seen: set[int] = set()
+        parses = []
+        for k, (index, leaf, dedented) in enumerate(members):
+            at = len(front) + k
+            value = values[at]
+            if isinstance(value, (dict, list)):  # an aliased profile: its own parse gives it its own copy
+                if id(value) in seen:
+                    return
+                seen.add(id(value))
+            own[leaf] = marks[at] - (marks[at - 1] if at else 0)
+            part_lines, line = [], 0
+            for w in leaf.with_leaves:
+                part_lines.append(line)
+                line += texts[w].count("\n")
+            part_lines.append(line)
+            expansion = own[leaf] + sum(own[w] if w in own else w.parsed.alias_expansion for w in leaf.with_leaves)
+            combined = "".join([texts[w] for w in leaf.with_leaves] + [dedented])
+            parses.append((index, LeafParse(keys[at], value, combined, expansion, tuple(part_lines))))
+        self.results.update(parses)
 
 
 @lru_cache(maxsize=None)
@@ -799,7 +969,7 @@ class AssembledYaml:
 
     def _full_parse(self) -> ParsedYaml:
         if self._full is None:
-            self._full = parse(self.text, self.owner.limits)
+            self._full = parse(self.text, self.owner.limits, bare=True)
         return self._full
 
     def _route(self, pointer: str) -> tuple[Leaf | Container, str]:

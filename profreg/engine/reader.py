@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import math
+import operator
 import re
 import sys
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
-_PLAIN_COLLECTION_TAGS = frozenset((_MAP, _SEQ, "!"))
+_PLAIN_COLLECTION_TAGS = frozenset((_MAP, _SEQ, "!", ""))  # "": implicit in a bare tree (`_BareLoader`)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -64,6 +65,19 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
                 return _MERGE if value == "<<" else _PLAIN
             return _STR
         return _SEQ if kind is SequenceNode else _MAP
+
+
+class _BareLoader(_Loader):
+    """Composes nodes with no Python call per node: each implicit tag stays "" (a node's
+    class and style say what it is), for a text with no `!` (so no explicit tags).
+
+    Built-in callables with the hooks' arities: `"".format` ignores its arguments, and
+    `operator.is_` allocates nothing (`slice` builds one per node); the node limit is
+    counted by `ascend_resolver`, set per document (see `_compose`).
+    """
+
+    resolve = "".format
+    descend_resolver = operator.is_
 
 
 _INT_RE = re.compile(r"[-+]?[0-9]+\Z")
@@ -169,6 +183,9 @@ class ParsedYaml:
     empty: bool = False
     alias_expansion: int = 0  # nodes added by aliases (counted against Limits.max_alias_expansion)
     nodes: int = 0  # nodes counted against Limits.max_nodes (those with explicit tags are not)
+    # with `parse(entries=True)` and a mapping at the root: the alias expansion counted so
+    # far after each of its entries, in order (what each entry's own aliases added)
+    entry_expansion: list[int] | None = None
     _lines: LineIndex | None = None
     _key_index: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict)
 
@@ -190,7 +207,7 @@ class ParsedYaml:
         pairs: dict[str, tuple[Node, Node]] = {}
         merged: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            if _is_merge_key(key_node):
                 sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for src in sources:
                     if isinstance(src, MappingNode):
@@ -255,20 +272,32 @@ class ParsedYaml:
     def plain_text(self, pointer: str) -> str | None:
         """The source text of a plain scalar at pointer (for 'quote it' hints)."""
         _, node = self.locate(pointer)
-        if isinstance(node, ScalarNode) and node.tag == _PLAIN:
+        if isinstance(node, ScalarNode) and _is_plain(node):
             return node.value
         return None
 
 
+def _is_plain(node: ScalarNode) -> bool:
+    """A plain scalar with an implicit tag (the core schema types it); "" in a bare tree,
+    where a plain `<<` is the merge tag's (as `_Loader.resolve` tags it)."""
+    tag = node.tag
+    return tag == _PLAIN or (tag == "" and node.style == "" and node.value != "<<")
+
+
+def _is_merge_key(node: Node) -> bool:
+    tag = node.tag
+    return tag == _MERGE or (tag == "" and node.value == "<<" and node.style == "")
+
+
 def _is_absent(root: Node) -> bool:
     """A document with no content at all (`---` alone): libyaml gives an empty plain scalar."""
-    return isinstance(root, ScalarNode) and root.tag == _PLAIN and root.value == "" and (
+    return isinstance(root, ScalarNode) and _is_plain(root) and root.value == "" and (
         root.start_mark.index == root.end_mark.index
     )
 
 
 def _is_empty_value(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == _PLAIN and node.value in _NULLS
+    return isinstance(node, ScalarNode) and _is_plain(node) and node.value in _NULLS
 
 
 def decode(raw: bytes) -> tuple[str | None, Diagnostic | None]:
@@ -288,11 +317,15 @@ def decode(raw: bytes) -> tuple[str | None, Diagnostic | None]:
     return text, None
 
 
-def parse(source: str | bytes, limits: Limits | None = None, *, line_starts: list[int] | None = None) -> ParsedYaml:
+def parse(source: str | bytes, limits: Limits | None = None, *, line_starts: list[int] | None = None,
+          bare: bool = False, entries: bool = False) -> ParsedYaml:
     """Read one YAML document; every problem becomes a diagnostic in the result.
 
     `limits`: default the ones in force (`profreg.limits.current_limits`). `line_starts`:
-    where the lines of a text (not bytes) start, if the caller keeps them."""
+    where the lines of a text (not bytes) start, if the caller keeps them. `bare`: the node
+    tree may leave implicit tags "" (`_BareLoader`), for a caller that reads it only
+    through `ParsedYaml`'s methods (the stores' splice reads the tags themselves).
+    `entries`: note `ParsedYaml.entry_expansion`."""
     limits = limits or current_limits()
     if isinstance(source, (bytes, bytearray)):
         if len(source) > limits.max_bytes:
@@ -314,9 +347,10 @@ def parse(source: str | bytes, limits: Limits | None = None, *, line_starts: lis
                         else LineIndex(text, line_starts))
     with collector_paused():
         shielded, restore = _shield_yaml11_breaks(text)
-        if text.count("!") > limits.max_nodes:  # bounds the nodes with explicit tags
+        bangs = text.count("!")
+        if bangs > limits.max_nodes:  # bounds the nodes with explicit tags
             return _limit_result(text, _node_limit_message(limits))
-        root = _compose(shielded, result, limits)
+        root = _compose(shielded, result, limits, bare and not bangs)
         if result.fatal:
             return result
         if root is None or _is_absent(root):
@@ -327,7 +361,7 @@ def parse(source: str | bytes, limits: Limits | None = None, *, line_starts: lis
         result.root = root
         try:
             constructor = _Constructor(result, limits)
-            result.data = constructor.build(root)
+            result.data = constructor.build(root, entries)
             result.alias_expansion = constructor.expansion
         except _Abort:
             result.data = None
@@ -385,9 +419,9 @@ def _node_limit_message(limits: Limits) -> str:
             f"(set {ENV_VARS['max_nodes']} to raise it)")
 
 
-def _compose(text: str, result: ParsedYaml, limits: Limits) -> Node | None:
+def _compose(text: str, result: ParsedYaml, limits: Limits, bare: bool = False) -> Node | None:
     try:
-        loader = _Loader(text)  # libyaml reads the text's UTF-8 encoding
+        loader = (_BareLoader if bare else _Loader)(text)  # libyaml reads the text's UTF-8 encoding
     except UnicodeEncodeError as exc:  # a lone surrogate: only a text (LSP's JSON, a caller's str) has one
         result.diagnostics.append(Diagnostic(
             "error", "yaml-syntax",
@@ -396,11 +430,14 @@ def _compose(text: str, result: ParsedYaml, limits: Limits) -> Node | None:
         result.fatal = True
         return None
     loader.nodes_left = limits.max_nodes
+    if bare:  # counted once per node composed; exhausted past the limit (StopIteration)
+        left = iter(range(limits.max_nodes))
+        loader.ascend_resolver = left.__next__
     try:
         root = loader.get_single_node()
-        result.nodes = limits.max_nodes - loader.nodes_left
+        result.nodes = limits.max_nodes - (left.__length_hint__() if bare else loader.nodes_left)
         return root
-    except _NodeLimit:
+    except (_NodeLimit, StopIteration):
         result.diagnostics.append(Diagnostic("error", "yaml-limit", _node_limit_message(limits)))
         result.fatal = True
     except yaml.composer.ComposerError as exc:
@@ -565,8 +602,13 @@ class _Constructor:
         # (index in result.diagnostics, mapping node, key) of each repeated key
         self.duplicates: list[tuple[int, MappingNode, str]] = []
 
-    def build(self, root: Node) -> Any:
-        value = self._node(root, 0)[0]
+    def build(self, root: Node, entries: bool = False) -> Any:
+        if entries and root.__class__ is MappingNode and root.tag in _PLAIN_COLLECTION_TAGS:
+            marks: list[int] = []
+            value = self._mapping(root, 0, marks)[0]
+            self.result.entry_expansion = marks
+        else:
+            value = self._node(root, 0)[0]
         if self.duplicates:
             self._point_duplicates(root)
         return value
@@ -624,7 +666,7 @@ class _Constructor:
 
     def _scalar(self, node: ScalarNode) -> Any:
         tag = node.tag
-        if tag == _PLAIN:
+        if tag == _PLAIN or (tag == "" and node.style == ""):
             text = node.value
             # fast path: a plain scalar not starting like null/bool/number is a string
             if text and text[0] not in _SPECIAL_FIRST:
@@ -634,7 +676,7 @@ class _Constructor:
             except IntegerTooLong as exc:
                 self._limit(node, f"{exc} is over Python's limit of {sys.get_int_max_str_digits()} digits "
                                   "(PYTHONINTMAXSTRDIGITS); quote it to keep it as text")
-        if tag == _STR or tag == "!" or tag == _MERGE:
+        if tag == "" or tag == _STR or tag == "!" or tag == _MERGE:
             return node.value
         if tag in _EXPLICIT:
             return _EXPLICIT[tag](node.value)
@@ -651,12 +693,12 @@ class _Constructor:
             )
         )
 
-    def _mapping(self, node: MappingNode, depth: int) -> tuple[dict, int]:
+    def _mapping(self, node: MappingNode, depth: int, marks: list[int] | None = None) -> tuple[dict, int]:
         out: dict[str, Any] = {}
         size = 1
         merges: list[Node] = []
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            if key_node.tag == _MERGE or (key_node.tag == "" and key_node.value == "<<" and key_node.style == ""):
                 merges.append(value_node)
                 continue
             if not isinstance(key_node, ScalarNode):
@@ -687,6 +729,8 @@ class _Constructor:
                 value, n = self._node(value_node, depth + 1)
                 out[key] = value
                 size += n
+            if marks is not None:
+                marks.append(self.expansion)
         if merges:
             merged: dict[str, Any] = {}
             for merge_node in merges:
@@ -726,7 +770,7 @@ def _pointers_of(root: Node, wanted: set[int]) -> dict[int, str]:
             found.setdefault(id(node), pointer)
         if isinstance(node, MappingNode):
             for key_node, value_node in reversed(node.value):
-                if isinstance(key_node, ScalarNode) and key_node.tag != _MERGE:
+                if isinstance(key_node, ScalarNode) and not _is_merge_key(key_node):
                     stack.append((value_node, pointer_join(pointer, key_node.value)))
         elif isinstance(node, SequenceNode):
             for i in range(len(node.value) - 1, -1, -1):

@@ -6,10 +6,12 @@ import math
 import time
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from profreg.engine import validate_text
 from profreg.engine.reader import Limits, LineIndex, parse
 
+from tests.conftest import CONFORMANCE
 from tests.core.spans import assert_spans_inside
 
 
@@ -306,3 +308,55 @@ def test_bom_is_not_counted():
     for source in (text, text.encode("utf-8")):
         d = only(validate_text(source), "schema")
         assert (d.span.start_line, d.span.start_col) == (1, 22)
+
+
+# -- the bare node tree (`parse(bare=True)`, the language server's blocks) -------------------
+def _readings(parsed) -> tuple:
+    """What a reader of a `ParsedYaml` can see: data, findings, counts, and every place's range and plain text."""
+    pointers = [""]
+    stack = [("", parsed.data)]
+    while stack:
+        base, value = stack.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, child in items:
+            pointer = f"{base}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            pointers.append(pointer)
+            if len(pointers) < 400:
+                stack.append((pointer, child))
+    places = [(p, t, parsed.span_of(p, t), parsed.plain_text(p)) for p in pointers for t in ("value", "key", "object")]
+    return (repr(parsed.data), [d.to_json() for d in parsed.diagnostics], parsed.fatal, parsed.empty, parsed.nodes,
+            parsed.alias_expansion, places)
+
+
+BARE_CASES = [p.read_text(encoding="utf-8") for p in sorted((CONFORMANCE / "validate").glob("*.yaml"))] + [
+    "a: &x {b: 1}\nc:\n  <<: *x\n  d: '<<'\n'<<': 2\ne: <<\n", "<<: [{a: 1}, {b: 2}]\nc: 3\n",
+    "a: ! 12\nb: !!str 3\nc: !!int '4'\n", "a: ~\nb: null\nc: ''\nd: \"\"\ne:\n", "", "---\n", "# only a comment\n",
+    "a: |\n  text\nb: >\n  folded\n", "a: [1, 2.5, .inf, -.nan, 0x1f, 0o17, true, False, NULL]\n", "plain", "[1, 2]\n",
+    "a: 1\na: 2\n", "a: [\n", "{a: 1}: 2\n", "a: *missing\n", "a: 1\n---\nb: 2\n", "a: \u2028b\n",
+]
+
+
+@pytest.mark.parametrize("text", BARE_CASES)
+def test_a_bare_tree_reads_as_the_tagged_one(text):
+    assert _readings(parse(text, bare=True)) == _readings(parse(text))
+
+
+@pytest.mark.parametrize("room", [-2, -1, 0, 1])
+def test_a_bare_tree_counts_nodes_against_the_limit_as_the_tagged_one(room):
+    text = "a: [1, 2, {b: c}]\nd: &x {e: f}\ng: *x\n"
+    limits = Limits(max_nodes=parse(text).nodes + room)
+    assert _readings(parse(text, limits, bare=True)) == _readings(parse(text, limits))
+
+
+def test_entry_expansion_is_what_each_root_entry_s_aliases_add():
+    text = "a: &x [1, 2, 3]\nb: {y: *x}\nc: 1\nd: [*x, *x]\n"
+    parsed = parse(text, entries=True)
+    assert parsed.entry_expansion == [0, 4, 4, 12]
+    assert parsed.alias_expansion == 12
+    assert parse(text).entry_expansion is None and parse("[1]", entries=True).entry_expansion is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="ab<:-&*!'\"|>[]{},#~0 \n", max_size=60))
+def test_any_text_reads_the_same_bare(text):
+    assert _readings(parse(text, bare=True)) == _readings(parse(text))

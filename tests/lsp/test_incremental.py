@@ -280,3 +280,80 @@ def test_line_views_kept_through_edits_equal_a_fresh_scan(base, steps):
             assert lines.indent_lines(indent) == fresh_lines.indent_lines(indent), indent
         for number in range(doc.line_count):
             assert lines.shape(number) == fresh_lines.shape(number)
+
+
+def _leaf_states(validator: IncrementalValidator) -> list:
+    """Everything the validator keeps per block of its last split."""
+    out = []
+    for leaf in validator._state.leaves:
+        parsed = leaf.parsed
+        out.append((leaf.start, leaf.end, leaf.cache_key, [w.start for w in leaf.with_leaves], None if parsed is None else (
+            parsed.key, parsed.value, parsed.text, parsed.alias_expansion, parsed.part_lines,
+            [d.to_json() for d in parsed.diagnostics], parsed.tree is None, dict(parsed.spans), dict(parsed.plain))))
+    return out
+
+
+def _profiles(n: int, body: str = "{{slug: p{i}, runtime: {{tools: [a, b]}}}}") -> str:
+    return "".join(f"  p{i}: {body.format(i=i)}\n" for i in range(n))
+
+
+# Profiles read in runs (`_ProfileRuns`): what a run could read differently from each block's own parse.
+RUN_CASES = [shape.text for shape in (registry(40, form, state, style) for form in FORMS for state in STATES
+                                      for style in STYLES)] + [SHARED, BUNDLE] + [
+    "slug: default\nprofiles:\n" + _profiles(20),
+    # a whole profile aliased by others: each block's own parse gives it its own copy
+    "slug: default\nprofiles:\n  a: &p {slug: a}\n  b: *p\n  c: *p\n" + _profiles(5),
+    # null profiles, keys that are not slugs, broken values among clean ones
+    "slug: default\nprofiles:\n" + _profiles(3) + "  empty:\n  Not_A_Slug: {}\n  bad: {runtime: 3}\n" + _profiles(3).replace("p", "q"),
+    # anchors in a registry field, aliased from profiles at another indentation
+    "slug: default\nbase: &b {tools: [x, y]}\nshared: &s {read_only: true}\nprofiles:\n"
+    + _profiles(6, "{{slug: p{i}, runtime: *b, policy: {{<<: *s, allow_overrides: true}}}}"),
+    # anchors defined and used inside one profile, and by the next ones
+    "slug: default\nprofiles:\n  a:\n    runtime: &r {tools: &t [x]}\n    policy: {allowed_override_keys: *t}\n"
+    + _profiles(6, "{{runtime: *r}}"),
+    # the same profile key in two registries of a bundle, one registry's anchors used in the other's
+    "registries:\n  one:\n    profiles:\n      p0: &p0 {runtime: &rt {tools: [x]}}\n      p1: {runtime: *rt}\n"
+    "  two:\n    profiles:\n      p0: {runtime: *rt}\n      p1: {runtime: *rt}\n      p2: {runtime: *rt}\n",
+    # the last profile without a line break at the end, comments between profiles
+    "slug: default\nprofiles:\n" + _profiles(4) + "  # a comment\n\n" + _profiles(4).replace("p", "q") + "  last: {}",
+    # an alias name in a string (not an alias), a repeated key inside a profile, a block that does not parse
+    "slug: default\nprofiles:\n" + _profiles(3) + "  s: {display_name: 'a *b c'}\n  d: {slug: d, slug: e}\n"
+    + _profiles(20).replace("p", "r") + "  broken: {x: [}\n" + _profiles(20).replace("p", "t"),
+    # many small runs and a merge from an earlier profile
+    "slug: default\nprofiles:\n  base: &base {runtime: {tools: [x]}}\n" + _profiles(40, "{{<<: *base, slug: p{i}}}"),
+]
+
+
+@pytest.mark.parametrize("text", RUN_CASES)
+def test_profiles_read_in_runs_get_what_their_own_parses_give(text):
+    runs, alone = IncrementalValidator(), IncrementalValidator()
+    alone.RUN_BLOCKS = 1
+    got, expected = runs.validate(text), alone.validate(text)
+    assert as_json(got) == as_json(expected) == as_json(validate_text(text))
+    assert runs.last_mode == alone.last_mode
+    assert alone.in_runs == 0
+    if runs._state is not None:
+        assert _leaf_states(runs) == _leaf_states(alone)
+
+
+def test_a_valid_registry_opens_in_runs():
+    text = registry(100, "bundle", "valid", "shared").text
+    validator = IncrementalValidator()
+    assert as_json(validator.validate(text)) == []
+    assert validator.last_mode == "incremental"
+    assert validator.in_runs >= 90
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(base=st.sampled_from(RUN_CASES), steps=edits())
+def test_after_any_edits_runs_keep_what_their_own_parses_give(base, steps):
+    runs, alone = IncrementalValidator(), IncrementalValidator()
+    alone.RUN_BLOCKS = 1
+    text = base
+    for step in [None, *steps]:
+        if step is not None:
+            text = apply(text, step)
+        got, expected = runs.validate(text), alone.validate(text)
+        assert as_json(got) == as_json(expected) == as_json(validate_text(text)), repr(text)
+        if runs._state is not None and alone._state is not None:
+            assert _leaf_states(runs) == _leaf_states(alone), repr(text)
