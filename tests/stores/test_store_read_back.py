@@ -462,3 +462,17 @@ def test_read_back_is_the_whole_parse_of_the_spliced_text(layout, target, profil
         assert read is None, spliced
     elif read is not None:
         assert repr(read) == repr(whole.data), spliced  # values, types and key order
+
+
+@pytest.mark.parametrize(("old", "new", "same"), [
+    (True, 1, False), (1.0, 1, False), ([0], [False], False), ({"a": 1, "b": [2]}, {"b": [2], "a": 1}, True),
+    ({"x": [1]}, {"x": [1]}, True), (-0.0, 0.0, False), ("1", 1, False),
+])
+def test_an_unchanged_value_is_equal_data_of_the_same_kinds(old, new, same):
+    assert yamlsplice._same(old, new) is same
+
+
+def test_data_sharing_objects_through_aliases_is_the_same_as_its_copy():
+    shared = ["calculator", "search"]
+    old = {"a": {"tools": shared}, "b": {"tools": shared}}
+    assert yamlsplice._same(old, json.loads(json.dumps(old)))

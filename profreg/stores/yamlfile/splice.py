@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import marshal
 from dataclasses import dataclass
 from typing import Any
 
@@ -380,10 +381,11 @@ class _ExtentScan:
 
 
 def _same(old: Any, new: Any) -> bool:
-    """Equal plain data of the same kinds (`true` is not `1`, `1.0` is not `1`). Equal reprs
-    (the same kinds in the same key order, the common case) say so at half the cost of
-    the two sorted encodings."""
-    return old == new and (repr(old) == repr(new)
+    """Equal plain data of the same kinds (`true` is not `1`, `1.0` is not `1`). Equal
+    marshal encodings (the same kinds in the same key order, the common case) say so at a
+    fraction of the cost of the two sorted encodings; version 2 writes no back-references,
+    so data that shares objects (aliases) encodes as its copy does."""
+    return old == new and (old is new or marshal.dumps(old, 2) == marshal.dumps(new, 2)
                            or json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True))
 
 
