@@ -34,7 +34,7 @@ UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 def line_starts(text: str) -> list[int]:
     """Offsets where lines start (lines end at \\n, \\r\\n or \\r)."""
     if "\r" not in text:  # the common case: a split, no regex scan over the text
-        return list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
+        return list(accumulate(map((1).__add__, map(len, text.split("\n")[:-1])), initial=0))
     return [0] + [m.end() for m in _BREAK.finditer(text)]
 
 

@@ -147,7 +147,7 @@ class LineIndex:
             if "\r" in text:
                 starts = [0] + [m.end() for m in self._BREAK.finditer(text)]
             else:  # the common case: no regex match object per line
-                starts = list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
+                starts = list(accumulate(map((1).__add__, map(len, text.split("\n")[:-1])), initial=0))
         self.starts = starts
 
     def position(self, index: int) -> tuple[int, int]:
@@ -597,7 +597,8 @@ class _Constructor:
     def __init__(self, result: ParsedYaml, limits: Limits):
         self.result = result
         self.limits = limits
-        self.done: dict[int, tuple[Any, int]] = {}  # id(node) -> (value, expanded size)
+        # id(node) -> (value, expanded size); None for a text with no alias (no node is reached twice)
+        self.done: dict[int, tuple[Any, int]] | None = {} if "*" in result.text else None
         self.expansion = 0
         # (index in result.diagnostics, mapping node, key) of each repeated key
         self.duplicates: list[tuple[int, MappingNode, str]] = []
@@ -637,8 +638,9 @@ class _Constructor:
     def _node(self, node: Node, depth: int) -> tuple[Any, int]:
         if node.__class__ is ScalarNode:  # no memo: an aliased scalar costs what its alias does
             return self._scalar(node), 1
-        seen = self.done.get(id(node))
-        if seen is not None:  # an alias: shared value, but its size counts again
+        done = self.done
+        if done is not None and (seen := done.get(id(node))) is not None:
+            # an alias: shared value, but its size counts again
             self.expansion += seen[1]
             if self.expansion > self.limits.max_alias_expansion:
                 self._limit(node, f"alias expansion exceeds the limit of {self.limits.max_alias_expansion} nodes")
@@ -647,7 +649,7 @@ class _Constructor:
             self._limit(node, f"nesting is deeper than the limit of {self.limits.max_depth} levels")
         if node.tag not in _PLAIN_COLLECTION_TAGS:  # !!set, !!omap, !custom: not JSON data
             self._unsupported(node)
-        if isinstance(node, MappingNode):
+        if node.__class__ is MappingNode:
             out = self._mapping(node, depth)
         else:
             items = []
@@ -661,12 +663,13 @@ class _Constructor:
                     items.append(value)
                     size += n
             out = (items, size)
-        self.done[id(node)] = out
+        if done is not None:
+            done[id(node)] = out
         return out
 
     def _scalar(self, node: ScalarNode) -> Any:
         tag = node.tag
-        if tag == _PLAIN or (tag == "" and node.style == ""):
+        if (tag == "" and node.style == "") or tag == _PLAIN:
             text = node.value
             # fast path: a plain scalar not starting like null/bool/number is a string
             if text and text[0] not in _SPECIAL_FIRST:
@@ -698,10 +701,11 @@ class _Constructor:
         size = 1
         merges: list[Node] = []
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE or (key_node.tag == "" and key_node.value == "<<" and key_node.style == ""):
+            key = key_node.value  # keys are the strings written (YAML 1.2 keeps `no` as "no")
+            if key == "<<" and (key_node.tag == _MERGE or (key_node.tag == "" and key_node.style == "")):
                 merges.append(value_node)
                 continue
-            if not isinstance(key_node, ScalarNode):
+            if key_node.__class__ is not ScalarNode:
                 self.result.diagnostics.append(
                     Diagnostic(
                         "error",
@@ -711,7 +715,6 @@ class _Constructor:
                     )
                 )
                 continue
-            key = key_node.value  # keys are the strings written (YAML 1.2 keeps `no` as "no")
             if key in out:
                 self.duplicates.append((len(self.result.diagnostics), node, key))
                 self.result.diagnostics.append(
