@@ -173,7 +173,8 @@ def large_store_figures(sizes: list[int], shapes: list[tuple[str, str]], states:
     Path(work, "overrides.json").write_text(json.dumps(OVERRIDES), encoding="utf-8")
     Path(work, "base.json").write_text(json.dumps(BASE_SETTINGS), encoding="utf-8")
     largest = max(sizes)
-    cold_fig, warm_fig = Figure("resolve cold / validate"), Figure("resolve warm (plain or with a request)", " s")
+    cold_fig = Figure("resolve cold / validate")
+    warm_fig = Figure("resolve warm at 10,000 profiles or fewer (plain or with a request)", " s")
     update_fig, off_fig = Figure("update / validate (cache warm)"), Figure("update / validate (cache off)")
     error_fig = Figure("resolve of a broken store, time to the error / validate")
     print("\nlarge YAML stores (median of", runs, "runs, whole process, s; peak resident MB):")
@@ -201,8 +202,9 @@ def large_store_figures(sizes: list[int], shapes: list[tuple[str, str]], states:
             top = {name: max(values) for name, values in peaks.items()}
             cell = f"{size} {form}/{style}"
             cold_fig.add(cell, med["cold"] / med["validate"], 1.0 if size <= 10000 else 1.5, "cold" in killed)
-            warm_fig.add(cell, med["warm"], 0.3, "warm" in killed)
-            warm_fig.add(f"{cell} +request", med["warm+request"], 0.3, "warm+request" in killed)
+            if size <= 10000:  # the warm target is for the 10,000-profile store
+                warm_fig.add(cell, med["warm"], 0.3, "warm" in killed)
+                warm_fig.add(f"{cell} +request", med["warm+request"], 0.3, "warm+request" in killed)
             update_fig.add(cell, med["update"] / med["validate"], 2, "update" in killed)
             off_fig.add(cell, med["off"] / med["validate"], 2, "off" in killed)
             shown = {name: f"{'>' if name in killed else ''}{value:.2f}" for name, value in med.items()}
