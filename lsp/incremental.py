@@ -671,7 +671,7 @@ class IncrementalValidator:
     def _parse_into(self, leaf: Leaf, raw: str, runs: "_ProfileRuns | None" = None, index: int = 0) -> None:
         """Parse (or find in the cache, or take from its run's parse) the leaf's text; a block
         that does not read is noted."""
-        cache_key = leaf.cache_key = self._cache_key(leaf, raw)
+        cache_key = leaf.cache_key = leaf.cache_key or self._cache_key(leaf, raw)
         parsed = self._previous_leaves.get(cache_key) or self._current_leaves.get(cache_key)
         if parsed is None and runs is not None:
             parsed = runs.take(index)
@@ -786,15 +786,48 @@ class _ProfileRuns:
         self.made = made
         self.results: dict[int, LeafParse] = {}
         self.tried = -1  # the blocks up to this index have been offered to a run
+        # the last run's parse, and where each text in it starts and how many lines it has
+        self.tree: ParsedYaml | None = None
+        self.part_lines: dict[Leaf, tuple[int, int]] = {}
 
     def take(self, index: int) -> LeafParse | None:
         if index > self.tried:
             self._run_from(index)
         parsed = self.results.pop(index, None)
-        if parsed is None or self.owner._wanted_ranges(parsed, self.made[index][0].cache_key)[0]:
+        if parsed is None:
+            return None
+        leaf = self.made[index][0]
+        wanted, plain = self.owner._wanted_ranges(parsed, leaf.cache_key)
+        if wanted and not self._place(leaf, parsed, wanted, plain):
             return None
         self.owner.in_runs += 1
         return parsed
+
+    def _place(self, leaf: Leaf, parsed: LeafParse, wanted: list[tuple[str, str]], plain: list[str]) -> bool:
+        """The ranges a profile's problems need, read from the run's node tree and moved to
+        where its own parse has them; False if one is not wholly inside one of its texts
+        (a range ending where its text ends: what follows differs), for its own parse to place."""
+        tree, where = self.tree, self.part_lines
+        parts = (*leaf.with_leaves, leaf)
+
+        def moved(line: int) -> tuple[int, int] | None:
+            for i, part in enumerate(parts):
+                first, count = where[part]
+                if first <= line < first + count:
+                    return i, line - first + parsed.part_lines[i]
+            return None
+
+        spans = {}
+        for pointer, target in wanted:
+            span = tree.span_of(pointer, target)
+            start, end = moved(span.start_line), moved(span.end_line)
+            if start is None or end is None or start[0] != end[0]:
+                return False
+            spans[(pointer, target)] = Span(start[1], span.start_col, end[1], span.end_col)
+        parsed.spans.update(spans)
+        for pointer in plain:
+            parsed.plain[pointer] = tree.plain_text(pointer)
+        return True
 
     def _run_from(self, first: int) -> None:
         owner, made = self.owner, self.made
@@ -810,22 +843,18 @@ class _ProfileRuns:
                 break
             if not raw.endswith("\n"):
                 break
-            if any((got := anchors.get(name)) is not None and got.start > leaf.start for name in leaf.aliases):
+            if leaf.aliases and any((got := anchors.get(name)) is not None and got.start > leaf.start
+                                    for name in leaf.aliases):
                 break  # an alias its own parse cannot resolve, a run might
             dedented = _dedented(raw, leaf.indent)
-            if leaf.with_leaves and dedented[:1] in ("", " ", "#", "\n", "\r"):
-                break
-            fits = True
-            for w in leaf.with_leaves:
-                if w not in texts:
-                    if w.parsed is None or not w.parsed.text.endswith("\n"):
-                        fits = False
-                        break
-            if not fits:
-                break
-            for w in leaf.with_leaves:
-                if w not in texts:
-                    texts[w] = w.parsed.text
+            if leaf.with_leaves:
+                if dedented[:1] in ("", " ", "#", "\n", "\r") or any(
+                        w not in texts and (w.parsed is None or not w.parsed.text.endswith("\n"))
+                        for w in leaf.with_leaves):
+                    break  # what `_parse_leaf` refuses
+                for w in leaf.with_leaves:
+                    if w not in texts:
+                        texts[w] = w.parsed.text
             texts[leaf] = dedented
             members.append((index, leaf, dedented))
             chars += len(dedented)
@@ -866,6 +895,11 @@ class _ProfileRuns:
             combined = "".join([texts[w] for w in leaf.with_leaves] + [dedented])
             parses.append((index, LeafParse(keys[at], value, combined, expansion, tuple(part_lines))))
         self.results.update(parses)
+        self.tree, self.part_lines, line = result, {}, 0
+        for part in (*front, *(leaf for _, leaf, _ in members)):
+            count = texts[part].count("\n")
+            self.part_lines[part] = (line, count)
+            line += count
 
 
 @lru_cache(maxsize=None)
