@@ -331,7 +331,7 @@ class _ExtentScan:
         extent, start = self.extent, node.start_mark.index
         if start < floor:
             return self._alias(floor, floor_line)
-        if self._anchored(start):
+        if self.anchored(start):
             extent.anchors = True
         if isinstance(node, ScalarNode):
             end = node.end_mark
@@ -365,7 +365,7 @@ class _ExtentScan:
         self.extent.last_line = max(self.extent.last_line, line)
         return end, line
 
-    def _anchored(self, start: int) -> bool:
+    def anchored(self, start: int) -> bool:
         """Whether the node whose text starts at `start` carries an anchor (`&a`, `!tag &a`)."""
         text = self.text
         if text.startswith("&", start):
@@ -387,6 +387,11 @@ def _same(old: Any, new: Any) -> bool:
     so data that shares objects (aliases) encodes as its copy does."""
     return old == new and (old is new or marshal.dumps(old, 2) == marshal.dumps(new, 2)
                            or json.dumps(old, sort_keys=True) == json.dumps(new, sort_keys=True))
+
+
+def _is_alias(key: Node, value: Node) -> bool:
+    """Whether an entry's value is an alias: its node (its anchor's) starts before its key ends."""
+    return value.start_mark.index < key.end_mark.index
 
 
 def _block_mapping(node: Node | None) -> bool:
@@ -419,7 +424,7 @@ class _Splicer:
     def enterable(self, key: Node, value: Node) -> bool:
         """Whether the value's own fields may be edited: it is not an alias (its text is
         its anchor's) and carries no anchor (every alias of it would change too)."""
-        return value.start_mark.index >= key.end_mark.index and not self.scan._anchored(value.start_mark.index)
+        return not _is_alias(key, value) and not self.scan.anchored(value.start_mark.index)
 
     def diff_mapping(self, node: MappingNode, old: dict, new: dict, *, ordered: bool,
                      nested: str | None = None, path: tuple[str, ...], depth: int) -> None:
@@ -465,7 +470,7 @@ class _Splicer:
                 elif enterable:  # only the changed fields: the aliases and anchors beside them stay
                     self.diff_mapping(value, old[name], new[name], ordered=True, path=path + (name,),
                                       depth=depth + 1)
-                elif value.start_mark.index < key.end_mark.index and not extent.anchors:
+                elif _is_alias(key, value) and not extent.anchors:
                     # the value is an alias: written out in full (its anchor's text stays)
                     self.edits.append(_Edit(key.start_mark.line, extent.last_line + 1,
                                             self.render(name, new[name], column), name=name, value=new[name],
