@@ -30,7 +30,8 @@ from .invariants import lone_profile_slug, profile_invariants, registry_invarian
 from ..pointer import pointer_join, pointer_split
 from ..limits import ENV_VARS, current_limits
 from ..secrets import is_secret_key, under_secret_key
-from .reader import Limits, parse
+from .fastread import read_data
+from .reader import Limits, ParsedYaml, parse
 from .sourcemap import SourceMap
 from .report import NO_SPAN, Diagnostic, Problem, Report, Span, field_for
 
@@ -421,7 +422,7 @@ def read_and_check(read: Callable[[], _Data], check: Callable[[_Data], Any]) -> 
 
 
 def read_for_store(raw: bytes, build: Callable[[Report], _Data], *, validate: bool = True,
-                   known_form: Callable[[Any], str | None] | None = None) -> _Data:
+                   known_form: Callable[[Any], str | None] | None = None, source_map: bool = True) -> _Data:
     """A store file's bytes read (and validated) into a report that `build` turns into the
     store's registries, all under one collector pause: a store's first read of a large file
     builds more objects than anything else in its life, and a collection between reading,
@@ -430,9 +431,22 @@ def read_for_store(raw: bytes, build: Callable[[Report], _Data], *, validate: bo
     validate=False: read only (YAML-level problems; the form as detected), for text whose
     registries the caller compares with ones already validated. `known_form(data)`: the
     form data read from these exact bytes validated as before (the caller's cache), or None:
-    data it vouches for is not validated again."""
+    data it vouches for is not validated again. source_map=False: the caller keeps no node
+    tree (`report.parsed.root` may be None): a document that reads and validates cleanly is
+    read without one (`fastread`); one with any problem is read again by `parse`, so its
+    diagnostics are the reader's own."""
     with collector_paused():
-        parsed = parse(raw)
+        parsed = None
+        if validate and not source_map:
+            read = read_data(raw, current_limits())
+            if isinstance(read, ParsedYaml):
+                parsed = read  # a syntax error, as `parse` gives it
+            elif read is not None:
+                report = _clean_report(*read, known_form)
+                if report is not None:
+                    return build(report)
+        if parsed is None:
+            parsed = parse(raw)
         if not validate:
             form = detect_form(parsed.data)
         else:
@@ -442,6 +456,17 @@ def read_for_store(raw: bytes, build: Callable[[Report], _Data], *, validate: bo
         else:
             report = Report(list(parsed.diagnostics), data=parsed.data, form=form, parsed=parsed)
         return build(report)
+
+
+def _clean_report(text: str, data: Any, known_form: Callable[[Any], str | None] | None) -> Report | None:
+    """`validate_parsed`'s report of a document read without a node tree, if it has no
+    problem at all; None: it has some, and they need the source map to be placed."""
+    form = None if known_form is None else known_form(data)
+    if form is None:
+        form, diagnostics = check_data(data)
+        if diagnostics:
+            return None
+    return Report([], data=data, form=form, parsed=ParsedYaml(text=text, data=data))
 
 
 def edit_for_store(edit: Callable[[], _Data]) -> _Data:

@@ -251,7 +251,7 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
         return snapshot
 
     return engine.read_for_store(raw, snapshot_of, validate=validate,
-                                 known_form=None if seen_form is None else known_form)
+                                 known_form=None if seen_form is None else known_form, source_map=source_map)
 
 
 NO_HISTORY = ("YAML store {name} keeps no history of its own: its history is the file's version control "
