@@ -422,7 +422,8 @@ def read_and_check(read: Callable[[], _Data], check: Callable[[_Data], Any]) -> 
 
 
 def read_for_store(raw: bytes, build: Callable[[Report], _Data], *, validate: bool = True,
-                   known_form: Callable[[Any], str | None] | None = None, source_map: bool = True) -> _Data:
+                   known_form: Callable[[Any], str | None] | None = None, source_map: bool = True,
+                   expect_valid: bool = False) -> _Data:
     """A store file's bytes read (and validated) into a report that `build` turns into the
     store's registries, all under one collector pause: a store's first read of a large file
     builds more objects than anything else in its life, and a collection between reading,
@@ -431,13 +432,15 @@ def read_for_store(raw: bytes, build: Callable[[Report], _Data], *, validate: bo
     validate=False: read only (YAML-level problems; the form as detected), for text whose
     registries the caller compares with ones already validated. `known_form(data)`: the
     form data read from these exact bytes validated as before (the caller's cache), or None:
-    data it vouches for is not validated again. source_map=False: the caller keeps no node
-    tree (`report.parsed.root` may be None): a document that reads and validates cleanly is
-    read without one (`fastread`); one with any problem is read again by `parse`, so its
-    diagnostics are the reader's own."""
+    data it vouches for is not validated again. `expect_valid` with source_map=False: the
+    caller keeps no node tree and has reason to expect the text valid (its last reading
+    was): the text is read without one (`fastread`), and if it has any problem it is read
+    again by `parse`, so its diagnostics are the reader's own (`report.parsed.root` is None
+    when it was valid). Without that reason `parse` alone reads it: a second read would make
+    a broken file's error slower by most of a parse."""
     with collector_paused():
         parsed = None
-        if validate and not source_map:
+        if validate and expect_valid and not source_map:
             read = read_data(raw, current_limits())
             if isinstance(read, ParsedYaml):
                 parsed = read  # a syntax error, as `parse` gives it

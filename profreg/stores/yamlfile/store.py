@@ -208,14 +208,15 @@ def _line_ends(text: str) -> tuple[str, str]:
 
 
 def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool = True,
-                     use_compiled: bool = True, source_map: bool = True) -> _Snapshot:
+                     use_compiled: bool = True, source_map: bool = True, expect_valid: bool = False) -> _Snapshot:
     """Read a store file's bytes with the engine; StoreError `file:line:col` if invalid.
 
     validate=False: YAML-level problems only (syntax, duplicate keys, limits); for text whose
     registries the caller compares with ones already validated. With validation, bytes seen
     valid before are not parsed at all: their registries come from the compiled cache
     (unless `use_compiled` is False). source_map=False: the node tree and document data are
-    not kept (the bytes are, for a write to parse again)."""
+    not kept (the bytes are, for a write to parse again). `expect_valid`: the file's last
+    reading was valid (`engine.read_for_store`)."""
     if validate and use_compiled:
         compiled = validcache.lookup_compiled(raw)
         if compiled is not None:
@@ -251,7 +252,8 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
         return snapshot
 
     return engine.read_for_store(raw, snapshot_of, validate=validate,
-                                 known_form=None if seen_form is None else known_form, source_map=source_map)
+                                 known_form=None if seen_form is None else known_form, source_map=source_map,
+                                 expect_valid=expect_valid)
 
 
 NO_HISTORY = ("YAML store {name} keeps no history of its own: its history is the file's version control "
@@ -277,6 +279,7 @@ class YamlFileStore(BaseStore):
             raise StoreError(f"YAML store {path} is a directory")
         # The ruamel document of the last write, reused while the file is unchanged.
         self._document: tuple[Signature | None, RoundTripDocument] | None = None
+        self._last_read_valid = False  # the file's last reading gave registries (no error)
         if lazy:
             self._snapshot = _Snapshot(UNREAD)
         else:
@@ -288,10 +291,15 @@ class YamlFileStore(BaseStore):
 
     # ---- reading ------------------------------------------------------------------------
     def _read(self) -> _Snapshot:
+        """The file read now; an invalid file raises StoreError (the last snapshot is kept)."""
         before, raw = self._read_bytes()
         if before is None:
+            self._last_read_valid = False
             return _Snapshot(None)
-        snapshot = parse_store_text(raw, self.name, self.legacy_registry, source_map=self.source_map)
+        expect_valid, self._last_read_valid = self._last_read_valid, False
+        snapshot = parse_store_text(raw, self.name, self.legacy_registry, source_map=self.source_map,
+                                    expect_valid=expect_valid)
+        self._last_read_valid = snapshot.form is not None
         snapshot.signature = before
         snapshot.digest = hashlib.sha256(raw).digest()
         return snapshot
