@@ -12,7 +12,9 @@ form), under `$PROFREG_CACHE_DIR`, else `$XDG_CACHE_HOME/profreg`, else `~/.cach
 `PROFREG_CACHE_DIR=` (empty) turns it off. It is best effort: any OS error means "not
 cached". Only successful validations are recorded; writes always validate in full.
 Shared by the YAML store (files) and the SQL stores (rows).
-Folders and markers are private whatever the umask, never reached through a symlink
+A reading store also notes, per file path, whether the file was valid when last read
+(`last_read_valid`): a hint that picks the faster reading of a file expected valid, never
+a verdict. Folders and markers are private whatever the umask, never reached through a symlink
 (`profreg.privatefiles`), and a marker that does not read back exactly as written is a miss.
 
 Beside each marker of a bundle- or single-form file, the *compiled* form of what was
@@ -156,6 +158,47 @@ def remember_row(slug: str, payload: str) -> None:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_LAST_VALID_FORMAT = "profreg-last-read-valid 1 {key}\n"
+
+
+def _last_valid_marker(path: str) -> tuple[str, str, str] | None:
+    """(cache root, marker path, key) of a store file's "last read valid" note; None: off."""
+    directory = _cache_dir()
+    if directory is None:
+        return None
+    key = hashlib.sha256(b"store-path\0" + os.fsencode(path)).hexdigest()
+    return directory, os.path.join(directory, "last-valid", key[:2], key), key
+
+
+def last_read_valid(path: str) -> bool:
+    """Whether the store file at `path` (a real path) was valid when a store last read it:
+    a hint for how to read it next (`note_read`), never a verdict on its content."""
+    try:
+        found = _last_valid_marker(path)
+    except OSError:
+        return False
+    if found is None:
+        return False
+    _root, marker, key = found
+    return read_private_file(marker, _MARKER_MAX_BYTES) == _LAST_VALID_FORMAT.format(key=key).encode("ascii")
+
+
+def note_read(path: str, valid: bool, noted: bool) -> None:
+    """Record how the store file at `path` last read (`noted`: what `last_read_valid` said
+    before; nothing is written when that stays true). Best effort, like every entry here."""
+    if valid == noted:
+        return
+    try:
+        found = _last_valid_marker(path)
+        if found is None:
+            return
+        root, marker, key = found
+        if not valid:
+            os.unlink(marker)
+        elif ensure_private_dir(os.path.dirname(marker), root):
+            write_private_file(marker, _LAST_VALID_FORMAT.format(key=key).encode("ascii"))
+    except OSError:
+        pass
 
 
 class CompiledStore:
@@ -330,7 +373,7 @@ def prune(root: str, max_bytes: int = MAX_CACHE_BYTES, max_entries: int = MAX_EN
     """Remove the least recently used entries (markers and compiled forms) until the cache
     folder holds at most `max_bytes` in at most `max_entries` files."""
     entries = []
-    for kind in ("validated", "compiled"):
+    for kind in ("validated", "compiled", "last-valid"):
         for folder, _subfolders, names in os.walk(os.path.join(root, kind)):
             for name in names:
                 path = os.path.join(folder, name)

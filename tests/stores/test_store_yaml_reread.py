@@ -1,7 +1,8 @@
 """A reading YAML store (`source_map=False`, an application's client) re-reading its file
-after a change: a file whose last reading was valid is read without a node tree
-(`engine.fastread`) and only read by `parse` if it has a problem; a file read for the first
-time, or after a broken reading, is read by `parse` alone, so a broken file's error is not
+after a change: a file whose last reading was valid (by this store, or by another one:
+`validcache.last_read_valid`) is read without a node tree (`engine.fastread`) and only read
+by `parse` if it has a problem; a file read for the first time, or after a broken reading,
+is read by `parse` alone, so a broken file's error is not
 delayed by a second read. Whichever way it is read, the store answers alike."""
 from __future__ import annotations
 
@@ -60,6 +61,11 @@ def test_a_reread_after_a_valid_reading_is_fast_and_answers_as_a_fresh_open(tmp_
     assert fast_reads == [CHANGED.encode()]
     assert changed["team"]["profiles"]["helper"]["runtime"]["system_prompt"] == "Be very brief."
     assert changed == registries(open_store(str(path), source_map=True))
+    # another reading store (another process: the note is in the cache folder) expects it valid too
+    again = CHANGED.replace("display_name: Agent", "display_name: Agent two")
+    save(path, again, 3)
+    assert registries(open_store(str(path), source_map=False)) == registries(open_store(str(path), source_map=True))
+    assert fast_reads == [CHANGED.encode(), again.encode()]
 
 
 def test_a_broken_save_reports_as_a_fresh_open_and_the_next_reading_is_parse_alone(tmp_path, fast_reads) -> None:
@@ -81,7 +87,7 @@ def test_a_broken_save_reports_as_a_fresh_open_and_the_next_reading_is_parse_alo
     save(path, CHANGED, 4)
     assert registries(store) == registries(open_store(str(path), source_map=True))
     assert len(fast_reads) == 1  # after a failed reading: parse alone, once more
-    again = CHANGED.replace("display_name: Agent", "display_name: Agent two")  # bytes not seen before
+    again = CHANGED.replace("display_name: Agent", "display_name: Agent three")  # bytes not seen before
     save(path, again, 5)
     assert registries(store) == registries(open_store(str(path), source_map=True))
     assert fast_reads[1:] == [again.encode()]
