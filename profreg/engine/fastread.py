@@ -23,7 +23,7 @@ from yaml.events import (
 
 from ..limits import Limits
 from .reader import (
-    _SPECIAL_FIRST, YAML11_BREAKS, IntegerTooLong, ParsedYaml, _Loader, _parser_diagnostic, core_scalar, decode,
+    SPECIAL_FIRST, YAML11_BREAKS, IntegerTooLong, ParsedYaml, CoreLoader, parser_diagnostic, core_scalar, decode,
 )
 
 _LIBYAML = getattr(yaml, "CSafeLoader", None)  # libyaml's loader, where installed
@@ -39,7 +39,7 @@ def read_data(raw: bytes, limits: Limits) -> tuple[str, Any] | ParsedYaml | None
     """(text, data) of a store file's bytes, as `parse(raw, limits)` reads them with no
     diagnostic; a fatal `ParsedYaml` for a syntax error (as `parse` gives it); None: the
     document needs `parse` (see the module's docstring)."""
-    if len(raw) > limits.max_bytes or _LIBYAML is None or not issubclass(_Loader, _LIBYAML):
+    if len(raw) > limits.max_bytes or _LIBYAML is None or not issubclass(CoreLoader, _LIBYAML):
         return None  # over the limit, or without libyaml: `parse` alone
     text, err = decode(bytes(raw))
     if err is not None or text is None:
@@ -49,7 +49,7 @@ def read_data(raw: bytes, limits: Limits) -> tuple[str, Any] | ParsedYaml | None
     if any(ch in text for ch in YAML11_BREAKS) or text.count("!") > limits.max_nodes:
         return None
     try:
-        loader = _Loader(text)
+        loader = CoreLoader(text)
     except UnicodeEncodeError:
         return None
     try:
@@ -69,7 +69,7 @@ def read_data(raw: bytes, limits: Limits) -> tuple[str, Any] | ParsedYaml | None
 def syntax_error(text: str, exc: yaml.MarkedYAMLError) -> ParsedYaml:
     """What `parse` gives for a document whose parser stops at `exc` before anything else."""
     result = ParsedYaml(text=text, fatal=True)
-    result.diagnostics.append(_parser_diagnostic(exc.with_traceback(None), result))
+    result.diagnostics.append(parser_diagnostic(exc.with_traceback(None), result))
     return result
 
 
@@ -89,7 +89,7 @@ def _build(get: Any, limits: Limits) -> Any:
     # in a list: None
     key: Any = None
     size = 0  # the current container's size as `reader._Constructor` counts it (aliases expanded)
-    special = _SPECIAL_FIRST
+    special = SPECIAL_FIRST
     try:
         while True:
             event = get()

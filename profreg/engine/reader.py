@@ -42,7 +42,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 _PLAIN_COLLECTION_TAGS = frozenset((_MAP, _SEQ, "!", ""))  # "": implicit in a bare tree (`_BareLoader`)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class CoreLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Composes nodes only; scalar typing is done here with YAML 1.2 core-schema rules."""
 
     # libyaml's composer calls these two hooks for every node (for PyYAML "path
@@ -67,7 +67,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         return _SEQ if kind is SequenceNode else _MAP
 
 
-class _BareLoader(_Loader):
+class _BareLoader(CoreLoader):
     """Composes nodes with no Python call per node: each implicit tag stays "" (a node's
     class and style say what it is), for a text with no `!` (so no explicit tags).
 
@@ -90,7 +90,7 @@ _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _TRUES = frozenset(("true", "True", "TRUE"))
 _FALSES = frozenset(("false", "False", "FALSE"))
 # A plain scalar starting with any other character is a string in the core schema.
-_SPECIAL_FIRST = frozenset("~nNtTfF0123456789+-.")
+SPECIAL_FIRST = frozenset("~nNtTfF0123456789+-.")
 
 
 class IntegerTooLong(ValueError):
@@ -109,7 +109,7 @@ def core_scalar(text: str) -> Any:
     """The YAML 1.2 core-schema value of a plain scalar (IntegerTooLong: see the class)."""
     if not text:
         return None
-    if text[0] not in _SPECIAL_FIRST:
+    if text[0] not in SPECIAL_FIRST:
         return text
     if text in _NULLS:
         return None
@@ -279,7 +279,7 @@ class ParsedYaml:
 
 def _is_plain(node: ScalarNode) -> bool:
     """A plain scalar with an implicit tag (the core schema types it); "" in a bare tree,
-    where a plain `<<` is the merge tag's (as `_Loader.resolve` tags it)."""
+    where a plain `<<` is the merge tag's (as `CoreLoader.resolve` tags it)."""
     tag = node.tag
     return tag == _PLAIN or (tag == "" and node.style == "" and node.value != "<<")
 
@@ -421,7 +421,7 @@ def _node_limit_message(limits: Limits) -> str:
 
 def _compose(text: str, result: ParsedYaml, limits: Limits, bare: bool = False) -> Node | None:
     try:
-        loader = (_BareLoader if bare else _Loader)(text)  # libyaml reads the text's UTF-8 encoding
+        loader = (_BareLoader if bare else CoreLoader)(text)  # libyaml reads the text's UTF-8 encoding
     except UnicodeEncodeError as exc:  # a lone surrogate: only a text (LSP's JSON, a caller's str) has one
         result.diagnostics.append(Diagnostic(
             "error", "yaml-syntax",
@@ -458,7 +458,7 @@ def _compose(text: str, result: ParsedYaml, limits: Limits, bare: bool = False) 
             )
         result.fatal = True
     except yaml.MarkedYAMLError as exc:
-        result.diagnostics.append(_parser_diagnostic(exc, result))
+        result.diagnostics.append(parser_diagnostic(exc, result))
         result.fatal = True
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
         # libyaml reports a byte offset into the UTF-8 encoding of the text
@@ -485,7 +485,7 @@ def _compose(text: str, result: ParsedYaml, limits: Limits, bare: bool = False) 
     return None
 
 
-def _parser_diagnostic(exc: yaml.MarkedYAMLError, result: ParsedYaml, shift: int = 0) -> Diagnostic:
+def parser_diagnostic(exc: yaml.MarkedYAMLError, result: ParsedYaml, shift: int = 0) -> Diagnostic:
     """The diagnostic for a scanner or parser error; `shift` moves its marks' offsets."""
     message = _yaml_message(exc)
     code = "yaml-limit" if "maximum nesting depth" in message else "yaml-syntax"
@@ -521,7 +521,7 @@ def syntax_error_from(text: str, start: int, context: str, line_starts: list[int
     the caller keeps them.
     """
     try:
-        loader = _Loader(context + text[start:])
+        loader = CoreLoader(context + text[start:])
     except UnicodeEncodeError:  # a lone surrogate: the whole parse says where
         return None
     try:
@@ -544,7 +544,7 @@ def syntax_error_from(text: str, start: int, context: str, line_starts: list[int
     if "*" in before or "&" in before or _NOT_PRINTABLE.search(text, start, at + _READER_LOOKAHEAD):
         return None
     result = ParsedYaml(text=text, fatal=True, _lines=None if line_starts is None else LineIndex(text, line_starts))
-    result.diagnostics.append(_parser_diagnostic(error, result, shift))
+    result.diagnostics.append(parser_diagnostic(error, result, shift))
     return result
 
 
@@ -672,7 +672,7 @@ class _Constructor:
         if (tag == "" and node.style == "") or tag == _PLAIN:
             text = node.value
             # fast path: a plain scalar not starting like null/bool/number is a string
-            if text and text[0] not in _SPECIAL_FIRST:
+            if text and text[0] not in SPECIAL_FIRST:
                 return text
             try:
                 return core_scalar(text)
