@@ -24,6 +24,7 @@ from yaml.events import (
 from ..limits import Limits
 from .reader import (
     SPECIAL_FIRST, YAML11_BREAKS, IntegerTooLong, ParsedYaml, CoreLoader, parser_diagnostic, core_scalar, decode,
+    merged_mapping,
 )
 
 _LIBYAML = getattr(yaml, "CSafeLoader", None)  # libyaml's loader, where installed
@@ -123,15 +124,9 @@ def _build(get: Any, limits: Limits) -> Any:
                 value, n = cur, size
                 top = stack.pop()
                 merges = top[3]
-                if merges:  # as reader._Constructor._mapping merges
-                    merged: dict[str, Any] = {}
-                    for source, source_size in merges:
-                        n += source_size
-                        for k, v in source.items():
-                            merged.setdefault(k, v)
-                    for k, v in value.items():
-                        merged[k] = v
-                    value = merged
+                if merges:
+                    n += sum(source_size for _source, source_size in merges)
+                    value = merged_mapping([source for source, _size in merges], value)
                 if top[5]:
                     merging -= 1
                 if top[4] is not None:

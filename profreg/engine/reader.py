@@ -735,7 +735,7 @@ class _Constructor:
             if marks is not None:
                 marks.append(self.expansion)
         if merges:
-            merged: dict[str, Any] = {}
+            merged_sources: list[dict] = []
             for merge_node in merges:
                 sources = merge_node.value if isinstance(merge_node, SequenceNode) else [merge_node]
                 for src in sources:
@@ -751,12 +751,21 @@ class _Constructor:
                         )
                         continue
                     size += n
-                    for k, v in value.items():
-                        merged.setdefault(k, v)
-            for k, v in out.items():
-                merged[k] = v
-            out = merged
+                    merged_sources.append(value)
+            out = merged_mapping(merged_sources, out)
         return out, size
+
+
+def merged_mapping(sources: list[dict], own: dict) -> dict:
+    """A mapping with merge keys (`<<`): each key from the first source that has it, the
+    mapping's own keys over all of them, in that order."""
+    merged: dict[str, Any] = {}
+    for source in sources:
+        for k, v in source.items():
+            merged.setdefault(k, v)
+    for k, v in own.items():
+        merged[k] = v
+    return merged
 
 
 def _pointers_of(root: Node, wanted: set[int]) -> dict[int, str]:
