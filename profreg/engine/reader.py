@@ -419,6 +419,10 @@ def _node_limit_message(limits: Limits) -> str:
             f"(set {ENV_VARS['max_nodes']} to raise it)")
 
 
+# More than the nodes open at once in any tree libyaml composes (its nesting limit is 1,000).
+_OPEN_NODES_BOUND = 2048
+
+
 def _compose(text: str, result: ParsedYaml, limits: Limits, bare: bool = False) -> Node | None:
     try:
         loader = (_BareLoader if bare else CoreLoader)(text)  # libyaml reads the text's UTF-8 encoding
@@ -434,7 +438,15 @@ def _compose(text: str, result: ParsedYaml, limits: Limits, bare: bool = False) 
         left = iter(range(limits.max_nodes))
         loader.ascend_resolver = left.__next__
     try:
-        root = loader.get_single_node()
+        try:
+            root = loader.get_single_node()
+        except yaml.YAMLError:
+            # A bare tree counts a node when it is done, a tagged one when it starts: an
+            # error inside the nodes that started past the limit would be reported before
+            # the limit. Near the limit, the tagged count decides.
+            if bare and limits.max_nodes - left.__length_hint__() + _OPEN_NODES_BOUND >= limits.max_nodes:
+                return _compose(text, result, limits, False)
+            raise
         result.nodes = limits.max_nodes - (left.__length_hint__() if bare else loader.nodes_left)
         return root
     except (_NodeLimit, StopIteration):

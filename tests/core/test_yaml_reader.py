@@ -348,6 +348,23 @@ def test_a_bare_tree_counts_nodes_against_the_limit_as_the_tagged_one(room):
     assert _readings(parse(text, limits, bare=True)) == _readings(parse(text, limits))
 
 
+NEAR_THE_LIMIT_THEN_BROKEN = [
+    "a: [1, 2, {b: c}]\nd: &x {e: f}\ng: *x\nh: [unclosed\n",
+    "a: [1, 2, [3, [4, 5]]]\nb: c\n  d: e\n",
+    "a: [[[[1]]]]\nb: ]\n",
+    "a: " + "[" * 990 + "]" * 990 + "\nb: ]\n",
+]
+
+
+@pytest.mark.parametrize("text", NEAR_THE_LIMIT_THEN_BROKEN)
+def test_a_bare_tree_reports_the_node_limit_before_a_later_syntax_error_as_the_tagged_one(text):
+    # the bare tree counts a node when it ends: without the tagged count near the limit, the
+    # syntax error inside the node that crosses it would be reported instead
+    for max_nodes in [*range(1, 40), 995, 1000, 1005]:
+        limits = Limits(max_nodes=max_nodes)
+        assert _readings(parse(text, limits, bare=True)) == _readings(parse(text, limits)), max_nodes
+
+
 def test_entry_expansion_is_what_each_root_entry_s_aliases_add():
     text = "a: &x [1, 2, 3]\nb: {y: *x}\nc: 1\nd: [*x, *x]\n"
     parsed = parse(text, entries=True)
