@@ -390,7 +390,8 @@ def validate_text(source: str | bytes, *, limits: Limits | None = None) -> Repor
     """Validate one registry YAML document (text or raw bytes): all diagnostics, with ranges."""
     # One pause for both steps: a collection in between would scan every fresh object.
     with collector_paused():
-        return validate_parsed(parse(source, limits))
+        # bare: the report reads its node tree only through `ParsedYaml`'s methods
+        return validate_parsed(parse(source, limits, bare=True))
 
 
 def read_and_validate(read: Callable[[], SourceMap], validate: Callable[[SourceMap], Report] = validate_parsed,
@@ -449,7 +450,7 @@ def read_for_store(raw: bytes, build: Callable[[Report], _Data], *, validate: bo
                 if report is not None:
                     return build(report)
         if parsed is None:
-            parsed = parse(raw)
+            parsed = parse(raw, bare=not source_map)  # a kept tree keeps its tags: the splice reads them
         if not validate:
             form = detect_form(parsed.data)
         else:
