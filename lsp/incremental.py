@@ -26,7 +26,6 @@ parsed whole instead, so the result is always the engine's own.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -41,8 +40,6 @@ from profreg.engine.schema import schema_def
 from profreg.engine.sourcemap import SourceMap
 from profreg.limits import current_limits
 from profreg.pointer import pointer_escape, pointer_split
-
-from .workerpipe import ParseWorker
 
 # A header that opens a mapping we split: a plain key, nothing after the colon.
 _HEADER = re.compile(r"( *)([A-Za-z0-9_][A-Za-z0-9_.-]*):[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\Z)")
@@ -260,13 +257,6 @@ class IncrementalValidator:
 
     # Mappings whose entries become their own blocks, by path pattern (`*` = any key).
     RUN_BLOCKS = 16  # at most this many profile blocks per run's parse (`_ProfileRuns`; 1: none)
-    WORKER_CHUNK_BLOCKS = 128  # a worker process answers this many profile blocks at a time
-    # wait for the worker's answer to each block handed over instead of parsing it here (so
-    # a test can have the worker parse every block it may)
-    WORKER_WAITED_FOR = False
-    # a worker only while a core is idle (load average below the cores less one): on a busy
-    # machine it takes the server's own share of the CPU and the open ends later
-    WORKER_NEEDS_A_FREE_CORE = True
     SPLIT_PATHS = {("profiles",), ("registries",), ("registries", "*"), ("registries", "*", "profiles")}
 
     def __init__(self, limits: Limits | None = None):
@@ -289,12 +279,6 @@ class IncrementalValidator:
         self.respliced = 0  # versions read by re-parsing only the edited block
         self.reused = 0  # split mappings a whole split took from the last split as they were
         self.in_runs = 0  # profile blocks read by a run's parse (`_ProfileRuns`), not their own
-        # a `profiles:` mapping of at least this many blocks not cached has its later part
-        # parsed by a worker process meanwhile (`lsp/workerpipe.py`); 0: never (the server
-        # sets it in its own process only)
-        self.worker_blocks = 0
-        self.in_worker = 0  # profile blocks a worker process parsed
-        self._worker: ParseWorker | None = None  # during a split that handed blocks over
 
     # -- public ---------------------------------------------------------------------
     def read(self, text: str, line_starts: list[int] | None = None) -> SourceMap:
@@ -328,9 +312,6 @@ class IncrementalValidator:
             self._previous_leaves = {}
             self._previous_headers = set()
             self._reuse = None
-            if self._worker is not None:
-                self._worker.close()
-                self._worker = None
         self._leaves = self._current_leaves
         self._headers = self._current_headers
         self._split_size = len(leaves)
@@ -525,8 +506,6 @@ class IncrementalValidator:
                     if anchors.setdefault(name, leaf) is not leaf:
                         raise _Unsafe  # an anchor name used again: the reader rejects the document
         runs = _ProfileRuns(self, made)
-        if self.worker_blocks and len(made) >= self.worker_blocks:
-            runs.hand_over()
         children = container.children
         for n, (leaf, raw) in enumerate(made):
             self._parse_into(leaf, raw, runs, n)
@@ -538,7 +517,6 @@ class IncrementalValidator:
             children[key] = leaf
             self._owners[leaf] = container
             leaves.append(leaf)
-        runs.finish()
 
     def _entry(self, text: str, start: int, end: int, line_start: int, indent: int, path: tuple, parent: str,
                depth: int, chain: tuple[int, ...], first: bool, leaves: list[Leaf]):
@@ -811,78 +789,8 @@ class _ProfileRuns:
         # the last run's parse, and where each text in it starts and how many lines it has
         self.tree: ParsedYaml | None = None
         self.part_lines: dict[Leaf, tuple[int, int]] = {}
-        # a worker process's job (`hand_over`), and what its chunks that arrived gave for the
-        # blocks not read yet, by index (None: a block left to its own parse)
-        self.job: int | None = None
-        self.answers: dict[int, tuple[LeafParse, list | None] | None] = {}
-
-    def hand_over(self) -> None:
-        """Have a worker process parse the blocks from the end backwards (those a run could
-        take with nothing in front of them: no alias, not cached, a text that ends a line),
-        a chunk at a time, while this process parses them from the start (see `take`)."""
-        owner, made = self.owner, self.made
-        cached_before, cached_now = owner._previous_leaves, owner._current_leaves
-        chunks: list[tuple[int, list[tuple[str, int, int]]]] = []
-        current: list[tuple[str, int, int]] | None = None
-        for index, (leaf, raw) in enumerate(made):
-            if ("*" in raw or leaf.with_leaves or not raw.endswith("\n") or leaf.cache_key in cached_before
-                    or leaf.cache_key in cached_now):
-                current = None
-                continue
-            if current is None or len(current) == owner.WORKER_CHUNK_BLOCKS:
-                current = []
-                chunks.append((index, current))
-            current.append((raw, leaf.indent, leaf.depth))
-        if not chunks:
-            return
-        if owner._worker is None:
-            if owner.WORKER_NEEDS_A_FREE_CORE and not _a_core_is_free():
-                return
-            try:
-                owner._worker = ParseWorker()
-            except OSError:  # no process to be had: this one parses them all
-                owner.worker_blocks = 0
-                return
-        self.job = owner._worker.send((owner.limits, chunks))
-
-    def _arrived(self, index: int) -> bool:
-        """Whether the worker's answer for the block has arrived (the chunks there are taken in)."""
-        if index in self.answers:
-            return True
-        worker = self.owner._worker
-        if self.job is None or worker is None:
-            return False
-        wait = self.owner.WORKER_WAITED_FOR
-        while True:
-            for first, count, answer in worker.chunks(self.job, wait):
-                if count < 0:  # the job's last chunk is out
-                    self.job, wait = None, False
-                    continue
-                self.answers.update(dict.fromkeys(range(max(first, index), first + count)))
-                self.answers.update((i, got) for i, got in answer.items() if i >= index)
-            if index in self.answers or not wait or not worker.alive:
-                return index in self.answers
-
-    def finish(self) -> None:
-        """The mapping is read: the worker may leave the rest of this job."""
-        if self.job is not None and self.owner._worker is not None:
-            self.owner._worker.stop(self.job)
-        self.job = None
-
-    def _from_worker(self, index: int) -> LeafParse | None:
-        got = self.answers.pop(index)
-        if got is None:
-            return None  # a block its run could not read: its own parse
-        parsed, problems = got
-        if problems is not None:
-            self.owner._profile_results.setdefault(self.made[index][0].cache_key, problems)
-        self.owner.in_runs += 1
-        self.owner.in_worker += 1
-        return parsed
 
     def take(self, index: int) -> LeafParse | None:
-        if self._arrived(index):
-            return self._from_worker(index)
         if index > self.tried:
             self._run_from(index)
         parsed = self.results.pop(index, None)
@@ -931,8 +839,7 @@ class _ProfileRuns:
         index = first
         while index < len(made) and len(members) < owner.RUN_BLOCKS and chars < self.MAX_CHARS:
             leaf, raw = made[index]
-            if index > first and (leaf.cache_key in cached_before or leaf.cache_key in cached_now
-                                  or index in self.answers):
+            if index > first and (leaf.cache_key in cached_before or leaf.cache_key in cached_now):
                 break
             if not raw.endswith("\n"):
                 break
@@ -993,36 +900,6 @@ class _ProfileRuns:
             count = texts[part].count("\n")
             self.part_lines[part] = (line, count)
             line += count
-
-
-def _a_core_is_free() -> bool:
-    try:
-        return os.getloadavg()[0] < (os.cpu_count() or 1) - 1
-    except OSError:  # no load average to be had
-        return False
-
-
-def parse_segments(limits: Limits, segments: list[tuple[int, list[tuple[str, int, int]]]]
-                   ) -> dict[int, tuple[LeafParse, list | None]]:
-    """A parse worker's job (`_ProfileRuns.hand_over`): for each run of consecutive profile
-    blocks (index of the first, then each block's text, indentation and depth), what each
-    block's parse in runs gives, by index, with its per-profile problems; a block a run
-    could not read is left out (the server gives it its own parse)."""
-    validator = IncrementalValidator(limits)
-    validator._anchor_leaves = {}  # the blocks have no aliases: no anchor is looked up
-    out: dict[int, tuple[LeafParse, list | None]] = {}
-    for first, blocks in segments:
-        made = []
-        for raw, indent, depth in blocks:
-            leaf = Leaf(0, len(raw), indent, depth, "", None, (), (), 0, (), True, ())
-            leaf.cache_key = validator._cache_key(leaf, raw)
-            made.append((leaf, raw))
-        runs = _ProfileRuns(validator, made)
-        for i, (leaf, _) in enumerate(made):
-            parsed = runs.take(i)
-            if parsed is not None:
-                out[first + i] = (parsed, validator._profile_results.get(leaf.cache_key))
-    return out
 
 
 @lru_cache(maxsize=None)

@@ -29,9 +29,6 @@ from .documents import UTF8, UTF16, UTF32, Document, DocumentState
 log = logging.getLogger("profreg_lsp")
 
 COMPLETION_TRIGGERS = [":", " ", "-", "[", ","]
-# A `profiles:` mapping of this many blocks or more, read whole (an open), has part of its
-# blocks parsed by a worker process meanwhile; fewer are not worth starting one for.
-PARSE_WORKER_BLOCKS = 2000
 
 
 class ProfregProtocol(LanguageServerProtocol):
@@ -235,8 +232,6 @@ def create_server(debounce: float = 0.03, owns_process: bool = False) -> Profreg
             ls.publisher.cancel(previous)
         ls.documents[item.uri] = doc = Document(item.uri, item.text, item.version, ls.encoding,
                                                 state=DocumentState(keep_out_of_scans=ls.owns_process))
-        if ls.owns_process:  # a host program's own executable may not be a Python to run a worker with
-            doc.state.validator.worker_blocks = PARSE_WORKER_BLOCKS
         ls.publisher.schedule(doc, immediately=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)

@@ -11,7 +11,6 @@ from lsprotocol import types
 
 from profreg.engine import validate_text
 from profreg_lsp.documents import Document
-from profreg_lsp import incremental, workerpipe
 from profreg_lsp.incremental import IncrementalValidator
 from profreg_lsp.yamlcontext import Lines, top_level_keys, warm_views
 
@@ -358,68 +357,3 @@ def test_after_any_edits_runs_keep_what_their_own_parses_give(base, steps):
         assert as_json(got) == as_json(expected) == as_json(validate_text(text)), repr(text)
         if runs._state is not None and alone._state is not None:
             assert _leaf_states(runs) == _leaf_states(alone), repr(text)
-
-
-def _with_worker() -> IncrementalValidator:
-    """A validator that hands every `profiles:` mapping's later blocks to a worker process."""
-    validator = IncrementalValidator()
-    validator.worker_blocks, validator.WORKER_CHUNK_BLOCKS, validator.WORKER_WAITED_FOR = 2, 3, True
-    validator.WORKER_NEEDS_A_FREE_CORE = False
-    return validator
-
-
-WORKER_CASES = [shape.text for shape in SHAPES.values()] + RUN_CASES
-
-
-@pytest.mark.parametrize("text", WORKER_CASES)
-def test_profiles_a_worker_process_parses_get_what_their_own_parses_give(text):
-    worker, alone = _with_worker(), IncrementalValidator()
-    alone.RUN_BLOCKS = 1
-    got, expected = worker.validate(text), alone.validate(text)
-    assert as_json(got) == as_json(expected) == as_json(validate_text(text))
-    assert worker.last_mode == alone.last_mode
-    if worker._state is not None:
-        assert _leaf_states(worker) == _leaf_states(alone)
-    assert worker._worker is None  # ended with the split
-
-
-@pytest.mark.parametrize("style", STYLES)
-def test_a_worker_process_parses_the_blocks_without_aliases(style):
-    worker = _with_worker()
-    assert as_json(worker.validate(registry(40, "bundle", "valid", style).text)) == []
-    if style == "block":
-        assert worker.in_worker >= 15  # the later half of each registry's profiles
-    else:  # every profile aliases a shared anchor: this process parses them with it
-        assert worker.in_worker == 0
-
-
-def test_without_a_worker_process_the_server_parses_every_block_itself(monkeypatch):
-    monkeypatch.setattr(workerpipe, "WORKER_MODULE", "profreg_lsp.no_such_module")
-    text = registry(40, "single", "profile-slug-mismatch", "block").text
-    worker = _with_worker()
-    assert as_json(worker.validate(text)) == as_json(validate_text(text))
-    assert worker.in_worker == 0 and worker.in_runs >= 30
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(base=st.sampled_from([shape.text for shape in SHAPES.values()]), steps=edits())
-def test_after_a_worker_opened_the_document_edits_validate_like_the_engine(base, steps):
-    validator = _with_worker()
-    text = base
-    for step in [None, *steps]:
-        if step is not None:
-            text = apply(text, step)
-        assert as_json(validator.validate(text)) == as_json(validate_text(text)), repr(text)
-
-
-def test_no_worker_process_starts_without_an_idle_core(monkeypatch):
-    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (float(incremental.os.cpu_count() or 1), 0.0, 0.0))
-    worker = _with_worker()
-    worker.WORKER_NEEDS_A_FREE_CORE = True
-    text = registry(40, "single", "valid", "block").text
-    assert as_json(worker.validate(text)) == []
-    assert worker.in_worker == 0 and worker.in_runs >= 30
-    monkeypatch.setattr(incremental.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-    fresh = _with_worker()
-    fresh.WORKER_NEEDS_A_FREE_CORE = True
-    assert as_json(fresh.validate(text)) == [] and fresh.in_worker >= 15
