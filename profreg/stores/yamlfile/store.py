@@ -299,17 +299,15 @@ class YamlFileStore(BaseStore):
         # How a file reads fastest depends on whether it is valid (`engine.read_for_store`):
         # a reading store guesses it from how the file last read, in this process or another.
         noted = not self.source_map and validcache.last_read_valid(self.path)
-        expect_valid, self._last_read_valid = self._last_read_valid or noted, False
+        expect_valid, valid = self._last_read_valid or noted, False
         try:
             snapshot = parse_store_text(raw, self.name, self.legacy_registry, source_map=self.source_map,
                                         expect_valid=expect_valid)
-        except StoreError:
+            valid = snapshot.form is not None
+        finally:
+            self._last_read_valid = valid
             if not self.source_map:
-                validcache.note_read(self.path, False, noted)
-            raise
-        self._last_read_valid = snapshot.form is not None
-        if not self.source_map:
-            validcache.note_read(self.path, self._last_read_valid, noted)
+                validcache.note_read(self.path, valid, noted)
         snapshot.signature = before
         snapshot.digest = hashlib.sha256(raw).digest()
         return snapshot
