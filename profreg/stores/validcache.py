@@ -18,12 +18,16 @@ a verdict. Folders and markers are private whatever the umask, never reached thr
 (`profreg.privatefiles`), and a marker that does not read back exactly as written is a miss.
 
 Beside each marker of a bundle- or single-form file, the *compiled* form of what was
-validated is kept: the store's registries as JSON, under the same key, with a SHA-256 of
-its own body (`lookup_compiled`). A store whose exact bytes were seen before then opens
-without parsing the YAML at all; an entry that does not check out is a miss. The body is
-an index line (each registry's own fields, its profile slugs and where each profile's JSON
-lies) followed by each registry's profiles as one JSON object, so a reader that wants one
-profile decodes that profile only (`CompiledStore`). The folder is bounded: past
+validated is kept: the store's registries in `marshal`'s format, under the same key, with
+a SHA-256 of its own body (`lookup_compiled`). A store whose exact bytes were seen before
+then opens without parsing the YAML at all; an entry that does not check out is a miss.
+The body is an index (each registry's own fields, its profile slugs and where each
+profile's bytes lie) followed by each profile on its own, so a reader that wants one
+profile decodes that profile only (`CompiledStore`). `marshal` rather than JSON: writing
+the compiled form is part of the first reading of a file, and marshal writes and reads
+plain data several times faster; its format belongs to one Python version, which the
+header names (another version's entry is a miss). Only data profreg itself wrote into the
+private cache folder, digest checked, is ever decoded. The folder is bounded: past
 `MAX_CACHE_BYTES` (or `MAX_ENTRIES` files) the least recently used entries are removed
 when a new one is written.
 """
@@ -31,19 +35,22 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
+import marshal
 import os
+import sys
 from typing import Any
 
 from .. import __version__, schemafile
 from ..privatefiles import ensure_private_dir, read_private_file, write_private_file
-from ..slugs import is_slug
 
 _FORMS = frozenset(("bundle", "single", "legacy"))
 ROW_FORM = "registry-row"  # a SQL store's payload row (its key also covers the row's slug)
 _MARKER_FORMAT = "profreg-validated 1 {key} {form}\n"
 _MARKER_MAX_BYTES = 256
-_COMPILED_HEADER = "profreg-compiled 2 {key} {digest}\n"
+# the body: the index (its length in the header), then the profiles' bytes
+_COMPILED_HEADER = "profreg-compiled 3 {python} {key} {digest} {index}\n"
+_PYTHON = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}-marshal{marshal.version}"
+_MARSHAL_VERSION = marshal.version
 _COMPILED_FORMS = frozenset(("bundle", "single"))  # a legacy file's registry depends on the slug asked
 MAX_CACHE_BYTES = 512 * 1024 * 1024
 MAX_ENTRIES = 20_000
@@ -95,8 +102,24 @@ def _marker(raw: bytes, kind: str = "validated", domain: bytes = b"") -> tuple[s
     directory = _cache_dir()
     if directory is None:
         return None
-    key = hashlib.sha256(_engine_fingerprint() + domain + hashlib.sha256(raw).digest()).hexdigest()
+    key = hashlib.sha256(_engine_fingerprint() + domain + content_digest(raw)).hexdigest()
     return directory, os.path.join(directory, kind, key[:2], key), key
+
+
+_last_digest: tuple[bytes, bytes] | None = None  # (content, its SHA-256): one reading asks several times
+
+
+def content_digest(raw: bytes) -> bytes:
+    """SHA-256 of `raw`; the last one is remembered (a reading of a large file asks for it
+    for each entry it looks up or writes, and once for the store)."""
+    global _last_digest
+    last = _last_digest
+    if last is not None and last[0] is raw:
+        return last[1]
+    digest = hashlib.sha256(raw).digest()
+    if type(raw) is bytes:  # immutable: the same object has the same digest
+        _last_digest = (raw, digest)
+    return digest
 
 
 def _entry(raw: bytes, kind: str, max_bytes: int, domain: bytes = b"") -> tuple[str, str, bytes] | None:
@@ -157,7 +180,6 @@ def remember_row(slug: str, payload: str) -> None:
     _write_marker(payload.encode("utf-8", "surrogatepass"), ROW_FORM, _row_domain(slug))
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _LAST_VALID_FORMAT = "profreg-last-read-valid 1 {key}\n"
 
 
@@ -202,10 +224,11 @@ def note_read(path: str, valid: bool, noted: bool) -> None:
 
 
 class CompiledStore:
-    """A store file's validated registries as cached: a profile's JSON is decoded when asked.
+    """A store file's validated registries as cached: a profile is decoded when asked.
 
     Built only from an entry whose digest and index checked out; a part that then fails to
-    decode raises ValueError (the caller reads the file itself instead)."""
+    decode raises ValueError (the caller reads the file itself instead). The profiles are
+    as recorded (`remember_compiled`): the store normalises what it takes."""
 
     def __init__(self, form: str, entries: list[dict[str, Any]], sections: memoryview) -> None:
         self.form = form
@@ -228,136 +251,122 @@ class CompiledStore:
         entry = self._entries.get(slug)
         return None if entry is None else entry["shell"]
 
+    def _decoded(self, entry: dict[str, Any], index: int) -> dict:
+        try:
+            value = marshal.loads(self._sections[entry["starts"][index]:entry["ends"][index]])
+        except (EOFError, TypeError, ValueError) as exc:
+            raise ValueError("a compiled profile does not decode") from exc
+        if type(value) is not dict:
+            raise ValueError("a compiled profile is not an object")
+        return value
+
     def profile(self, slug: str, profile: str) -> dict | None:
         """One profile, decoded now (an independent copy); None: no such profile."""
         entry = self._entries[slug]
         index = self.profile_slugs(slug).get(profile)
-        if index is None:
-            return None
-        value = json.loads(bytes(self._sections[entry["starts"][index]:entry["ends"][index]]))
-        if not isinstance(value, dict):
-            raise ValueError("a compiled profile is not an object")
-        return value
+        return None if index is None else self._decoded(entry, index)
 
     def registries(self) -> dict[str, dict]:
         """Every registry, whole (decoded now)."""
         out = {}
         for slug, entry in self._entries.items():
-            start, end = entry["section"]
-            profiles = json.loads(bytes(self._sections[start:end]))
-            if not isinstance(profiles, dict) or list(profiles) != entry["profiles"] or not all(
-                isinstance(profile, dict) for profile in profiles.values()
-            ):
-                raise ValueError("a compiled registry does not match its index")
             registry = dict(entry["shell"])
-            registry["profiles"] = profiles
+            registry["profiles"] = {name: self._decoded(entry, i) for i, name in enumerate(entry["profiles"])}
             out[slug] = registry
         return out
 
 
 def _index_checks_out(entries: Any, size: int) -> bool:
     """Whether an index has the shape `remember_compiled` writes, every offset in bounds and
-    in order (so no profile's text overlaps another's)."""
-    if not isinstance(entries, list):
+    in order (so no profile's bytes overlap another's)."""
+    if type(entries) is not list:
         return False
     slugs = set()
+    previous = 0
     for entry in entries:
-        if not isinstance(entry, dict):
+        if type(entry) is not dict:
             return False
-        shell, names, starts, ends, section = (entry.get(k) for k in ("shell", "profiles", "starts", "ends", "section"))
-        if not (isinstance(shell, dict) and isinstance(shell.get("slug"), str) and shell.get("profiles", 0) is None
-                and shell["slug"] not in slugs and isinstance(names, list) and isinstance(starts, list)
-                and isinstance(ends, list) and len(names) == len(starts) == len(ends)
-                and isinstance(section, list) and len(section) == 2):
+        shell, names, starts, ends = (entry.get(k) for k in ("shell", "profiles", "starts", "ends"))
+        if not (type(shell) is dict and type(shell.get("slug")) is str and shell.get("profiles", 0) is None
+                and shell["slug"] not in slugs and type(names) is list and type(starts) is list
+                and type(ends) is list and len(names) == len(starts) == len(ends)):
             return False
         slugs.add(shell["slug"])
-        previous = section[0]
         for name, start, end in zip(names, starts, ends):
-            if type(name) is not str or type(start) is not int or type(end) is not int or not previous < start < end:
+            if type(name) is not str or type(start) is not int or type(end) is not int or not previous <= start < end:
                 return False
             previous = end
-        if type(section[0]) is not int or type(section[1]) is not int or not previous < section[1] <= size:
-            return False
-    return True
+    return previous <= size
 
 
 def lookup_compiled(raw: bytes) -> CompiledStore | None:
     """The registries recorded for these exact bytes, or None (not seen, or an entry that
-    does not check out: wrong key, body digest or shape)."""
+    does not check out: wrong key, Python, body digest or shape)."""
     found = _entry(raw, "compiled", MAX_CACHE_BYTES)
     if found is None:
         return None
     key, path, content = found
     body_start = content.find(b"\n") + 1
-    view = memoryview(content)  # the entry is large: its parts are sliced without copies
-    if not body_start or content[:body_start] != _COMPILED_HEADER.format(
-            key=key, digest=hashlib.sha256(view[body_start:]).hexdigest()).encode("ascii"):
+    head = content[:body_start].split(b" ")
+    if not body_start or len(head) != 6 or not head[5][:-1].isdigit():
         return None
-    sections_start = content.find(b"\n", body_start) + 1
-    if not sections_start:
+    index_end = body_start + int(head[5])
+    view = memoryview(content)  # the entry is large: its parts are sliced without copies
+    if content[:body_start] != _COMPILED_HEADER.format(
+            python=_PYTHON, key=key, digest=hashlib.sha256(view[body_start:]).hexdigest(),
+            index=index_end - body_start).encode("ascii"):
         return None
     try:
-        entry = json.loads(content[body_start:sections_start])
-    except ValueError:
+        entry = marshal.loads(view[body_start:index_end])
+    except (EOFError, TypeError, ValueError):
         return None
-    sections = view[sections_start:]
-    form = entry.get("form") if isinstance(entry, dict) else None
+    sections = view[index_end:]
+    form = entry.get("form") if type(entry) is dict else None
     if form not in _COMPILED_FORMS or not _index_checks_out(entry.get("registries"), len(sections)):
         return None
     _touch(path)
     return CompiledStore(form, entry["registries"], sections)
 
 
-def _name_json(name: str) -> bytes:
-    """A profile slug as JSON (a valid slug needs no escaping: no encoder call)."""
-    if is_slug(name):
-        return b'"' + name.encode("ascii") + b'"'
-    return _ENCODER.encode(name).encode("utf-8")
-
-
-def _compiled_body(form: str, registries: dict) -> bytes:
-    """The index line, then each registry's profiles as one JSON object (offsets in bytes)."""
+def _compiled_body(form: str, registries: dict) -> tuple[bytes, int]:
+    """(the body, its index's length): the index, then each profile's own bytes (offsets
+    from the end of the index)."""
     entries, parts, offset = [], [], 0
+    dumps, version = marshal.dumps, _MARSHAL_VERSION
     for slug, registry in registries.items():
         shell = dict(registry)
         shell["profiles"] = None
+        if shell.get("slug") != slug:
+            raise ValueError("a registry under another slug")
         names, starts, ends = [], [], []
-        section_start = offset
-        pieces = [b"{"]
-        offset += 1
-        for i, (name, profile) in enumerate((registry.get("profiles") or {}).items()):
-            head = (b"," if i else b"") + _name_json(name) + b":"
-            blob = _ENCODER.encode(profile).encode("utf-8")
-            offset += len(head)
+        for name, profile in (registry.get("profiles") or {}).items():
+            blob = dumps(profile, version)
             names.append(name)
             starts.append(offset)
             offset += len(blob)
             ends.append(offset)
-            pieces += (head, blob)
-        pieces.append(b"}")
-        offset += 1
-        parts += pieces
-        entries.append({"shell": shell, "profiles": names, "starts": starts, "ends": ends,
-                        "section": [section_start, offset]})
-        if shell.get("slug") != slug:
-            raise ValueError("a registry under another slug")
-    index = _ENCODER.encode({"form": form, "registries": entries}).encode("utf-8")
-    return index + b"\n" + b"".join(parts)
+            parts.append(blob)
+        entries.append({"shell": shell, "profiles": names, "starts": starts, "ends": ends})
+    index = dumps({"form": form, "registries": entries}, version)
+    parts.insert(0, index)
+    return b"".join(parts), len(index)
 
 
 def remember_compiled(raw: bytes, form: str, registries: dict) -> None:
-    """Record the validated registries of these bytes; silently does nothing on any error."""
+    """Record the validated registries of these bytes (slug -> registry: its own fields as a
+    store returns them, its profiles as read); silently does nothing on any error."""
     if form not in _COMPILED_FORMS:
         return
     try:
         found = _marker(raw, "compiled")
         if found is None:
             return
-        body = _compiled_body(form, registries)
+        body, index_length = _compiled_body(form, registries)
     except (OSError, TypeError, ValueError):
         return
     root, path, key = found
-    header = _COMPILED_HEADER.format(key=key, digest=hashlib.sha256(body).hexdigest()).encode("ascii")
+    header = _COMPILED_HEADER.format(python=_PYTHON, key=key, digest=hashlib.sha256(body).hexdigest(),
+                                     index=index_length).encode("ascii")
     if ensure_private_dir(os.path.dirname(path), root) and write_private_file(path, header + body):
         prune(root)  # with each compiled form, markers included: they come in pairs
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import marshal
 import os
 from unittest import mock
 
@@ -65,24 +66,66 @@ def test_one_profile_is_read_from_the_compiled_form_without_the_others(tmp_path,
         assert store.get_registry("default") == whole
 
 
-def test_a_profile_that_does_not_decode_is_read_from_the_file(tmp_path, cache_dir):
-    """An entry whose digest checks out but whose profile text is not an object (written by
-    no profreg): the file itself is read, never the entry's word taken."""
+def _rewrite_entry(cache_dir, profiles: dict, garble: int = 0) -> None:
+    """Replace the one compiled entry with one recording `profiles` (the last `garble` bytes
+    of its last profile made bytes marshal has no meaning for), its header and digest in
+    order: as no profreg writes it."""
+    entry = next(p for p in (cache_dir / "compiled").rglob("*") if p.is_file())
+    key = entry.read_bytes().split(b" ", 4)[3].decode()
+    body, index = validcache._compiled_body("single", {"default": {
+        "slug": "default", "default_profile_slug": "agent", "profiles": None} | {"profiles": profiles}})
+    if garble:
+        body = body[:-garble] + b"\x01" * garble
+    header = validcache._COMPILED_HEADER.format(python=validcache._PYTHON, key=key,
+                                                digest=hashlib.sha256(body).hexdigest(), index=index)
+    entry.write_bytes(header.encode() + body)
+
+
+@pytest.mark.parametrize("recorded", ["not an object", "garbled"])
+def test_a_profile_that_does_not_decode_is_read_from_the_file(tmp_path, cache_dir, recorded):
+    """An entry whose digest and index check out but whose profile is not an object, or
+    does not decode (written by no profreg): the file itself is read, never the entry's
+    word taken."""
     path = tmp_path / "profiles.yaml"
     path.write_bytes(VALID)
     with open_store(str(path)) as store:
         whole = store.get_registry("default")
-    entry = next(p for p in (cache_dir / "compiled").rglob("*") if p.is_file())
-    header, body = entry.read_bytes().split(b"\n", 1)
-    index, sections = body.split(b"\n", 1)
-    sections = sections.replace(b'{"runtime"', b'["runtime"', 1).replace(b'"]}}', b'"]}]', 1)
-    body = index + b"\n" + sections
-    key = header.split()[2].decode()
-    entry.write_bytes(f"profreg-compiled 2 {key} {hashlib.sha256(body).hexdigest()}\n".encode() + body)
+    if recorded == "not an object":
+        _rewrite_entry(cache_dir, {"agent": ["runtime", {"tools": ["search"]}]})
+    else:
+        profile = {"runtime": {"tools": ["search"]}}
+        _rewrite_entry(cache_dir, {"agent": profile}, garble=len(marshal.dumps(profile)))
     assert validcache.lookup_compiled(VALID) is not None  # the index checks out
     with open_store(str(path)) as store:
         assert store.get_profile("default", "agent") == whole["profiles"]["agent"]
         assert store.get_registry("default") == whole
+
+
+def test_an_entry_of_another_python_is_a_miss(tmp_path, cache_dir, monkeypatch):
+    """marshal's format belongs to one Python version: an entry another one wrote is not read."""
+    path = tmp_path / "profiles.yaml"
+    path.write_bytes(VALID)
+    open_store(str(path)).close()
+    assert validcache.lookup_compiled(VALID) is not None
+    monkeypatch.setattr(validcache, "_PYTHON", "cpython-3.99-marshal9")
+    assert validcache.lookup_compiled(VALID) is None
+
+
+def test_the_compiled_form_records_profiles_as_read_and_a_store_gives_them_normalised(tmp_path, cache_dir):
+    """What the first reading records is what it read (normalising 10,000 profiles is left to
+    the profiles asked for); every way of reading gives the same normalised profiles."""
+    path = tmp_path / "profiles.yaml"
+    raw = VALID + b"  helper:\n    runtime: {system_prompt: hi, step_settings_patch: {}}\n"
+    path.write_bytes(raw)
+    readings = []
+    for source_map in (False, True, False):  # first reading lazy, then an eager one, then compiled
+        with open_store(str(path), source_map=source_map) as store:
+            readings.append((store.get_profile("default", "helper"), store.get_registry("default"),
+                             dict(store.registry_view("default")["profiles"])))
+    assert readings[0] == readings[1] == readings[2]
+    helper = readings[0][0]
+    assert helper == {"slug": "helper", "runtime": {"system_prompt": "hi"}}
+    assert validcache.lookup_compiled(raw).profile("default", "helper")["runtime"]["step_settings_patch"] == {}
 
 
 def test_a_write_after_a_compiled_open_keeps_the_file_and_is_compiled_itself(tmp_path, cache_dir):
@@ -106,7 +149,7 @@ def test_a_bad_entry_is_a_miss(tmp_path, cache_dir, damage):
         entry = next(entry.iterdir())
     content = entry.read_bytes()
     entry.write_bytes({"truncate": content[:-10], "flip": content[:-3] + b"X" + content[-2:],
-                       "header": b"profreg-compiled 2 x y\n" + content.split(b"\n", 1)[1],
+                       "header": b"profreg-compiled 3 x y z 1\n" + content.split(b"\n", 1)[1],
                        "garbage": b"\x00\xff" * 40}[damage])
     assert validcache.lookup_compiled(VALID) is None
     with open_store(str(path)) as store:  # read and validated again, correctly

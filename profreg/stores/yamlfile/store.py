@@ -97,7 +97,8 @@ class _Snapshot:
     def registries(self) -> dict[str, Registry]:
         if self._registries is None:
             try:
-                self._registries = self.compiled.registries()
+                self._registries = {slug: normalise_registry(registry, slug)
+                                    for slug, registry in self.compiled.registries().items()}
             except ValueError:
                 self._registries = self._reread().registries
             self.compiled = None
@@ -106,6 +107,10 @@ class _Snapshot:
     @registries.setter
     def registries(self, value: dict[str, Registry]) -> None:
         self._registries, self.compiled = value, None
+
+    def read_lazily(self, compiled: "validcache.CompiledStore | _ReadRegistries") -> None:
+        """Take the registries from `compiled`, each profile when first asked for."""
+        self._registries, self.compiled = None, compiled
 
     def registry_view(self, slug: str) -> Registry | None:
         """The registry, read-only; from the compiled form, its `profiles` a mapping that
@@ -135,14 +140,50 @@ class _Snapshot:
             if not isinstance(profile, str):
                 return True, None
             try:
-                return True, compiled.profile(slug, profile)
+                found = compiled.profile(slug, profile)
             except ValueError:
                 pass
+            else:
+                return True, None if found is None else normalise_profile(found, profile)
         registry = self.registries.get(slug)
         if registry is None:
             return False, None
         found = registry["profiles"].get(profile) if isinstance(profile, str) else None
         return True, None if found is None else copy.deepcopy(found)
+
+
+class _ReadRegistries:
+    """A reading's registries as the engine read them, taken the way a compiled form is
+    (`validcache.CompiledStore`'s methods): a store that mostly reads (`source_map=False`)
+    then normalises and copies the profiles it is asked for, not all of them when it reads."""
+
+    def __init__(self, form: str, registries: dict[str, dict]) -> None:
+        self.form = form
+        self._read = registries  # slug -> the registry as read
+        self._shells: dict[str, dict] = {}
+
+    def slugs(self) -> list[str]:
+        return list(self._read)
+
+    def profile_slugs(self, slug: str) -> dict[str, Any]:
+        profiles = self._read[slug].get("profiles")
+        return profiles if isinstance(profiles, dict) else {}
+
+    def shell(self, slug: str) -> dict | None:
+        shell = self._shells.get(slug)
+        if shell is None:
+            registry = self._read.get(slug)
+            if registry is None:
+                return None
+            shell = self._shells[slug] = {**normalise_registry({**registry, "profiles": None}, slug), "profiles": None}
+        return shell
+
+    def profile(self, slug: str, profile: str) -> dict | None:
+        found = self.profile_slugs(slug).get(profile)
+        return None if found is None else copy.deepcopy(found)
+
+    def registries(self) -> dict[str, dict]:
+        return {slug: {**self.shell(slug), "profiles": self.profile_slugs(slug)} for slug in self._read}
 
 
 class _ProfilesView(Mapping):
@@ -242,13 +283,20 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
             raise StoreError(first_error_line(errors, prefix=path, position=True, what="invalid registry file",
                                               code=True, more="more problems"))
         snapshot.form = report.form
-        snapshot.registries = _registries_of(report.data, report.form, legacy_slug)
+        if source_map or report.form == "legacy":
+            snapshot.registries = _registries_of(report.data, report.form, legacy_slug)
+            recorded = snapshot.registries
+        else:
+            read = _ReadRegistries(report.form, (report.data["registries"] or {}) if report.form == "bundle"
+                                   else {report.data["slug"]: report.data})
+            snapshot.read_lazily(read)
+            recorded = read.registries()
         if source_map:
             snapshot.root, snapshot.data, snapshot.nodes = report.parsed.root, report.data, report.parsed.nodes
         else:
             snapshot.unparsed = raw
         if validate:
-            validcache.remember_compiled(raw, snapshot.form, snapshot.registries)
+            validcache.remember_compiled(raw, snapshot.form, recorded)
         return snapshot
 
     return engine.read_for_store(raw, snapshot_of, validate=validate,
@@ -309,7 +357,7 @@ class YamlFileStore(BaseStore):
             if not self.source_map:
                 validcache.note_read(self.path, valid, noted)
         snapshot.signature = before
-        snapshot.digest = hashlib.sha256(raw).digest()
+        snapshot.digest = validcache.content_digest(raw)
         return snapshot
 
     def _read_bytes(self) -> tuple[Signature | None, bytes]:
