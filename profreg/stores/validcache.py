@@ -50,7 +50,6 @@ _MARKER_MAX_BYTES = 256
 # the body: the index (its length in the header), then the profiles' bytes
 _COMPILED_HEADER = "profreg-compiled 3 {python} {key} {digest} {index}\n"
 _PYTHON = f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}-marshal{marshal.version}"
-_MARSHAL_VERSION = marshal.version
 _COMPILED_FORMS = frozenset(("bundle", "single"))  # a legacy file's registry depends on the slug asked
 MAX_CACHE_BYTES = 512 * 1024 * 1024
 MAX_ENTRIES = 20_000
@@ -332,7 +331,6 @@ def _compiled_body(form: str, registries: dict) -> tuple[bytes, int]:
     """(the body, its index's length): the index, then each profile's own bytes (offsets
     from the end of the index)."""
     entries, parts, offset = [], [], 0
-    dumps, version = marshal.dumps, _MARSHAL_VERSION
     for slug, registry in registries.items():
         shell = dict(registry)
         shell["profiles"] = None
@@ -340,14 +338,14 @@ def _compiled_body(form: str, registries: dict) -> tuple[bytes, int]:
             raise ValueError("a registry under another slug")
         names, starts, ends = [], [], []
         for name, profile in (registry.get("profiles") or {}).items():
-            blob = dumps(profile, version)
+            blob = marshal.dumps(profile, marshal.version)
             names.append(name)
             starts.append(offset)
             offset += len(blob)
             ends.append(offset)
             parts.append(blob)
         entries.append({"shell": shell, "profiles": names, "starts": starts, "ends": ends})
-    index = dumps({"form": form, "registries": entries}, version)
+    index = marshal.dumps({"form": form, "registries": entries}, marshal.version)
     parts.insert(0, index)
     return b"".join(parts), len(index)
 

@@ -216,12 +216,15 @@ class _ProfilesView(Mapping):
         return len(self._names)
 
 
+def _registries_as_read(data: dict, form: str) -> dict[str, dict]:
+    """A bundle- or single-form document's registries by slug, as read (not normalised)."""
+    return (data["registries"] or {}) if form == "bundle" else {data["slug"]: data}
+
+
 def _registries_of(data: dict, form: str, legacy_slug: str) -> dict[str, Registry]:
-    if form == "bundle":
-        return {slug: normalise_registry(reg, slug) for slug, reg in (data["registries"] or {}).items()}
     if form == "legacy":
         return {legacy_slug: normalise_registry(legacy_to_registry(data, legacy_slug), legacy_slug)}
-    return {data["slug"]: normalise_registry(data, data["slug"])}
+    return {slug: normalise_registry(reg, slug) for slug, reg in _registries_as_read(data, form).items()}
 
 
 def _normalised_again(registry: Any, old: Any, old_normalised: Registry | None, slug: str) -> Any:
@@ -287,8 +290,7 @@ def parse_store_text(raw: bytes, path: str, legacy_slug: str, *, validate: bool 
             snapshot.registries = _registries_of(report.data, report.form, legacy_slug)
             recorded = snapshot.registries
         else:
-            read = _ReadRegistries(report.form, (report.data["registries"] or {}) if report.form == "bundle"
-                                   else {report.data["slug"]: report.data})
+            read = _ReadRegistries(report.form, _registries_as_read(report.data, report.form))
             snapshot.read_lazily(read)
             recorded = read.registries()
         if source_map:
@@ -487,7 +489,7 @@ class YamlFileStore(BaseStore):
         except OSError as exc:
             raise StoreError(f"cannot write YAML store {self.name}: {exc.strerror or exc}") from None
         written.signature = signature(self.path)
-        written.digest = hashlib.sha256(raw).digest()
+        written.digest = validcache.content_digest(raw)
         if written.root is None:
             written.unparsed = raw  # read back entry by entry: a next write parses the file for its source map
         # What was just written is valid (the edit was checked against validated registries):
@@ -657,7 +659,7 @@ class YamlFileStore(BaseStore):
             except OSError as exc:
                 raise StoreError(f"cannot write {self.name}: {exc.strerror or exc}") from None
             written.signature = signature(self.path)
-            written.digest = hashlib.sha256(raw).digest()
+            written.digest = validcache.content_digest(raw)
             self._snapshot, self._document = written, None
 
     def _close(self) -> None:
