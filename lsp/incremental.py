@@ -34,12 +34,14 @@ from typing import Any
 
 from profreg.engine import Limits, ParsedYaml, Report, Span, parse, validate_parsed
 from profreg.engine.reader import YAML11_BREAKS, LineIndex, syntax_error_from
-from profreg.engine.report import Diagnostic
+from profreg.engine.report import Diagnostic, Problem
 from profreg.engine.run import profile_problems
 from profreg.engine.schema import schema_def
 from profreg.engine.sourcemap import SourceMap
 from profreg.limits import current_limits
 from profreg.pointer import pointer_escape, pointer_split
+
+from . import forked
 
 # A header that opens a mapping we split: a plain key, nothing after the colon.
 _HEADER = re.compile(r"( *)([A-Za-z0-9_][A-Za-z0-9_.-]*):[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\Z)")
@@ -257,6 +259,10 @@ class IncrementalValidator:
 
     # Mappings whose entries become their own blocks, by path pattern (`*` = any key).
     RUN_BLOCKS = 16  # at most this many profile blocks per run's parse (`_ProfileRuns`; 1: none)
+    # A `profiles:` mapping with at least this many blocks to parse, none of them cached (a
+    # document just opened), is also read by a forked child from its end (`_ForkedShare`),
+    # where another core looks idle; 0: never.
+    FORK_BLOCKS = 1000
     SPLIT_PATHS = {("profiles",), ("registries",), ("registries", "*"), ("registries", "*", "profiles")}
 
     def __init__(self, limits: Limits | None = None):
@@ -279,6 +285,8 @@ class IncrementalValidator:
         self.respliced = 0  # versions read by re-parsing only the edited block
         self.reused = 0  # split mappings a whole split took from the last split as they were
         self.in_runs = 0  # profile blocks read by a run's parse (`_ProfileRuns`), not their own
+        self.forked = 0  # profile blocks read by a forked child (`_ForkedShare`)
+        self.forked_peak_kb = 0  # the largest peak resident memory of such a child
 
     # -- public ---------------------------------------------------------------------
     def read(self, text: str, line_starts: list[int] | None = None) -> SourceMap:
@@ -505,18 +513,24 @@ class IncrementalValidator:
                 for name in _ANCHOR.findall(raw):
                     if anchors.setdefault(name, leaf) is not leaf:
                         raise _Unsafe  # an anchor name used again: the reader rejects the document
+        share = _ForkedShare.start(self, made)
         runs = _ProfileRuns(self, made)
         children = container.children
-        for n, (leaf, raw) in enumerate(made):
-            self._parse_into(leaf, raw, runs, n)
-            if leaf.parsed is None and "&" in raw:
-                raise _Unsafe  # anchors of a block that does not read: the whole parse places them
-            key = leaf.key
-            if key in children:
-                raise _Unsafe  # a duplicate key: the whole parse reports it
-            children[key] = leaf
-            self._owners[leaf] = container
-            leaves.append(leaf)
+        try:
+            for n, (leaf, raw) in enumerate(made):
+                if share is None or not share.install(n):
+                    self._parse_into(leaf, raw, runs, n)
+                if leaf.parsed is None and "&" in raw:
+                    raise _Unsafe  # anchors of a block that does not read: the whole parse places them
+                key = leaf.key
+                if key in children:
+                    raise _Unsafe  # a duplicate key: the whole parse reports it
+                children[key] = leaf
+                self._owners[leaf] = container
+                leaves.append(leaf)
+        finally:
+            if share is not None:
+                share.close()
 
     def _entry(self, text: str, start: int, end: int, line_start: int, indent: int, path: tuple, parent: str,
                depth: int, chain: tuple[int, ...], first: bool, leaves: list[Leaf]):
@@ -900,6 +914,116 @@ class _ProfileRuns:
             count = texts[part].count("\n")
             self.part_lines[part] = (line, count)
             line += count
+
+
+_PROBLEM_FIELDS = tuple(f.name for f in dataclasses.fields(Problem))
+
+
+class _ForkedShare:
+    """The profile blocks of a `profiles:` mapping just opened, read by a forked child
+    (`forked`) from the end backwards, a chunk at a time, while this process reads them from
+    the start; where the two meet, this process takes the child's readings for the rest.
+    Each block gets the `LeafParse` and the per-profile problems its reading here would give
+    (the child runs the same code on the same text), sent back as plain data. A block the
+    child could not read cleanly (one that does not parse, a repeated key in it) is read
+    here as always, and if the child stops early this process simply reads on.
+
+    Only for a mapping none of whose blocks is cached (a reading that is all new). The
+    blocks whose anchors a chunk's blocks use are read in the child first (their texts are
+    parsed in front of those blocks, as here)."""
+
+    CHUNK = 256  # blocks per message: small enough to arrive soon, large enough to be cheap
+    POLL_EVERY = 32  # blocks read here between looks at what has arrived
+
+    def __init__(self, owner: IncrementalValidator, made: list[tuple[Leaf, str]], child: forked.Forked) -> None:
+        self.owner, self.made, self.child = owner, made, child
+        self.low = len(made)  # the child's readings cover blocks low.. (contiguous to the end)
+        self.results: dict[int, Any] = {}
+        self.met = False
+
+    @classmethod
+    def start(cls, owner: IncrementalValidator, made: list[tuple[Leaf, str]]) -> "_ForkedShare | None":
+        if owner.FORK_BLOCKS <= 0 or len(made) < owner.FORK_BLOCKS or not forked.AVAILABLE:
+            return None
+        cached = owner._previous_leaves.keys() | owner._current_leaves.keys()
+        if any(leaf.cache_key in cached for leaf, _ in made) or not forked.spare_core():
+            return None
+        child = forked.start(lambda send: _read_backwards(owner, made, cls.CHUNK, send))
+        return None if child is None else cls(owner, made, child)
+
+    def _take_arrived(self) -> None:
+        for first, readings in self.child.poll():
+            if first + len(readings) != self.low:
+                self.close()  # not the chunk that was due: read the rest here
+                return
+            self.results.update(zip(range(first, self.low), readings))
+            self.low = first
+
+    def install(self, index: int) -> bool:
+        """Give block `index` what the child read for it; False: read it here."""
+        if not self.met:
+            if index % self.POLL_EVERY == 0 or index >= self.low - 1:
+                self._take_arrived()
+            if index < self.low:
+                return False
+            self.met = True
+            self.close()  # everything from here on has arrived; the child's work below is done here
+        got = self.results.pop(index, None)
+        if got is None:
+            return False
+        key, value, text, expansion, part_lines, spans, plain, problems = got
+        leaf = self.made[index][0]
+        parsed = LeafParse(key, value, text, expansion, tuple(part_lines),
+                           spans={(pointer, target): Span(*span) for pointer, target, span in spans}, plain=plain)
+        owner = self.owner
+        owner._current_leaves[leaf.cache_key] = parsed
+        owner._alias_expansion += expansion
+        if owner._alias_expansion > owner.limits.max_alias_expansion:
+            raise _Unsafe  # over the limit in total: the whole parse reports where
+        leaf.parsed = parsed
+        if problems is not None:
+            owner._profile_results[leaf.cache_key] = [Problem(*fields) for fields in problems]
+        owner.forked += 1
+        return True
+
+    def close(self) -> None:
+        if not self.child.ended:
+            self.child.close()
+            self.owner.forked_peak_kb = max(self.owner.forked_peak_kb, self.child.peak_kb)
+
+
+def _read_backwards(owner: IncrementalValidator, made: list[tuple[Leaf, str]], chunk: int,
+                    send: Any) -> None:
+    """In the child: the blocks' readings as plain data (None: the parent reads that block),
+    sent a chunk at a time from the end, each as (its first index, its readings)."""
+    raw_of = {leaf: raw for leaf, raw in made}
+    end = len(made)
+    while end > 0:
+        first = max(0, end - chunk)
+        part = made[first:end]
+        for w in sorted({w for leaf, _ in part for w in leaf.with_leaves if w.parsed is None},
+                        key=lambda w: w.start):
+            if w not in raw_of:
+                return
+            owner._parse_into(w, raw_of[w])  # an earlier block whose anchors these use
+            if w.parsed is None:
+                return  # it does not read: the parent's reading decides
+        runs = _ProfileRuns(owner, part)
+        readings: list = []
+        for n, (leaf, raw) in enumerate(part):
+            owner._parse_into(leaf, raw, runs, n)  # `_Unsafe`: the child stops; the parent meets it too
+            parsed = leaf.parsed
+            if parsed is None or parsed.diagnostics or parsed.tree is not None:
+                readings.append(None)
+                continue
+            problems = owner._profile_results.get(leaf.cache_key)
+            readings.append((parsed.key, parsed.value, parsed.text, parsed.alias_expansion, parsed.part_lines,
+                             [(pointer, target, tuple(span)) for (pointer, target), span in parsed.spans.items()],
+                             parsed.plain,
+                             None if problems is None else [tuple(getattr(p, name) for name in _PROBLEM_FIELDS)
+                                                            for p in problems]))
+        send((first, readings))
+        end = first
 
 
 @lru_cache(maxsize=None)

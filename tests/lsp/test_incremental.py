@@ -1,7 +1,9 @@
 """The language server's block-reusing validation gives exactly the engine's full result."""
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from lsprotocol import types
 
 from profreg.engine import validate_text
 from profreg_lsp.documents import Document
+from profreg_lsp import forked, incremental
 from profreg_lsp.incremental import IncrementalValidator
 from profreg_lsp.yamlcontext import Lines, top_level_keys, warm_views
 
@@ -357,3 +360,130 @@ def test_after_any_edits_runs_keep_what_their_own_parses_give(base, steps):
         assert as_json(got) == as_json(expected) == as_json(validate_text(text)), repr(text)
         if runs._state is not None and alone._state is not None:
             assert _leaf_states(runs) == _leaf_states(alone), repr(text)
+
+
+# A document just opened, its profile blocks also read by a forked child (`_ForkedShare`).
+@pytest.fixture
+def spare_core(monkeypatch):
+    monkeypatch.setattr(forked, "spare_core", lambda: True)  # as on an idle machine
+
+
+@pytest.mark.parametrize("text", RUN_CASES)
+def test_profiles_read_by_a_forked_child_get_what_this_process_would_read(text, spare_core):
+    shared, alone = IncrementalValidator(), IncrementalValidator()
+    shared.FORK_BLOCKS, alone.FORK_BLOCKS = 2, 0
+    got, expected = shared.validate(text), alone.validate(text)
+    assert as_json(got) == as_json(expected) == as_json(validate_text(text))
+    assert shared.last_mode == alone.last_mode
+    if alone._state is not None:
+        assert _leaf_states(shared) == _leaf_states(alone)
+        assert shared._profile_results == alone._profile_results
+    assert alone.forked == 0
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("style", STYLES)
+def test_a_large_open_shares_its_profiles_with_a_child(form, style, spare_core, monkeypatch):
+    monkeypatch.setattr(incremental._ForkedShare, "CHUNK", 4)
+    text = registry(60, form, "profile-slug-mismatch", style).text
+    shared, alone = IncrementalValidator(), IncrementalValidator()
+    shared.FORK_BLOCKS, alone.FORK_BLOCKS = 8, 0
+    assert as_json(shared.validate(text)) == as_json(alone.validate(text)) == as_json(validate_text(text))
+    assert _leaf_states(shared) == _leaf_states(alone)
+    assert shared._profile_results == alone._profile_results
+    assert shared.forked_peak_kb > 0
+
+
+def test_the_child_s_readings_are_taken_where_they_meet_this_process_s(spare_core, monkeypatch):
+    """However far the child got, every block is read once, the child's from where they meet."""
+    text = registry(60, "single", "schema-type", "shared").text
+    alone = IncrementalValidator()
+    alone.FORK_BLOCKS = 0
+    expected = as_json(alone.validate(text))
+    real = incremental._read_backwards
+    for chunks in (0, 1, 2, 100):  # the child sends this many chunks of 4 blocks, then stops
+        def limited(owner, made, chunk, send, chunks=chunks):
+            sent = []
+            real(owner, made, chunk, lambda m: (len(sent) < chunks) and (sent.append(1), send(m)))
+        monkeypatch.setattr(incremental, "_read_backwards", limited)
+        monkeypatch.setattr(incremental._ForkedShare, "CHUNK", 4)
+        monkeypatch.setattr(incremental._ForkedShare, "POLL_EVERY", 1)
+        shared = IncrementalValidator()
+        shared.FORK_BLOCKS = 8
+        child_first = []
+        original_install = incremental._ForkedShare.install
+
+        def install(self, index):
+            if index == 0:
+                time.sleep(0.5)  # let the child's messages arrive first
+            return original_install(self, index)
+        monkeypatch.setattr(incremental._ForkedShare, "install", install)
+        assert as_json(shared.validate(text)) == expected
+        assert _leaf_states(shared) == _leaf_states(alone)
+        assert shared.forked == min(chunks * 4, 60), chunks  # the one mapping's 60 profiles
+        monkeypatch.setattr(incremental._ForkedShare, "install", original_install)
+
+
+def test_a_child_that_fails_leaves_its_share_to_this_process(spare_core, monkeypatch):
+    text = registry(60, "single", "schema-type", "shared").text
+    monkeypatch.setattr(incremental, "_read_backwards", lambda *args: 1 / 0)
+    shared, alone = IncrementalValidator(), IncrementalValidator()
+    shared.FORK_BLOCKS, alone.FORK_BLOCKS = 8, 0
+    assert as_json(shared.validate(text)) == as_json(alone.validate(text)) == as_json(validate_text(text))
+    assert shared.forked == 0
+    assert shared.in_runs == alone.in_runs  # still read in runs, not block by block
+    assert _leaf_states(shared) == _leaf_states(alone)
+
+
+def test_no_child_without_a_spare_core(monkeypatch):
+    text = registry(60, "single", "valid", "block").text
+    monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 9.0, 9.0))
+    busy = IncrementalValidator()
+    busy.FORK_BLOCKS = 8
+    busy.validate(text)
+    assert busy.forked == 0 and not forked.spare_core()
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert not forked.spare_core()
+
+
+def _messages(child, count):
+    got, deadline = [], time.monotonic() + 10
+    while len(got) < count and not child.ended and time.monotonic() < deadline:
+        got += child.poll()
+        time.sleep(0.01)
+    return got
+
+
+def test_a_child_s_messages_arrive_while_it_runs_and_it_is_stopped_when_closed():
+    child = forked.start(lambda send: (send({"a": [1, 2.5, None, "é"]}), send("x" * 3_000_000), time.sleep(30)))
+    assert _messages(child, 2) == [{"a": [1, 2.5, None, "é"]}, "x" * 3_000_000]
+    assert not child.ended  # still sleeping
+    child.close()
+    assert child.ended and child.poll() == []
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child.pid, os.WNOHANG)  # killed and reaped
+
+
+def test_a_child_that_fails_ends_its_messages():
+    child = forked.start(lambda send: (send(1), send(object())))  # the second is not marshal-able
+    assert _messages(child, 3) == [1] and child.ended
+    child = forked.start(lambda send: (send(1), os._exit(3)))
+    assert _messages(child, 3) == [1] and child.ended
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(base=st.sampled_from(RUN_CASES), steps=edits())
+def test_after_any_edits_a_forked_open_keeps_what_this_process_would_read(base, steps):
+    shared, alone = IncrementalValidator(), IncrementalValidator()
+    shared.FORK_BLOCKS, alone.FORK_BLOCKS = 2, 0
+    text = base
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(forked, "spare_core", lambda: True)
+        for step in [None, *steps]:
+            if step is not None:
+                text = apply(text, step)
+            got, expected = shared.validate(text), alone.validate(text)
+            assert as_json(got) == as_json(expected), repr(text)
+            if shared._state is not None and alone._state is not None:
+                assert _leaf_states(shared) == _leaf_states(alone), repr(text)
