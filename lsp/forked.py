@@ -7,7 +7,8 @@ and the machine may have a core to spare. A forked child starts with the parent'
 (`Forked.poll`) and never waits for it. Anything that goes wrong in the child (an error,
 a crash, a message that does not decode) ends its messages; what it did not send, the
 parent does itself, so a result is never lost, only not sped up. Only where `os.fork` is
-safe to use here (Linux) and another core looks idle (`spare_core`).
+safe to use here (Linux) and another core looks idle (`spare_core`); `PROFREG_LSP_FORK`
+set to `never` or `always` overrides that judgement.
 """
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ import warnings
 from typing import Any, Callable
 
 AVAILABLE = sys.platform.startswith("linux") and hasattr(os, "fork")
+MODE_ENV = "PROFREG_LSP_FORK"  # auto (the default): where a core looks idle; never; always
+
+
+def wanted() -> bool:
+    """Whether to share work with a child now (`PROFREG_LSP_FORK`, else `auto`)."""
+    mode = os.environ.get(MODE_ENV, "auto").strip().lower()
+    if not AVAILABLE or mode == "never":
+        return False
+    return mode == "always" or spare_core()
 _LENGTH = struct.Struct("<Q")  # each message: its length, then its marshal bytes
 
 

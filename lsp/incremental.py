@@ -26,6 +26,7 @@ parsed whole instead, so the result is always the engine's own.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ from profreg.limits import current_limits
 from profreg.pointer import pointer_escape, pointer_split
 
 from . import forked
+
+log = logging.getLogger(__name__)
 
 # A header that opens a mapping we split: a plain key, nothing after the colon.
 _HEADER = re.compile(r"( *)([A-Za-z0-9_][A-Za-z0-9_.-]*):[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\Z)")
@@ -946,7 +949,7 @@ class _ForkedShare:
         if owner.FORK_BLOCKS <= 0 or len(made) < owner.FORK_BLOCKS or not forked.AVAILABLE:
             return None
         cached = owner._previous_leaves.keys() | owner._current_leaves.keys()
-        if any(leaf.cache_key in cached for leaf, _ in made) or not forked.spare_core():
+        if any(leaf.cache_key in cached for leaf, _ in made) or not forked.wanted():
             return None
         child = forked.start(lambda send: _read_backwards(owner, made, cls.CHUNK, send))
         return None if child is None else cls(owner, made, child)
@@ -990,6 +993,8 @@ class _ForkedShare:
         if not self.child.ended:
             self.child.close()
             self.owner.forked_peak_kb = max(self.owner.forked_peak_kb, self.child.peak_kb)
+            log.info("%d of %d profile blocks read by a forked child (its peak RSS %d MB)",
+                     len(self.made) - self.low, len(self.made), self.child.peak_kb >> 10)
 
 
 def _read_backwards(owner: IncrementalValidator, made: list[tuple[Leaf, str]], chunk: int,

@@ -365,6 +365,7 @@ def test_after_any_edits_runs_keep_what_their_own_parses_give(base, steps):
 # A document just opened, its profile blocks also read by a forked child (`_ForkedShare`).
 @pytest.fixture
 def spare_core(monkeypatch):
+    monkeypatch.delenv(forked.MODE_ENV, raising=False)
     monkeypatch.setattr(forked, "spare_core", lambda: True)  # as on an idle machine
 
 
@@ -445,6 +446,19 @@ def test_no_child_without_a_spare_core(monkeypatch):
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     assert not forked.spare_core()
+
+
+def test_the_environment_overrides_the_judgement_of_a_spare_core(monkeypatch):
+    text = registry(60, "single", "valid", "block").text
+    for mode, spare, expected in (("never", True, False), ("always", False, True), ("auto", False, False),
+                                  ("auto", True, True), (" Never ", True, False)):
+        monkeypatch.setenv(forked.MODE_ENV, mode)
+        monkeypatch.setattr(forked, "spare_core", lambda spare=spare: spare)
+        assert forked.wanted() is expected, (mode, spare)
+        validator = IncrementalValidator()
+        validator.FORK_BLOCKS = 8
+        validator.validate(text)
+        assert (validator.forked_peak_kb > 0) is expected, (mode, spare)  # a child ran, or none
 
 
 def _messages(child, count):
