@@ -955,8 +955,9 @@ class _ForkedShare:
         return None if child is None else cls(owner, made, child)
 
     def _take_arrived(self) -> None:
-        for first, readings in self.child.poll():
-            if first + len(readings) != self.low:
+        for message in self.child.poll():
+            first, readings = message if isinstance(message, tuple) and len(message) == 2 else (-1, ())
+            if not isinstance(readings, list) or first + len(readings) != self.low:
                 self.close()  # not the chunk that was due: read the rest here
                 return
             self.results.update(zip(range(first, self.low), readings))

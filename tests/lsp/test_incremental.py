@@ -436,6 +436,17 @@ def test_a_child_that_fails_leaves_its_share_to_this_process(spare_core, monkeyp
     assert _leaf_states(shared) == _leaf_states(alone)
 
 
+@pytest.mark.parametrize("message", ["garbage", (0,), (3, "x"), (0, [None]), (10**6, [])])
+def test_a_child_s_message_out_of_place_leaves_the_rest_to_this_process(spare_core, monkeypatch, message):
+    text = registry(60, "bundle", "profile-slug-mismatch", "block").text
+    monkeypatch.setattr(incremental, "_read_backwards", lambda owner, made, chunk, send: send(message))
+    shared, alone = IncrementalValidator(), IncrementalValidator()
+    shared.FORK_BLOCKS, alone.FORK_BLOCKS = 8, 0
+    assert as_json(shared.validate(text)) == as_json(alone.validate(text)) == as_json(validate_text(text))
+    assert shared.forked == 0
+    assert _leaf_states(shared) == _leaf_states(alone)
+
+
 def test_no_child_without_a_spare_core(monkeypatch):
     text = registry(60, "single", "valid", "block").text
     monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 9.0, 9.0))
