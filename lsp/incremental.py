@@ -31,7 +31,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from profreg.engine import Limits, ParsedYaml, Report, Span, parse, validate_parsed
 from profreg.engine.reader import YAML11_BREAKS, LineIndex, syntax_error_from
@@ -946,10 +946,10 @@ class _ForkedShare:
 
     @classmethod
     def start(cls, owner: IncrementalValidator, made: list[tuple[Leaf, str]]) -> "_ForkedShare | None":
-        if owner.FORK_BLOCKS <= 0 or len(made) < owner.FORK_BLOCKS or not forked.AVAILABLE:
+        if owner.FORK_BLOCKS <= 0 or len(made) < owner.FORK_BLOCKS or not forked.wanted():
             return None
         cached = owner._previous_leaves.keys() | owner._current_leaves.keys()
-        if any(leaf.cache_key in cached for leaf, _ in made) or not forked.wanted():
+        if any(leaf.cache_key in cached for leaf, _ in made):
             return None
         child = forked.start(lambda send: _read_backwards(owner, made, cls.CHUNK, send))
         return None if child is None else cls(owner, made, child)
@@ -975,18 +975,16 @@ class _ForkedShare:
         got = self.results.pop(index, None)
         if got is None:
             return False
-        key, value, text, expansion, part_lines, spans, plain, problems = got
+        parsed, problems = _from_reading(got)
         leaf = self.made[index][0]
-        parsed = LeafParse(key, value, text, expansion, tuple(part_lines),
-                           spans={(pointer, target): Span(*span) for pointer, target, span in spans}, plain=plain)
         owner = self.owner
         owner._current_leaves[leaf.cache_key] = parsed
-        owner._alias_expansion += expansion
+        owner._alias_expansion += parsed.alias_expansion
         if owner._alias_expansion > owner.limits.max_alias_expansion:
             raise _Unsafe  # over the limit in total: the whole parse reports where
         leaf.parsed = parsed
         if problems is not None:
-            owner._profile_results[leaf.cache_key] = [Problem(*fields) for fields in problems]
+            owner._profile_results[leaf.cache_key] = problems
         owner.forked += 1
         return True
 
@@ -998,8 +996,23 @@ class _ForkedShare:
                      len(self.made) - self.low, len(self.made), self.child.peak_kb >> 10)
 
 
+def _reading(parsed: LeafParse, problems: list[Problem] | None) -> tuple:
+    """A block's reading (a tree-less `LeafParse` and its profile's problems) as plain data."""
+    return (parsed.key, parsed.value, parsed.text, parsed.alias_expansion, parsed.part_lines,
+            [(pointer, target, tuple(span)) for (pointer, target), span in parsed.spans.items()], parsed.plain,
+            None if problems is None else [tuple(getattr(p, name) for name in _PROBLEM_FIELDS) for p in problems])
+
+
+def _from_reading(reading: tuple) -> tuple[LeafParse, list[Problem] | None]:
+    """What `_reading` made plain, made again."""
+    key, value, text, expansion, part_lines, spans, plain, problems = reading
+    parsed = LeafParse(key, value, text, expansion, tuple(part_lines),
+                       spans={(pointer, target): Span(*span) for pointer, target, span in spans}, plain=plain)
+    return parsed, None if problems is None else [Problem(*fields) for fields in problems]
+
+
 def _read_backwards(owner: IncrementalValidator, made: list[tuple[Leaf, str]], chunk: int,
-                    send: Any) -> None:
+                    send: Callable[[Any], None]) -> None:
     """In the child: the blocks' readings as plain data (None: the parent reads that block),
     sent a chunk at a time from the end, each as (its first index, its readings)."""
     raw_of = {leaf: raw for leaf, raw in made}
@@ -1022,12 +1035,7 @@ def _read_backwards(owner: IncrementalValidator, made: list[tuple[Leaf, str]], c
             if parsed is None or parsed.diagnostics or parsed.tree is not None:
                 readings.append(None)
                 continue
-            problems = owner._profile_results.get(leaf.cache_key)
-            readings.append((parsed.key, parsed.value, parsed.text, parsed.alias_expansion, parsed.part_lines,
-                             [(pointer, target, tuple(span)) for (pointer, target), span in parsed.spans.items()],
-                             parsed.plain,
-                             None if problems is None else [tuple(getattr(p, name) for name in _PROBLEM_FIELDS)
-                                                            for p in problems]))
+            readings.append(_reading(parsed, owner._profile_results.get(leaf.cache_key)))
         send((first, readings))
         end = first
 
